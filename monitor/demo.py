@@ -1,0 +1,133 @@
+"""The bundled demo: a credit-default classifier's prediction log with delayed labels and a real drift.
+
+Sixty days of traffic end at the day before `today`. From day DRIFT_DAY on, applicants' credit scores
+fall, a new acquisition channel appears, and the relation between features and defaults moves away from
+what the model learned, so its ROC AUC decays. Labels arrive 3 to 7 days after each prediction; only
+labels known by `now` are written. Seeded: the same `today` gives the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DAYS = 60
+DRIFT_DAY = 40
+REFERENCE_ROWS = 20_000
+NEW_CHANNEL = "partner_api"
+
+_EMPLOYMENT = (["salaried", "self_employed", "contractor", "unemployed"], [0.62, 0.2, 0.13, 0.05])
+_HOME = (["rent", "own", "mortgage"], [0.4, 0.2, 0.4])
+_PURPOSE = (
+    ["debt_consolidation", "home_improvement", "car", "education", "medical", "other"],
+    [0.35, 0.15, 0.2, 0.1, 0.08, 0.12],
+)
+_CHANNEL = (["branch", "web", "mobile"], [0.3, 0.45, 0.25])
+_REGION = (["north", "south", "east", "west", "central"], [0.2, 0.25, 0.15, 0.2, 0.2])
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    reference: Path
+    predictions: Path
+    labels: Path
+
+
+def demo_files(directory: Path) -> DemoFiles:
+    return DemoFiles(directory / "reference.parquet", directory / "predictions.parquet", directory / "labels.parquet")
+
+
+def _features(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFrame:
+    credit_mean = 640.0 if drifted else 690.0
+    channel_names, channel_p = _CHANNEL
+    if drifted:
+        channel_names = [*channel_names, NEW_CHANNEL]
+        channel_p = [p * 0.85 for p in channel_p] + [0.15]
+    return pd.DataFrame(
+        {
+            "age": np.clip(rng.normal(42, 12, n), 18, 90).round().astype("int64"),
+            "income": np.round(rng.lognormal(10.9, 0.45, n), 2),
+            "loan_amount": np.round(rng.lognormal(9.3, 0.7, n), 2),
+            "credit_score": np.clip(rng.normal(credit_mean, 60, n), 300, 850).round().astype("int64"),
+            "debt_to_income": np.round(rng.beta(2.2, 6.0, n), 4),
+            "num_open_accounts": rng.poisson(6, n).astype("int64"),
+            "months_employed": np.round(rng.exponential(60, n)).astype("int64"),
+            "num_late_payments": np.minimum(rng.poisson(0.6, n), 6).astype("int64"),
+            "employment_type": rng.choice(_EMPLOYMENT[0], n, p=_EMPLOYMENT[1]),
+            "home_ownership": rng.choice(_HOME[0], n, p=_HOME[1]),
+            "loan_purpose": rng.choice(_PURPOSE[0], n, p=_PURPOSE[1]),
+            "channel": rng.choice(channel_names, n, p=channel_p),
+        }
+    )
+
+
+def _model_logit(f: pd.DataFrame) -> np.ndarray:
+    """The deployed model: what it learned about defaults on the reference period."""
+    return (
+        -1.6
+        - 0.012 * (f["credit_score"].to_numpy() - 690)
+        + 3.5 * (f["debt_to_income"].to_numpy() - 0.27)
+        - 0.9 * (np.log(f["income"].to_numpy()) - 10.9)
+        + 0.45 * f["num_late_payments"].to_numpy()
+        + 0.8 * (f["employment_type"].to_numpy() == "unemployed")
+        - 0.004 * (f["months_employed"].to_numpy() - 60)
+    )
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _day_traffic(rng: np.random.Generator, day: int, start: datetime) -> pd.DataFrame:
+    n = int(rng.integers(2600, 3400))
+    frame = _features(rng, n, drifted=day >= DRIFT_DAY)
+    seconds = np.sort(rng.uniform(0, 86_400, n))
+    frame.insert(0, "timestamp", pd.Timestamp(start) + pd.to_timedelta(seconds, unit="s"))
+    logit = _model_logit(frame)
+    frame["score"] = np.round(_sigmoid(logit), 6)
+    frame["prediction"] = (frame["score"] >= 0.3).astype("int64")
+    # After the drift the world no longer follows the model: noise the model never saw takes over.
+    decay = 0.0 if day < DRIFT_DAY else min(0.85, 0.25 + 0.04 * (day - DRIFT_DAY))
+    hidden = rng.normal(0, 1.6, n) - 0.3 + 1.0 * (frame["channel"].to_numpy() == NEW_CHANNEL)
+    true_logit = (1 - decay) * logit + decay * hidden
+    frame["_label"] = (rng.random(n) < _sigmoid(true_logit)).astype("int64")
+    return frame
+
+
+def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFiles:
+    """Writes reference, predictions and labels (as known at `today`) as Parquet files."""
+    files = demo_files(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    reference = _features(rng, REFERENCE_ROWS, drifted=False)
+    reference["score"] = np.round(_sigmoid(_model_logit(reference)), 6)
+    reference["prediction"] = (reference["score"] >= 0.3).astype("int64")
+    reference["label"] = (rng.random(REFERENCE_ROWS) < reference["score"]).astype("int64")
+
+    midnight = today.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    first_day = midnight - timedelta(days=DAYS)
+    days = [_day_traffic(rng, d, first_day + timedelta(days=d)) for d in range(DAYS)]
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"p{i:07d}" for i in range(len(log))])
+    delay = pd.to_timedelta(rng.uniform(3, 7, len(log)), unit="D")
+    labels = pd.DataFrame(
+        {"prediction_id": log["prediction_id"], "label": log["_label"], "labelled_at": log["timestamp"] + delay}
+    )
+    labels = labels[labels["labelled_at"] <= pd.Timestamp(today)].reset_index(drop=True)
+    log = log.drop(columns="_label")
+
+    _write(reference, files.reference)
+    _write(log, files.predictions)
+    _write(labels, files.labels)
+    return files
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    # Write then rename, so an interrupted run never leaves a half-written file that looks complete.
+    partial = path.with_suffix(".partial")
+    frame.to_parquet(partial, index=False)
+    partial.replace(path)

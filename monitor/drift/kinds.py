@@ -1,0 +1,83 @@
+"""Which kind a column is, judged from its dtype and cardinality, with the reason in words.
+
+Cut-offs (the same 10 as PSI's value bins, so a "few values" column is treated alike everywhere):
+- booleans -> categorical;
+- integers with at most MAX_INTEGER_CATEGORIES (10) distinct values -> categorical, more -> numerical;
+- floats -> numerical, except whole-number floats with at most 10 distinct values, which are
+  integers that pandas turned into floats because of a missing value (a 0/1 flag read from CSV);
+- strings, pandas categoricals and mixed-type object columns -> categorical (mixed types are judged
+  on their string form), except ID-like columns: at least ID_LIKE_MIN_DISTINCT (20) distinct values
+  making up at least ID_LIKE_UNIQUE_SHARE (90%) of the non-missing values -> skipped;
+- datetimes, timedeltas and periods -> skipped.
+Object columns are first given the dtype their values support (`infer_objects`), so a column of
+Python ints is judged as integers. Config overrides this via `DriftOptions.columns[col].kind`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.api import types as ptypes
+
+from monitor.drift.types import ColumnKind
+
+MAX_INTEGER_CATEGORIES = 10
+ID_LIKE_MIN_DISTINCT = 20
+ID_LIKE_UNIQUE_SHARE = 0.9
+
+_TEMPORAL = {"datetime", "datetime64", "date", "time", "timedelta", "timedelta64", "period"}
+
+
+def normalise_dtype(series: pd.Series) -> pd.Series:
+    """Object columns get the dtype their values support; anything else is returned as is."""
+    return series.infer_objects() if ptypes.is_object_dtype(series.dtype) else series
+
+
+def _few_values(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
+    distinct = values.nunique()
+    if distinct <= MAX_INTEGER_CATEGORIES:
+        return ColumnKind.CATEGORICAL, f"{what} with {distinct} <= {MAX_INTEGER_CATEGORIES} distinct values"
+    return ColumnKind.NUMERICAL, f"{what} with {distinct} > {MAX_INTEGER_CATEGORIES} distinct values"
+
+
+def _strings(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
+    distinct, count = values.nunique(), len(values)
+    if distinct >= ID_LIKE_MIN_DISTINCT and distinct >= ID_LIKE_UNIQUE_SHARE * count:
+        return ColumnKind.SKIPPED, f"ID-like {what}: {distinct} distinct in {count} values"
+    return ColumnKind.CATEGORICAL, what
+
+
+def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
+    series = normalise_dtype(series)
+    dtype = series.dtype
+    values = series.dropna()
+    if ptypes.is_bool_dtype(dtype):
+        return ColumnKind.CATEGORICAL, "boolean"
+    if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        return ColumnKind.SKIPPED, "datetime"
+    if isinstance(dtype, pd.PeriodDtype):
+        return ColumnKind.SKIPPED, "period"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _strings(values.astype(str), "pandas categorical")
+    if ptypes.is_integer_dtype(dtype):
+        return _few_values(values, "integer")
+    if ptypes.is_float_dtype(dtype):
+        finite = values[values.abs() != float("inf")]
+        if len(finite) and bool((finite % 1 == 0).all()):
+            return _few_values(finite, "whole-number float")
+        return ColumnKind.NUMERICAL, "float"
+    if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):  # e.g. decimal types
+        return ColumnKind.NUMERICAL, str(dtype)
+    if ptypes.is_string_dtype(dtype) and not ptypes.is_object_dtype(dtype):
+        return _strings(values, "string")
+    inferred = ptypes.infer_dtype(values, skipna=True)
+    if inferred in _TEMPORAL:
+        return ColumnKind.SKIPPED, f"{inferred} values"
+    if inferred == "empty":
+        return ColumnKind.CATEGORICAL, "no values to judge the kind from"
+    if inferred == "boolean":
+        return ColumnKind.CATEGORICAL, "boolean"
+    if inferred == "decimal":
+        return ColumnKind.NUMERICAL, "decimal"
+    if inferred == "string":
+        return _strings(values, "string")
+    return _strings(values.astype(str), f"{inferred} types, judged on their string form")

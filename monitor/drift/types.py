@@ -1,0 +1,94 @@
+"""Typed results of the drift engine: plain dataclasses, JSON-friendly, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ColumnKind(StrEnum):
+    NUMERICAL = "numerical"
+    CATEGORICAL = "categorical"
+    SKIPPED = "skipped"
+
+
+class Status(StrEnum):
+    """Why a test could or could not be judged; anything but OK means drifted=False."""
+
+    OK = "ok"
+    INSUFFICIENT_DATA = "insufficient_data"
+    CONSTANT = "constant"
+    ALL_MISSING = "all_missing"
+    MISSING_IN_REFERENCE = "missing_in_reference"
+    MISSING_IN_CURRENT = "missing_in_current"
+    EMPTY_CURRENT = "empty_current"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One (column, test) verdict, the unit the contract's JSON lists."""
+
+    __test__ = False  # not a pytest class
+
+    column: str
+    kind: ColumnKind
+    test: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    status: Status
+    # What a chart or a later merge needs: bin edges, counts of both sides, category counts.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "kind": str(self.kind),
+            "test": self.test,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "status": str(self.status),
+        }
+
+
+@dataclass(frozen=True)
+class ColumnQuality:
+    """Data-quality facts of one column, reported beside the tests."""
+
+    column: str
+    kind: ColumnKind
+    kind_reason: str
+    reference_missing: int
+    current_missing: int
+    reference_count: int
+    current_count: int
+    new_categories: tuple[str, ...] = ()
+    # One distinct non-missing value on that side (a fact to report, not by itself a reason to skip).
+    reference_constant: bool = False
+    current_constant: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetDrift:
+    reference_rows: int
+    current_rows: int
+    results: tuple[TestResult, ...]
+    columns: tuple[ColumnQuality, ...]
+    drifted_columns: tuple[str, ...]
+    drift_share: float
+    dataset_drifted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "results": [r.to_dict() for r in self.results],
+            "drift_share": self.drift_share,
+            "dataset_drifted": self.dataset_drifted,
+        }

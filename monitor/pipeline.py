@@ -1,0 +1,285 @@
+"""One monitoring run: claim the window, read, compute, store everything in one transaction, notify.
+
+The scheduler, the CLI and the API all call these functions; none of them holds logic of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import delete, update
+
+from monitor.alerting import apply_rules
+from monitor.config import DriftConfig, MonitorConfig
+from monitor.drift import ColumnKind, ColumnOptions, DatasetDrift, DriftOptions, compare_datasets
+from monitor.metrics import MetricValue, binary_classification_metrics
+from monitor.notify.outbox import deliver_pending
+from monitor.rules import WindowFacts
+from monitor.runtime import Runtime
+from monitor.sources import SourceError
+from monitor.store import repository
+from monitor.store.engine import transaction
+from monitor.store.tables import DriftResultRow, MetricValueRow, RunRow
+from monitor.windows import Window, last_complete_window, windows_between
+
+logger = logging.getLogger(__name__)
+
+MAX_CATCH_UP_WINDOWS = 366
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    monitor: str
+    window: Window
+    status: str  # succeeded, failed, skipped
+    reason: str = ""
+    run_id: int | None = None
+    row_count: int = 0
+    drift_share: float | None = None
+    dataset_drifted: bool | None = None
+    drifted_columns: tuple[str, ...] = ()
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    alerts_fired: tuple[str, ...] = ()
+    error: str | None = None
+
+    def summary(self) -> str:
+        head = f"{self.monitor} {self.window.start.isoformat()} .. {self.window.end.isoformat()}: {self.status}"
+        if self.status == "skipped":
+            return f"{head} ({self.reason})"
+        if self.status == "failed":
+            return f"{head}: {self.error}"
+        share = "n/a" if self.drift_share is None else f"{self.drift_share:.2f}"
+        metrics = ", ".join(f"{k}={'n/a' if v is None else f'{v:.4f}'}" for k, v in self.metrics.items())
+        lines = [
+            head,
+            f"  rows: {self.row_count}   drift share: {share}   dataset drifted: {self.dataset_drifted}",
+            f"  drifted columns: {', '.join(self.drifted_columns) or 'none'}",
+            f"  metrics: {metrics or 'none'}",
+            f"  alerts fired: {', '.join(self.alerts_fired) or 'none'}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class WindowComputation:
+    row_count: int
+    drift: DatasetDrift
+    metrics: list[MetricValue]
+    labelled_count: int
+
+
+def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
+    return DriftOptions(
+        tests=tuple(drift.tests),
+        thresholds=dict(drift.thresholds),
+        columns={
+            name: ColumnOptions(
+                kind=None if col.kind is None else ColumnKind(col.kind),
+                tests=None if col.tests is None else tuple(col.tests),
+                thresholds=dict(col.thresholds),
+            )
+            for name, col in drift.columns.items()
+        },
+        include=tuple(features),
+        drift_share=drift.drift_share,
+    )
+
+
+def feature_columns(monitor: MonitorConfig, reference: pd.DataFrame) -> list[str]:
+    if monitor.schema_.features is not None:
+        return list(monitor.schema_.features)
+    schema = monitor.schema_
+    label = monitor.labels.label_column if monitor.labels else None
+    reserved = {schema.timestamp_column, schema.id_column, schema.prediction_column, schema.score_column, label}
+    return [c for c in reference.columns if c not in reserved]
+
+
+def compute_window(runtime: Runtime, name: str, window: Window, *, now: datetime) -> WindowComputation:
+    """Reads the window and computes drift and metrics; touches no table."""
+    monitor = runtime.monitor(name)
+    schema = monitor.schema_
+    reference = runtime.reference(name)
+    current = runtime.source(name).read(window.start, window.end, time_column=schema.timestamp_column)
+    features = feature_columns(monitor, reference)
+    drift = compare_datasets(reference, current, drift_options(monitor.drift, features))
+    labelled = _labelled_rows(runtime, name, current, window, now=now)
+    metrics: list[MetricValue] = []
+    if monitor.labels is not None:
+        label_col = monitor.labels.label_column
+        metrics = binary_classification_metrics(
+            monitor.metrics,
+            labelled[label_col].to_numpy(),
+            labelled[schema.prediction_column].to_numpy() if schema.prediction_column in labelled else None,
+            labelled[schema.score_column].to_numpy() if schema.score_column in labelled else None,
+        )
+    return WindowComputation(len(current), drift, metrics, len(labelled))
+
+
+def _labelled_rows(
+    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, *, now: datetime
+) -> pd.DataFrame:
+    """Predictions of the window joined to the labels known at `now`."""
+    monitor = runtime.monitor(name)
+    source = runtime.labels_source(name)
+    if source is None or monitor.labels is None:
+        return current.iloc[0:0]
+    cfg = monitor.labels
+    if current.empty:
+        return current.iloc[0:0].assign(**{cfg.label_column: pd.Series(dtype="int64")})
+    if cfg.timestamp_column:
+        # A label is never known before its prediction was made.
+        labels = source.read(window.start, now + timedelta(microseconds=1), time_column=cfg.timestamp_column)
+    else:
+        labels = source.read()
+    missing = {cfg.id_column, cfg.label_column} - set(labels.columns)
+    if missing:
+        raise SourceError(f"labels lack column(s) {', '.join(sorted(missing))}")
+    labels = labels[[cfg.id_column, cfg.label_column]].dropna().drop_duplicates(cfg.id_column, keep="last")
+    id_col = monitor.schema_.id_column
+    if id_col not in current.columns:
+        raise SourceError(f"predictions lack the id column {id_col!r}")
+    keep = [c for c in (id_col, monitor.schema_.prediction_column, monitor.schema_.score_column) if c in current]
+    return current[keep].merge(labels, left_on=id_col, right_on=cfg.id_column, how="inner")
+
+
+def run_monitor(
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    *,
+    now: datetime,
+    trigger: str = "manual",
+    recompute: bool = False,
+    deliver: bool = True,
+) -> RunOutcome:
+    """Runs one window end to end. Never raises for bad data or a failing source: the run is `failed`."""
+    monitor = runtime.monitor(name)
+    with runtime.sessions() as session:
+        mid = repository.monitor_id(session=session, name=name)
+    if mid is None:
+        raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
+    claim = repository.claim_run(
+        runtime.sessions, monitor_id=mid, start=window.start, end=window.end, trigger=trigger, now=now,
+        recompute=recompute,
+    )
+    if claim.run_id is None:
+        return RunOutcome(name, window, "skipped", claim.reason)
+    run_id = claim.run_id
+    try:
+        result = compute_window(runtime, name, window, now=now)
+        facts = WindowFacts(
+            drift_share=result.drift.drift_share if _judged(result.drift) else None,
+            drifted_columns=result.drift.drifted_columns,
+            judged_columns=tuple(sorted({r.column for r in result.drift.results if r.status == "ok"})),
+            metrics={m.metric: m.value for m in result.metrics},
+            row_count=result.row_count,
+        )
+        with transaction(runtime.sessions) as session:
+            _store_results(session, run_id, result, now=now)
+            fired = apply_rules(
+                session=session, monitor=name, model=monitor.model, monitor_id=mid, run_id=run_id, window=window,
+                rules=monitor.alerts, facts=facts, run_url=f"{runtime.config.public_url()}/runs/{run_id}", now=now,
+            )
+    except (SourceError, ValueError, KeyError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
+        logger.warning("run %s of %s failed: %s", window.label(), name, error)
+        repository.mark_run_failed(runtime.sessions, run_id=run_id, error=error, now=now)
+        return RunOutcome(name, window, "failed", run_id=run_id, error=error)
+    except Exception as exc:
+        logger.exception("run %s of %s failed unexpectedly", window.label(), name)
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        repository.mark_run_failed(runtime.sessions, run_id=run_id, error=error, now=now)
+        return RunOutcome(name, window, "failed", run_id=run_id, error=error)
+    if deliver:
+        deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+    return RunOutcome(
+        name, window, "succeeded", claim.reason, run_id, result.row_count, facts.drift_share,
+        result.drift.dataset_drifted, result.drift.drifted_columns, dict(facts.metrics), tuple(fired),
+    )
+
+
+def _judged(drift: DatasetDrift) -> bool:
+    return any(r.status == "ok" for r in drift.results)
+
+
+def _store_results(session: repository.Session, run_id: int, result: WindowComputation, *, now: datetime) -> None:
+    session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
+    session.execute(delete(MetricValueRow).where(MetricValueRow.run_id == run_id))
+    coverage = result.labelled_count / result.row_count if result.row_count else None
+    session.add_all(
+        DriftResultRow(
+            run_id=run_id, column_name=r.column, kind=str(r.kind), test=r.test, statistic=_finite(r.statistic),
+            p_value=_finite(r.p_value), threshold=r.threshold, drifted=r.drifted, status=str(r.status),
+            details=r.details,
+        )
+        for r in result.drift.results
+    )
+    session.add_all(
+        MetricValueRow(
+            run_id=run_id, metric=m.metric, value=m.value, sample_count=m.sample_count,
+            label_coverage=coverage, status=m.status,
+        )
+        for m in result.metrics
+    )
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(
+            status="succeeded", finished_at=repository.to_db(now), error=None, row_count=result.row_count,
+            reference_rows=result.drift.reference_rows, labelled_count=result.labelled_count,
+            drift_share=result.drift.drift_share if _judged(result.drift) else None,
+            dataset_drifted=result.drift.dataset_drifted, drifted_columns=list(result.drift.drifted_columns),
+        )
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    # PostgreSQL accepts inf, SQLite and JSON do not; the status already says why a value is missing.
+    return None if value is None or value != value or value in (float("inf"), float("-inf")) else value
+
+
+def backfill(
+    runtime: Runtime,
+    name: str,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    recompute: bool = False,
+    progress: Callable[[int, int, RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Every complete window from the one holding `start` up to `end`, oldest first."""
+    window_cfg = runtime.monitor(name).window
+    windows = list(windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone))
+    outcomes = []
+    for i, window in enumerate(windows, 1):
+        outcome = run_monitor(runtime, name, window, now=now, trigger="backfill", recompute=recompute, deliver=False)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(i, len(windows), outcome)
+    deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+    return outcomes
+
+
+def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
+    """Complete windows, past the schedule's delay, not yet computed since the latest computed one."""
+    monitor = runtime.monitor(name)
+    size, tz = monitor.window.size, monitor.window.timezone
+    last = last_complete_window(now - monitor.schedule.delay, size, tz)
+    with runtime.sessions() as session:
+        latest = repository.latest_run(session=session, monitor=name)
+    if latest is None:
+        return [last]
+    # A failed latest window is tried again; a succeeded one is where catching up starts.
+    resume = latest.window_end if latest.status == "succeeded" else latest.window_start
+    pending = list(windows_between(repository.from_db(resume), last.end, size, tz))
+    return pending[-MAX_CATCH_UP_WINDOWS:]
+
+
+def run_due(runtime: Runtime, name: str, *, now: datetime) -> list[RunOutcome]:
+    """What a scheduled tick does: catch up every due window in order."""
+    return [run_monitor(runtime, name, w, now=now, trigger="schedule") for w in due_windows(runtime, name, now=now)]

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables (the schema Alembic migrates), engine factory, repository functions."""

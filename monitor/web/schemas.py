@@ -1,0 +1,145 @@
+"""API models: the one definition of what the JSON API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from monitor.store.repository import from_db
+from monitor.store.tables import AlertRow, DriftResultRow, MetricValueRow, RunRow
+
+
+class MetricOut(BaseModel):
+    metric: str
+    value: float | None
+    sample_count: int
+    label_coverage: float | None
+    status: str
+
+    @classmethod
+    def from_row(cls, row: MetricValueRow) -> MetricOut:
+        return cls(
+            metric=row.metric, value=row.value, sample_count=row.sample_count,
+            label_coverage=row.label_coverage, status=row.status,
+        )
+
+
+class DriftResultOut(BaseModel):
+    column: str
+    kind: str
+    test: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    status: str
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: DriftResultRow) -> DriftResultOut:
+        return cls(
+            column=row.column_name, kind=row.kind, test=row.test, statistic=row.statistic, p_value=row.p_value,
+            threshold=row.threshold, drifted=row.drifted, status=row.status, details=row.details or {},
+        )
+
+
+class RunOut(BaseModel):
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    trigger: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    row_count: int | None
+    reference_rows: int | None
+    labelled_count: int | None
+    drift_share: float | None
+    dataset_drifted: bool | None
+    drifted_columns: list[str]
+    error: str | None
+    metrics: list[MetricOut]
+
+    @classmethod
+    def from_row(cls, row: RunRow, monitor: str) -> RunOut:
+        return cls(
+            id=row.id, monitor=monitor, window_start=from_db(row.window_start), window_end=from_db(row.window_end),
+            status=row.status, trigger=row.trigger, attempts=row.attempts,
+            started_at=None if row.started_at is None else from_db(row.started_at),
+            finished_at=None if row.finished_at is None else from_db(row.finished_at),
+            row_count=row.row_count, reference_rows=row.reference_rows, labelled_count=row.labelled_count,
+            drift_share=row.drift_share, dataset_drifted=row.dataset_drifted,
+            drifted_columns=list(row.drifted_columns or []), error=row.error,
+            metrics=[MetricOut.from_row(m) for m in row.metric_values],
+        )
+
+
+class RunDetailOut(RunOut):
+    drift_results: list[DriftResultOut]
+
+    @classmethod
+    def from_detail(cls, row: RunRow, monitor: str) -> RunDetailOut:
+        base = RunOut.from_row(row, monitor).model_dump()
+        return cls(**base, drift_results=[DriftResultOut.from_row(r) for r in row.drift_results])
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AlertOut(BaseModel):
+    id: int
+    monitor: str
+    rule: str
+    fingerprint: str
+    labels: dict[str, str]
+    severity: str
+    state: str
+    value: float | None
+    threshold: float
+    summary: str
+    started_at: datetime
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    last_run_id: int | None
+
+    @classmethod
+    def from_row(cls, row: AlertRow, monitor: str) -> AlertOut:
+        return cls(
+            id=row.id, monitor=monitor, rule=row.rule, fingerprint=row.fingerprint, labels=row.labels or {},
+            severity=row.severity, state=row.state, value=row.value, threshold=row.threshold, summary=row.summary,
+            started_at=from_db(row.started_at), fired_at=None if row.fired_at is None else from_db(row.fired_at),
+            resolved_at=None if row.resolved_at is None else from_db(row.resolved_at), last_run_id=row.last_run_id,
+        )
+
+
+class MonitorOut(BaseModel):
+    name: str
+    model: str
+    description: str
+    window: str
+    last_run: RunOut | None
+    active_alerts: int
+    drift_active: bool
+
+
+class MonitorList(BaseModel):
+    items: list[MonitorOut]
+
+
+class TriggerIn(BaseModel):
+    window_end: datetime | None = None
+
+
+class TriggerOut(BaseModel):
+    status: str
+    reason: str
+    run: RunOut | None
+    error: str | None

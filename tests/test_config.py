@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def minimal(**monitor: Any) -> dict[str, Any]:
+    return {
+        "notifiers": {"log": {"type": "log"}},
+        "monitors": {
+            "credit": {
+                "model": "m",
+                "source": {"type": "files", "path": "preds.parquet"},
+                "reference": {"type": "files", "path": "ref.parquet"},
+                **monitor,
+            }
+        },
+    }
+
+
+def errors_of(data: dict[str, Any], env: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, base_dir=Path("/cfg"), env=env or {})
+    return info.value.errors
+
+
+def test_demo_config_is_valid() -> None:
+    config = load_config(REPO / "config" / "demo.yaml", env={})
+    monitor = config.monitors["credit-default"]
+    assert monitor.window.size.days == 1
+    assert monitor.alerts[1].for_ == 2
+    assert config.server.port == 8000  # ${MONITOR_PORT:-8000} took its default
+    assert config.database_url() == f"sqlite:///{REPO / 'data' / 'monitor.db'}"
+
+
+def test_error_path_names_list_index_and_alias() -> None:
+    data = minimal(alerts=[
+        {"name": "a", "signal": "drift_share", "threshold": 0.3},
+        {"name": "b", "signal": "drift_share", "threshold": 0.3, "for": 0},
+    ])
+    (path, message), = errors_of(data)
+    assert path == "monitors.credit.alerts[1].for"
+    assert "greater than or equal to 1" in message
+
+
+def test_every_error_is_reported_at_once() -> None:
+    data = minimal(window={"size": "soon", "timezone": "Mars/Olympus"}, colour="blue")
+    paths = sorted(path for path, _ in errors_of(data))
+    assert paths == ["monitors.credit.colour", "monitors.credit.window.size", "monitors.credit.window.timezone"]
+
+
+def test_unknown_source_type_is_named() -> None:
+    data = minimal()
+    data["monitors"]["credit"]["source"] = {"type": "ftp", "path": "x"}
+    (path, message), = errors_of(data)
+    assert path == "monitors.credit.source"
+    assert "ftp" in message and "files" in message
+
+
+def test_unknown_notifier_in_rule() -> None:
+    data = minimal(alerts=[{"name": "a", "signal": "drift_share", "threshold": 0.3, "notify": ["pager"]}])
+    (path, message), = errors_of(data)
+    assert path == "monitors.credit.alerts[0].notify"
+    assert "pager" in message and "log" in message
+
+
+def test_metric_rule_needs_a_metric() -> None:
+    (path, message), = errors_of(minimal(alerts=[{"name": "a", "signal": "metric", "threshold": 0.7}]))
+    assert path == "monitors.credit.alerts[0]"
+    assert "needs `metric`" in message
+
+
+def test_env_interpolation_and_default() -> None:
+    data = minimal()
+    data["database"] = {"url": "postgresql+psycopg://u:${DB_PASS}@h/${DB_NAME:-mon}"}
+    config = parse_config(data, base_dir=Path("/cfg"), env={"DB_PASS": "s3cret"})
+    assert config.database.url == "postgresql+psycopg://u:s3cret@h/mon"
+
+
+def test_missing_env_variable_is_an_error_with_its_path() -> None:
+    data = minimal()
+    data["database"] = {"url": "${NOPE}"}
+    (path, message), = errors_of(data)
+    assert path == "database.url"
+    assert "NOPE" in message
+
+
+def test_database_url_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(minimal(), base_dir=Path("/cfg"), env={})
+    assert config.database_url() == "sqlite:////cfg/monitor.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://x@y/z")
+    assert config.database_url() == "postgresql+psycopg://x@y/z"
+
+
+def test_relative_paths_resolve_against_the_config_file() -> None:
+    config = parse_config(minimal(), base_dir=Path("/etc/monitor"), env={})
+    assert config.resolve_path("data/x.parquet") == Path("/etc/monitor/data/x.parquet")
+    assert config.resolve_path("/abs/x.parquet") == Path("/abs/x.parquet")
+
+
+def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("monitors: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    bad.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.yaml")

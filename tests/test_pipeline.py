@@ -1,0 +1,185 @@
+"""A monitor's whole loop on real files and a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+from sklearn.metrics import roc_auc_score
+
+from tests.conftest import ConfigFactory
+from monitor import pipeline
+from monitor.config import Config
+from monitor.runtime import Runtime, build_runtime
+from monitor.scheduler import build_scheduler
+from monitor.store import repository
+from monitor.store.engine import upgrade_database
+from monitor.store.tables import AlertRow, OutboxRow
+from monitor.windows import Window
+
+DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
+DRIFT_FROM_DAY = 2
+ROWS_PER_DAY = 800
+
+
+def _frame(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": rng.normal(1.5 if drifted else 0.0, 1.0, n),
+            "y": rng.normal(5.0, 2.0, n),
+            "colour": rng.choice(["red", "green", "blue"], n, p=[0.7, 0.2, 0.1] if drifted else [0.2, 0.4, 0.4]),
+        }
+    )
+
+
+@pytest.fixture
+def monitor_files(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(11)
+    reference = _frame(rng, 3000, drifted=False)
+    reference.to_parquet(tmp_path / "reference.parquet")
+    days = []
+    for day in range(4):
+        frame = _frame(rng, ROWS_PER_DAY, drifted=day >= DRIFT_FROM_DAY)
+        frame.insert(0, "timestamp", DAY0 + timedelta(days=day) + pd.to_timedelta(np.linspace(0, 86399, ROWS_PER_DAY), "s"))
+        frame["score"] = rng.random(ROWS_PER_DAY)
+        frame["prediction"] = (frame["score"] > 0.5).astype(int)
+        days.append(frame)
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"id{i}" for i in range(len(log))])
+    log.to_parquet(tmp_path / "predictions.parquet")
+    # Labels follow the score on half the rows, so AUC is well above 0.5; they arrive two days later.
+    noise = rng.random(len(log))
+    labels = pd.DataFrame(
+        {
+            "prediction_id": log["prediction_id"],
+            "label": np.where(noise < 0.5, log["prediction"], rng.integers(0, 2, len(log))),
+            "labelled_at": log["timestamp"] + timedelta(days=2),
+        }
+    )
+    labels.to_parquet(tmp_path / "labels.parquet")
+    return tmp_path
+
+
+def monitor_config(db_url: str, **drift: object) -> dict:
+    return {
+        "database": {"url": db_url},
+        "notifiers": {"log": {"type": "log"}},
+        "monitors": {
+            "m": {
+                "model": "toy",
+                "source": {"type": "files", "path": "predictions.parquet"},
+                "labels": {"source": {"type": "files", "path": "labels.parquet"}},
+                "reference": {"type": "files", "path": "reference.parquet"},
+                "schema": {"features": ["x", "y", "colour"]},
+                "drift": {"tests": ["ks", "chi2", "psi"], "drift_share": 0.3, **drift},
+                "alerts": [
+                    {"name": "drift", "signal": "drift_share", "threshold": 0.3, "for": 2, "notify": ["log"]},
+                ],
+            }
+        },
+    }
+
+
+@pytest.fixture
+def runtime(db_url: str, monitor_files: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+    config: Config = write_config(monitor_config(db_url))
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    yield rt
+    rt.close()
+
+
+def day_window(day: int) -> Window:
+    return Window(DAY0 + timedelta(days=day), DAY0 + timedelta(days=day + 1))
+
+
+def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> None:
+    now = DAY0 + timedelta(days=4, hours=1)  # day 3 closed an hour ago; labels known up to day 1
+    scheduler = build_scheduler(runtime, now=lambda: now)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with runtime.sessions() as session:
+                last = repository.latest_run(session=session, monitor="m")
+            if last is not None and last.status != "running":
+                break
+            time.sleep(0.2)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert last is not None and last.status == "succeeded", last and last.error
+    assert (repository.from_db(last.window_start), repository.from_db(last.window_end)) == (
+        day_window(3).start, day_window(3).end,
+    )
+    with runtime.sessions() as session:
+        run, _ = repository.get_run(session=session, run_id=last.id) or (None, None)
+        assert run is not None
+        results = {(r.column_name, r.test): r for r in run.drift_results}
+    log = pd.read_parquet(monitor_files / "predictions.parquet")
+    current = log[(log.timestamp >= day_window(3).start) & (log.timestamp < day_window(3).end)]
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    expected = ks_2samp(reference["x"], current["x"])
+    assert results[("x", "ks")].statistic == pytest.approx(expected.statistic, abs=1e-9)
+    assert results[("x", "ks")].p_value == pytest.approx(expected.pvalue, abs=1e-9)
+    assert results[("x", "ks")].drifted and results[("colour", "chi2")].drifted
+    assert not results[("y", "psi")].drifted
+    assert set(results) == {("x", "ks"), ("x", "psi"), ("y", "ks"), ("y", "psi"), ("colour", "chi2"), ("colour", "psi")}
+    assert run.row_count == ROWS_PER_DAY and run.drifted_columns == ["x", "colour"]
+    # Labels of day 3 arrive on day 5: at `now` none is known, so metrics say so.
+    assert {m.metric: (m.value, m.status) for m in run.metric_values} == {
+        "accuracy": (None, "no_labels"), "roc_auc": (None, "no_labels"),
+    }
+
+
+def test_backfill_metrics_alerts_and_outbox(runtime: Runtime, monitor_files: Path) -> None:
+    now = DAY0 + timedelta(days=10)  # every label known
+    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    assert [o.status for o in outcomes] == ["succeeded"] * 4
+    assert [o.dataset_drifted for o in outcomes] == [False, False, True, True]
+    # for: 2 -> pending on day 2, firing on day 3, and only then one notification.
+    assert [o.alerts_fired for o in outcomes] == [(), (), (), ("drift",)]
+    log = pd.read_parquet(monitor_files / "predictions.parquet")
+    labels = pd.read_parquet(monitor_files / "labels.parquet")
+    joined = log.merge(labels, on="prediction_id")
+    day1 = joined[(joined.timestamp >= day_window(1).start) & (joined.timestamp < day_window(1).end)]
+    assert outcomes[1].metrics["roc_auc"] == pytest.approx(roc_auc_score(day1.label, day1.score), abs=1e-12)
+    assert outcomes[1].metrics["accuracy"] == pytest.approx((day1.label == day1.prediction).mean(), abs=1e-12)
+    with runtime.sessions() as session:
+        alert = session.query(AlertRow).one()
+        outbox = session.query(OutboxRow).all()
+    assert (alert.state, alert.breaches) == ("firing", 2)
+    assert [(o.channel, o.status, o.attempts, o.payload["status"]) for o in outbox] == [("log", "delivered", 1, "firing")]
+    again = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    assert [o.reason for o in again] == ["already_succeeded"] * 4
+
+
+def test_a_source_that_is_down_fails_the_run_clearly_and_is_retried(runtime: Runtime, monitor_files: Path) -> None:
+    moved = monitor_files / "predictions.parquet"
+    moved.rename(monitor_files / "elsewhere.parquet")
+    failed = pipeline.run_monitor(runtime, "m", day_window(0), now=DAY0 + timedelta(days=5))
+    assert failed.status == "failed" and "no file matches" in (failed.error or "")
+    (monitor_files / "elsewhere.parquet").rename(moved)
+    ok = pipeline.run_monitor(runtime, "m", day_window(0), now=DAY0 + timedelta(days=5))
+    assert (ok.status, ok.reason, ok.run_id) == ("succeeded", "retry", failed.run_id)
+
+
+def test_an_empty_window_is_a_finding_not_a_crash(runtime: Runtime) -> None:
+    outcome = pipeline.run_monitor(runtime, "m", day_window(30), now=DAY0 + timedelta(days=40))
+    assert outcome.status == "succeeded" and outcome.row_count == 0
+    assert outcome.drift_share is None and outcome.dataset_drifted is False
+    with runtime.sessions() as session:
+        run, _ = repository.get_run(session=session, run_id=outcome.run_id or -1) or (None, None)
+        assert run is not None
+        assert {r.status for r in run.drift_results} == {"empty_current"}
+
+
+def test_due_windows_catch_up_after_downtime(runtime: Runtime) -> None:
+    pipeline.run_monitor(runtime, "m", day_window(0), now=DAY0 + timedelta(days=1, hours=1))
+    due = pipeline.due_windows(runtime, "m", now=DAY0 + timedelta(days=4, hours=1))
+    assert due == [day_window(1), day_window(2), day_window(3)]
