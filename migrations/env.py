@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from monitor.store.base import Base
 from monitor.store import tables  # noqa: F401  (registers the tables on the metadata)
+from monitor.store.base import Base
 from monitor.store.engine import make_engine
 
 target_metadata = Base.metadata

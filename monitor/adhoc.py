@@ -80,8 +80,16 @@ def _fmt(value: float | None) -> str:
 def render_table(result: DatasetDrift) -> str:
     header = ("column", "kind", "test", "statistic", "p-value", "threshold", "drifted", "status")
     rows = [
-        (r.column, str(r.kind), r.test, _fmt(r.statistic), _fmt(r.p_value), _fmt(r.threshold),
-         "DRIFT" if r.drifted else "no", str(r.status))
+        (
+            r.column,
+            str(r.kind),
+            r.test,
+            _fmt(r.statistic),
+            _fmt(r.p_value),
+            _fmt(r.threshold),
+            "DRIFT" if r.drifted else "no",
+            str(r.status),
+        )
         for r in result.results
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]

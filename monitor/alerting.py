@@ -17,8 +17,15 @@ from monitor.windows import Window
 
 def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
     return RuleSpec(
-        name=rule.name, signal=rule.signal, threshold=rule.threshold, op=rule.op, for_windows=rule.for_,
-        severity=rule.severity, metric=rule.metric, column=rule.column, labels=rule.labels,
+        name=rule.name,
+        signal=rule.signal,
+        threshold=rule.threshold,
+        op=rule.op,
+        for_windows=rule.for_,
+        severity=rule.severity,
+        metric=rule.metric,
+        column=rule.column,
+        labels=rule.labels,
         notify=tuple(rule.notify),
     )
 
@@ -45,7 +52,11 @@ def apply_rules(
             row = session.scalar(
                 select(AlertRow).where(AlertRow.monitor_id == monitor_id, AlertRow.fingerprint == key)
             )
-            if row is not None and row.last_window_end is not None and from_db(row.last_window_end) >= window.end:
+            if (
+                row is not None
+                and row.last_window_end is not None
+                and from_db(row.last_window_end) >= window.end
+            ):
                 continue  # a recomputed past window must not rewind an alert's history
             previous = AlertState() if row is None else AlertState(row.state, row.breaches)  # type: ignore[arg-type]
             result = evaluate_rule(spec, labels, value, previous)
@@ -53,13 +64,23 @@ def apply_rules(
                 if result.state == "inactive":
                     continue  # a series that never breached needs no row
                 row = AlertRow(
-                    monitor_id=monitor_id, fingerprint=key, rule=spec.name, labels=dict(labels),
-                    severity=spec.severity, threshold=spec.threshold, started_at=to_db(now),
+                    monitor_id=monitor_id,
+                    fingerprint=key,
+                    rule=spec.name,
+                    labels=dict(labels),
+                    severity=spec.severity,
+                    threshold=spec.threshold,
+                    started_at=to_db(now),
                 )
                 session.add(row)
             if previous.state in ("inactive", "resolved") and result.state in ("pending", "firing"):
                 row.started_at, row.resolved_at = to_db(now), None
-            row.state, row.breaches, row.value, row.summary = result.state, result.breaches, result.value, result.summary
+            row.state, row.breaches, row.value, row.summary = (
+                result.state,
+                result.breaches,
+                result.value,
+                result.summary,
+            )
             row.last_run_id, row.last_window_end, row.updated_at = run_id, to_db(window.end), to_db(now)
             row.severity, row.threshold = spec.severity, spec.threshold
             if result.transition is None:
@@ -71,19 +92,31 @@ def apply_rules(
                 row.resolved_at = to_db(now)
             session.flush()
             notification = Notification(
-                monitor=monitor, model=model, rule=spec.name,
+                monitor=monitor,
+                model=model,
+                rule=spec.name,
                 status="firing" if result.transition == "fired" else "resolved",
-                severity=spec.severity, summary=result.summary, value=result.value, threshold=spec.threshold,
-                window_start=window.start.isoformat(), window_end=window.end.isoformat(), labels=dict(labels),
-                drifted_columns=facts.drifted_columns, run_url=run_url,
+                severity=spec.severity,
+                summary=result.summary,
+                value=result.value,
+                threshold=spec.threshold,
+                window_start=window.start.isoformat(),
+                window_end=window.end.isoformat(),
+                labels=dict(labels),
+                drifted_columns=facts.drifted_columns,
+                run_url=run_url,
             )
             for channel in spec.notify:
                 session.add(
                     OutboxRow(
-                        channel=channel, alert_id=row.id,
+                        channel=channel,
+                        alert_id=row.id,
                         idempotency_key=f"{key[:16]}:{result.transition}:{window.end.isoformat()}:{channel}",
-                        payload=notification.to_payload(), status="pending", attempts=0,
-                        next_attempt_at=to_db(now), created_at=to_db(now),
+                        payload=notification.to_payload(),
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=to_db(now),
+                        created_at=to_db(now),
                     )
                 )
     return fired

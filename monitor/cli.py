@@ -67,7 +67,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade_database(config.database_url())
     runtime = build_runtime(config, now=now)
     try:
-        outcome = pipeline.run_monitor(runtime, args.monitor, window, now=now, trigger="manual", recompute=True)
+        outcome = pipeline.run_monitor(
+            runtime, args.monitor, window, now=now, trigger="manual", recompute=True
+        )
     finally:
         runtime.close()
     print(outcome.summary())
@@ -112,7 +114,11 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from monitor.adhoc import compare_files
 
     output = compare_files(
-        Path(args.reference), Path(args.current), tests=args.tests, columns=args.columns, fmt=args.format,
+        Path(args.reference),
+        Path(args.current),
+        tests=args.tests,
+        columns=args.columns,
+        fmt=args.format,
         drift_share=args.drift_share,
     )
     if args.output:
@@ -159,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="one monitoring run now, printed as a summary")
     p.add_argument("monitor")
     p.add_argument("--config", required=True)
-    p.add_argument("--window-end", type=_parse_moment, help="end of the window (ISO 8601); default: last closed")
+    p.add_argument(
+        "--window-end", type=_parse_moment, help="end of the window (ISO 8601); default: last closed"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="every window in a range")
@@ -209,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"configuration error in {getattr(args, 'config', None) or getattr(args, 'file', '')}:", file=sys.stderr)
+        print(
+            f"configuration error in {getattr(args, 'config', None) or getattr(args, 'file', '')}:",
+            file=sys.stderr,
+        )
         for path, message in exc.errors:
             print(f"  {path or '(file)'}: {message}", file=sys.stderr)
         return EXIT_USAGE

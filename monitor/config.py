@@ -147,6 +147,10 @@ class LogNotifierConfig(_Strict):
 NotifierConfig = Annotated[LogNotifierConfig, Field(discriminator="type")]
 
 
+MetricName = Literal["accuracy", "roc_auc"]
+_DEFAULT_METRICS: tuple[MetricName, ...] = ("accuracy", "roc_auc")
+
+
 class MonitorConfig(_Strict):
     model: str
     description: str = ""
@@ -158,7 +162,7 @@ class MonitorConfig(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     task: Literal["binary_classification"] = "binary_classification"
-    metrics: list[Literal["accuracy", "roc_auc"]] = Field(default_factory=lambda: ["accuracy", "roc_auc"])
+    metrics: list[MetricName] = Field(default_factory=lambda: list(_DEFAULT_METRICS))
     alerts: list[AlertRuleConfig] = Field(default_factory=list)
 
 

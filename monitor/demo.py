@@ -38,7 +38,9 @@ class DemoFiles:
 
 
 def demo_files(directory: Path) -> DemoFiles:
-    return DemoFiles(directory / "reference.parquet", directory / "predictions.parquet", directory / "labels.parquet")
+    return DemoFiles(
+        directory / "reference.parquet", directory / "predictions.parquet", directory / "labels.parquet"
+    )
 
 
 def _features(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFrame:
@@ -115,7 +117,11 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
     log.insert(0, "prediction_id", [f"p{i:07d}" for i in range(len(log))])
     delay = pd.to_timedelta(rng.uniform(3, 7, len(log)), unit="D")
     labels = pd.DataFrame(
-        {"prediction_id": log["prediction_id"], "label": log["_label"], "labelled_at": log["timestamp"] + delay}
+        {
+            "prediction_id": log["prediction_id"],
+            "label": log["_label"],
+            "labelled_at": log["timestamp"] + delay,
+        }
     )
     labels = labels[labels["labelled_at"] <= pd.Timestamp(today)].reset_index(drop=True)
     log = log.drop(columns="_label")

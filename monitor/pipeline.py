@@ -47,7 +47,9 @@ class RunOutcome:
     error: str | None = None
 
     def summary(self) -> str:
-        head = f"{self.monitor} {self.window.start.isoformat()} .. {self.window.end.isoformat()}: {self.status}"
+        head = (
+            f"{self.monitor} {self.window.start.isoformat()} .. {self.window.end.isoformat()}: {self.status}"
+        )
         if self.status == "skipped":
             return f"{head} ({self.reason})"
         if self.status == "failed":
@@ -94,7 +96,13 @@ def feature_columns(monitor: MonitorConfig, reference: pd.DataFrame) -> list[str
         return list(monitor.schema_.features)
     schema = monitor.schema_
     label = monitor.labels.label_column if monitor.labels else None
-    reserved = {schema.timestamp_column, schema.id_column, schema.prediction_column, schema.score_column, label}
+    reserved = {
+        schema.timestamp_column,
+        schema.id_column,
+        schema.prediction_column,
+        schema.score_column,
+        label,
+    }
     return [c for c in reference.columns if c not in reserved]
 
 
@@ -142,7 +150,9 @@ def _labelled_rows(
     id_col = monitor.schema_.id_column
     if id_col not in current.columns:
         raise SourceError(f"predictions lack the id column {id_col!r}")
-    keep = [c for c in (id_col, monitor.schema_.prediction_column, monitor.schema_.score_column) if c in current]
+    keep = [
+        c for c in (id_col, monitor.schema_.prediction_column, monitor.schema_.score_column) if c in current
+    ]
     return current[keep].merge(labels, left_on=id_col, right_on=cfg.id_column, how="inner")
 
 
@@ -163,7 +173,12 @@ def run_monitor(
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
     claim = repository.claim_run(
-        runtime.sessions, monitor_id=mid, start=window.start, end=window.end, trigger=trigger, now=now,
+        runtime.sessions,
+        monitor_id=mid,
+        start=window.start,
+        end=window.end,
+        trigger=trigger,
+        now=now,
         recompute=recompute,
     )
     if claim.run_id is None:
@@ -181,8 +196,16 @@ def run_monitor(
         with transaction(runtime.sessions) as session:
             _store_results(session, run_id, result, now=now)
             fired = apply_rules(
-                session=session, monitor=name, model=monitor.model, monitor_id=mid, run_id=run_id, window=window,
-                rules=monitor.alerts, facts=facts, run_url=f"{runtime.config.public_url()}/runs/{run_id}", now=now,
+                session=session,
+                monitor=name,
+                model=monitor.model,
+                monitor_id=mid,
+                run_id=run_id,
+                window=window,
+                rules=monitor.alerts,
+                facts=facts,
+                run_url=f"{runtime.config.public_url()}/runs/{run_id}",
+                now=now,
             )
     except (SourceError, ValueError, KeyError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
@@ -197,8 +220,17 @@ def run_monitor(
     if deliver:
         deliver_pending(runtime.sessions, runtime.notifiers, now=now)
     return RunOutcome(
-        name, window, "succeeded", claim.reason, run_id, result.row_count, facts.drift_share,
-        result.drift.dataset_drifted, result.drift.drifted_columns, dict(facts.metrics), tuple(fired),
+        name,
+        window,
+        "succeeded",
+        claim.reason,
+        run_id,
+        result.row_count,
+        facts.drift_share,
+        result.drift.dataset_drifted,
+        result.drift.drifted_columns,
+        dict(facts.metrics),
+        tuple(fired),
     )
 
 
@@ -206,22 +238,35 @@ def _judged(drift: DatasetDrift) -> bool:
     return any(r.status == "ok" for r in drift.results)
 
 
-def _store_results(session: repository.Session, run_id: int, result: WindowComputation, *, now: datetime) -> None:
+def _store_results(
+    session: repository.Session, run_id: int, result: WindowComputation, *, now: datetime
+) -> None:
     session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
     session.execute(delete(MetricValueRow).where(MetricValueRow.run_id == run_id))
     coverage = result.labelled_count / result.row_count if result.row_count else None
     session.add_all(
         DriftResultRow(
-            run_id=run_id, column_name=r.column, kind=str(r.kind), test=r.test, statistic=_finite(r.statistic),
-            p_value=_finite(r.p_value), threshold=r.threshold, drifted=r.drifted, status=str(r.status),
+            run_id=run_id,
+            column_name=r.column,
+            kind=str(r.kind),
+            test=r.test,
+            statistic=_finite(r.statistic),
+            p_value=_finite(r.p_value),
+            threshold=r.threshold,
+            drifted=r.drifted,
+            status=str(r.status),
             details=r.details,
         )
         for r in result.drift.results
     )
     session.add_all(
         MetricValueRow(
-            run_id=run_id, metric=m.metric, value=m.value, sample_count=m.sample_count,
-            label_coverage=coverage, status=m.status,
+            run_id=run_id,
+            metric=m.metric,
+            value=m.value,
+            sample_count=m.sample_count,
+            label_coverage=coverage,
+            status=m.status,
         )
         for m in result.metrics
     )
@@ -229,10 +274,15 @@ def _store_results(session: repository.Session, run_id: int, result: WindowCompu
         update(RunRow)
         .where(RunRow.id == run_id)
         .values(
-            status="succeeded", finished_at=repository.to_db(now), error=None, row_count=result.row_count,
-            reference_rows=result.drift.reference_rows, labelled_count=result.labelled_count,
+            status="succeeded",
+            finished_at=repository.to_db(now),
+            error=None,
+            row_count=result.row_count,
+            reference_rows=result.drift.reference_rows,
+            labelled_count=result.labelled_count,
             drift_share=result.drift.drift_share if _judged(result.drift) else None,
-            dataset_drifted=result.drift.dataset_drifted, drifted_columns=list(result.drift.drifted_columns),
+            dataset_drifted=result.drift.dataset_drifted,
+            drifted_columns=list(result.drift.drifted_columns),
         )
     )
 
@@ -257,7 +307,9 @@ def backfill(
     windows = list(windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone))
     outcomes = []
     for i, window in enumerate(windows, 1):
-        outcome = run_monitor(runtime, name, window, now=now, trigger="backfill", recompute=recompute, deliver=False)
+        outcome = run_monitor(
+            runtime, name, window, now=now, trigger="backfill", recompute=recompute, deliver=False
+        )
         outcomes.append(outcome)
         if progress is not None:
             progress(i, len(windows), outcome)
@@ -282,4 +334,7 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
 
 def run_due(runtime: Runtime, name: str, *, now: datetime) -> list[RunOutcome]:
     """What a scheduled tick does: catch up every due window in order."""
-    return [run_monitor(runtime, name, w, now=now, trigger="schedule") for w in due_windows(runtime, name, now=now)]
+    return [
+        run_monitor(runtime, name, w, now=now, trigger="schedule")
+        for w in due_windows(runtime, name, now=now)
+    ]

@@ -66,7 +66,9 @@ def config_hash(monitor: MonitorConfig) -> str:
 def build_runtime(config: Config, *, now: datetime) -> Runtime:
     engine = make_engine(config.database_url())
     sessions = make_session_factory(engine)
-    runtime = Runtime(config=config, engine=engine, sessions=sessions, notifiers=build_notifiers(config.notifiers))
+    runtime = Runtime(
+        config=config, engine=engine, sessions=sessions, notifiers=build_notifiers(config.notifiers)
+    )
     with transaction(sessions) as session:
         for name, monitor in config.monitors.items():
             repository.sync_monitor(

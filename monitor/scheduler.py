@@ -54,11 +54,19 @@ def build_scheduler(runtime: Runtime, now: Callable[[], datetime] = _clock) -> B
             else IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC)
         )
         scheduler.add_job(
-            tick, trigger, args=(runtime, name, now), id=f"monitor:{name}", name=f"monitor {name}",
-            next_run_time=now(), replace_existing=True,
+            tick,
+            trigger,
+            args=(runtime, name, now),
+            id=f"monitor:{name}",
+            name=f"monitor {name}",
+            next_run_time=now(),
+            replace_existing=True,
         )
     scheduler.add_job(
-        deliver, IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC), args=(runtime, now), id="outbox",
+        deliver,
+        IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC),
+        args=(runtime, now),
+        id="outbox",
         replace_existing=True,
     )
     return scheduler

@@ -36,9 +36,13 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
             active = sum(1 for _, monitor in firing if monitor == name)
             items.append(
                 MonitorOut(
-                    name=name, model=spec.model, description=spec.description,
-                    window=f"{spec.window.size} ({spec.window.timezone})", last_run=last_out,
-                    active_alerts=active, drift_active=bool(last_out and last_out.dataset_drifted),
+                    name=name,
+                    model=spec.model,
+                    description=spec.description,
+                    window=f"{spec.window.size} ({spec.window.timezone})",
+                    last_run=last_out,
+                    active_alerts=active,
+                    drift_active=bool(last_out and last_out.dataset_drifted),
                 )
             )
     return items

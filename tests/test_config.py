@@ -40,11 +40,13 @@ def test_demo_config_is_valid() -> None:
 
 
 def test_error_path_names_list_index_and_alias() -> None:
-    data = minimal(alerts=[
-        {"name": "a", "signal": "drift_share", "threshold": 0.3},
-        {"name": "b", "signal": "drift_share", "threshold": 0.3, "for": 0},
-    ])
-    (path, message), = errors_of(data)
+    data = minimal(
+        alerts=[
+            {"name": "a", "signal": "drift_share", "threshold": 0.3},
+            {"name": "b", "signal": "drift_share", "threshold": 0.3, "for": 0},
+        ]
+    )
+    ((path, message),) = errors_of(data)
     assert path == "monitors.credit.alerts[1].for"
     assert "greater than or equal to 1" in message
 
@@ -52,26 +54,30 @@ def test_error_path_names_list_index_and_alias() -> None:
 def test_every_error_is_reported_at_once() -> None:
     data = minimal(window={"size": "soon", "timezone": "Mars/Olympus"}, colour="blue")
     paths = sorted(path for path, _ in errors_of(data))
-    assert paths == ["monitors.credit.colour", "monitors.credit.window.size", "monitors.credit.window.timezone"]
+    assert paths == [
+        "monitors.credit.colour",
+        "monitors.credit.window.size",
+        "monitors.credit.window.timezone",
+    ]
 
 
 def test_unknown_source_type_is_named() -> None:
     data = minimal()
     data["monitors"]["credit"]["source"] = {"type": "ftp", "path": "x"}
-    (path, message), = errors_of(data)
+    ((path, message),) = errors_of(data)
     assert path == "monitors.credit.source"
     assert "ftp" in message and "files" in message
 
 
 def test_unknown_notifier_in_rule() -> None:
     data = minimal(alerts=[{"name": "a", "signal": "drift_share", "threshold": 0.3, "notify": ["pager"]}])
-    (path, message), = errors_of(data)
+    ((path, message),) = errors_of(data)
     assert path == "monitors.credit.alerts[0].notify"
     assert "pager" in message and "log" in message
 
 
 def test_metric_rule_needs_a_metric() -> None:
-    (path, message), = errors_of(minimal(alerts=[{"name": "a", "signal": "metric", "threshold": 0.7}]))
+    ((path, message),) = errors_of(minimal(alerts=[{"name": "a", "signal": "metric", "threshold": 0.7}]))
     assert path == "monitors.credit.alerts[0]"
     assert "needs `metric`" in message
 
@@ -86,7 +92,7 @@ def test_env_interpolation_and_default() -> None:
 def test_missing_env_variable_is_an_error_with_its_path() -> None:
     data = minimal()
     data["database"] = {"url": "${NOPE}"}
-    (path, message), = errors_of(data)
+    ((path, message),) = errors_of(data)
     assert path == "database.url"
     assert "NOPE" in message
 

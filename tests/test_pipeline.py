@@ -13,7 +13,6 @@ import pytest
 from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
-from tests.conftest import ConfigFactory
 from monitor import pipeline
 from monitor.config import Config
 from monitor.runtime import Runtime, build_runtime
@@ -22,6 +21,7 @@ from monitor.store import repository
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import AlertRow, OutboxRow
 from monitor.windows import Window
+from tests.conftest import ConfigFactory
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 DRIFT_FROM_DAY = 2
@@ -33,7 +33,9 @@ def _frame(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFrame:
         {
             "x": rng.normal(1.5 if drifted else 0.0, 1.0, n),
             "y": rng.normal(5.0, 2.0, n),
-            "colour": rng.choice(["red", "green", "blue"], n, p=[0.7, 0.2, 0.1] if drifted else [0.2, 0.4, 0.4]),
+            "colour": rng.choice(
+                ["red", "green", "blue"], n, p=[0.7, 0.2, 0.1] if drifted else [0.2, 0.4, 0.4]
+            ),
         }
     )
 
@@ -46,7 +48,11 @@ def monitor_files(tmp_path: Path) -> Path:
     days = []
     for day in range(4):
         frame = _frame(rng, ROWS_PER_DAY, drifted=day >= DRIFT_FROM_DAY)
-        frame.insert(0, "timestamp", DAY0 + timedelta(days=day) + pd.to_timedelta(np.linspace(0, 86399, ROWS_PER_DAY), "s"))
+        frame.insert(
+            0,
+            "timestamp",
+            DAY0 + timedelta(days=day) + pd.to_timedelta(np.linspace(0, 86399, ROWS_PER_DAY), "s"),
+        )
         frame["score"] = rng.random(ROWS_PER_DAY)
         frame["prediction"] = (frame["score"] > 0.5).astype(int)
         days.append(frame)
@@ -115,7 +121,8 @@ def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> 
         scheduler.shutdown(wait=True)
     assert last is not None and last.status == "succeeded", last and last.error
     assert (repository.from_db(last.window_start), repository.from_db(last.window_end)) == (
-        day_window(3).start, day_window(3).end,
+        day_window(3).start,
+        day_window(3).end,
     )
     with runtime.sessions() as session:
         run, _ = repository.get_run(session=session, run_id=last.id) or (None, None)
@@ -129,11 +136,19 @@ def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> 
     assert results[("x", "ks")].p_value == pytest.approx(expected.pvalue, abs=1e-9)
     assert results[("x", "ks")].drifted and results[("colour", "chi2")].drifted
     assert not results[("y", "psi")].drifted
-    assert set(results) == {("x", "ks"), ("x", "psi"), ("y", "ks"), ("y", "psi"), ("colour", "chi2"), ("colour", "psi")}
+    assert set(results) == {
+        ("x", "ks"),
+        ("x", "psi"),
+        ("y", "ks"),
+        ("y", "psi"),
+        ("colour", "chi2"),
+        ("colour", "psi"),
+    }
     assert run.row_count == ROWS_PER_DAY and run.drifted_columns == ["x", "colour"]
     # Labels of day 3 arrive on day 5: at `now` none is known, so metrics say so.
     assert {m.metric: (m.value, m.status) for m in run.metric_values} == {
-        "accuracy": (None, "no_labels"), "roc_auc": (None, "no_labels"),
+        "accuracy": (None, "no_labels"),
+        "roc_auc": (None, "no_labels"),
     }
 
 
@@ -154,12 +169,16 @@ def test_backfill_metrics_alerts_and_outbox(runtime: Runtime, monitor_files: Pat
         alert = session.query(AlertRow).one()
         outbox = session.query(OutboxRow).all()
     assert (alert.state, alert.breaches) == ("firing", 2)
-    assert [(o.channel, o.status, o.attempts, o.payload["status"]) for o in outbox] == [("log", "delivered", 1, "firing")]
+    assert [(o.channel, o.status, o.attempts, o.payload["status"]) for o in outbox] == [
+        ("log", "delivered", 1, "firing")
+    ]
     again = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
     assert [o.reason for o in again] == ["already_succeeded"] * 4
 
 
-def test_a_source_that_is_down_fails_the_run_clearly_and_is_retried(runtime: Runtime, monitor_files: Path) -> None:
+def test_a_source_that_is_down_fails_the_run_clearly_and_is_retried(
+    runtime: Runtime, monitor_files: Path
+) -> None:
     moved = monitor_files / "predictions.parquet"
     moved.rename(monitor_files / "elsewhere.parquet")
     failed = pipeline.run_monitor(runtime, "m", day_window(0), now=DAY0 + timedelta(days=5))

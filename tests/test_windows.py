@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,7 +32,7 @@ def test_daily_windows_follow_local_midnight_across_daylight_saving() -> None:
     lengths = [w.end - w.start for w in windows]
     assert windows[0].start == utc(2026, 3, 26, 23)  # 2026-03-27 00:00 CET
     assert timedelta(hours=23) in lengths
-    assert all(a.end == b.start for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
     berlin_midnight_after = [w for w in windows if w.start == utc(2026, 3, 29, 22)]
     assert berlin_midnight_after, "2026-03-30 00:00 CEST is 22:00 UTC"
 

@@ -19,7 +19,14 @@ class LogNotifier:
         logger.log(
             self.level,
             "[%s] %s/%s %s %s window %s..%s: %s",
-            n.status.upper(), n.monitor, n.rule, n.severity, n.model, n.window_start, n.window_end, n.summary,
+            n.status.upper(),
+            n.monitor,
+            n.rule,
+            n.severity,
+            n.model,
+            n.window_start,
+            n.window_end,
+            n.summary,
         )
         return Delivery(ok=True)
 

@@ -48,10 +48,14 @@ def deliver_pending(
                 continue
             notifier = notifiers.get(row.channel)
             if notifier is None:
-                result = Delivery(ok=False, retryable=False, error=f"notifier {row.channel!r} is not configured")
+                result = Delivery(
+                    ok=False, retryable=False, error=f"notifier {row.channel!r} is not configured"
+                )
             else:
                 try:
-                    result = notifier.send(Notification.from_payload(row.payload), idempotency_key=row.idempotency_key)
+                    result = notifier.send(
+                        Notification.from_payload(row.payload), idempotency_key=row.idempotency_key
+                    )
                 except Exception as exc:  # a channel bug must not stop the other deliveries
                     logger.exception("notifier %s raised", row.channel)
                     result = Delivery(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
@@ -63,5 +67,7 @@ def deliver_pending(
                 row.last_error, row.next_attempt_at = result.error, to_db(now + backoff(row.attempts))
             else:
                 row.status, row.last_error = "dead", result.error
-                logger.error("notification %s to %s gave up: %s", row.idempotency_key, row.channel, result.error)
+                logger.error(
+                    "notification %s to %s gave up: %s", row.idempotency_key, row.channel, result.error
+                )
     return delivered

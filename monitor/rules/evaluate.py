@@ -64,7 +64,9 @@ class Evaluation:
 
 
 def fingerprint(monitor: str, rule: str, labels: Mapping[str, str]) -> str:
-    key = json.dumps({"monitor": monitor, "rule": rule, "labels": dict(sorted(labels.items()))}, sort_keys=True)
+    key = json.dumps(
+        {"monitor": monitor, "rule": rule, "labels": dict(sorted(labels.items()))}, sort_keys=True
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -80,7 +82,10 @@ def observe(rule: RuleSpec, facts: WindowFacts) -> list[tuple[dict[str, str], fl
     if rule.signal == "column_drift":
         columns = (rule.column,) if rule.column else facts.judged_columns
         return [
-            ({**base, "column": c}, 1.0 if c in facts.drifted_columns else 0.0 if c in facts.judged_columns else None)
+            (
+                {**base, "column": c},
+                1.0 if c in facts.drifted_columns else 0.0 if c in facts.judged_columns else None,
+            )
             for c in columns
             if c is not None
         ]
@@ -93,7 +98,13 @@ def evaluate_rule(
     """Advance one alert by one window. A missing value (no data) leaves the state as it was."""
     if value is None:
         return Evaluation(
-            rule.name, labels, None, rule.threshold, previous.state, previous.breaches, None,
+            rule.name,
+            labels,
+            None,
+            rule.threshold,
+            previous.state,
+            previous.breaches,
+            None,
             f"{rule.name}: no value in this window",
         )
     breached = _OPS[rule.op](value, rule.threshold)

@@ -35,5 +35,7 @@ def build_source(config: Any, resolve_path: Callable[[str], Any]) -> Source:
     try:
         factory = _REGISTRY[config.type]
     except KeyError:
-        raise SourceError(f"unknown source type {config.type!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise SourceError(
+            f"unknown source type {config.type!r}; known: {', '.join(sorted(_REGISTRY))}"
+        ) from None
     return factory(config, resolve_path)

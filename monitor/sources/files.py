@@ -34,7 +34,9 @@ class FilesSource:
             return "parquet"
         if suffixes <= {".csv"}:
             return "csv"
-        raise SourceError(f"cannot tell the format of {self.pattern} ({', '.join(sorted(suffixes))}); set `format`")
+        raise SourceError(
+            f"cannot tell the format of {self.pattern} ({', '.join(sorted(suffixes))}); set `format`"
+        )
 
     def read(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
@@ -58,7 +60,9 @@ def _time_filter(
     if time_column is None or (start is None and end is None):
         return None
     if time_column not in schema.names:
-        raise SourceError(f"time column {time_column!r} is not in the data (columns: {', '.join(schema.names)})")
+        raise SourceError(
+            f"time column {time_column!r} is not in the data (columns: {', '.join(schema.names)})"
+        )
     field_type = schema.field(time_column).type
     if not pa.types.is_timestamp(field_type):
         raise SourceError(f"time column {time_column!r} holds {field_type}, not timestamps")
@@ -69,7 +73,9 @@ def _time_filter(
             continue
         scalar = pa.scalar(pd.Timestamp(bound).tz_convert("UTC"), type=pa.timestamp("us", tz="UTC"))
         if field_type.tz is None:  # naive timestamps in a file are taken to be UTC
-            scalar = pa.scalar(pd.Timestamp(bound).tz_convert("UTC").tz_localize(None), type=pa.timestamp("us"))
+            scalar = pa.scalar(
+                pd.Timestamp(bound).tz_convert("UTC").tz_localize(None), type=pa.timestamp("us")
+            )
         term = column >= scalar if op == "ge" else column < scalar
         condition = term if condition is None else condition & term
     return condition

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -26,7 +27,9 @@ def from_db(moment: datetime) -> datetime:
 def sync_monitor(*, session: Session, name: str, model: str, config_hash: str, now: datetime) -> int:
     row = session.scalar(select(MonitorRow).where(MonitorRow.name == name))
     if row is None:
-        row = MonitorRow(name=name, model=model, config_hash=config_hash, created_at=to_db(now), updated_at=to_db(now))
+        row = MonitorRow(
+            name=name, model=model, config_hash=config_hash, created_at=to_db(now), updated_at=to_db(now)
+        )
         session.add(row)
         session.flush()
     elif row.config_hash != config_hash or row.model != model:
@@ -59,8 +62,14 @@ def claim_run(
     try:
         with factory() as session, session.begin():
             row = RunRow(
-                monitor_id=monitor_id, window_start=to_db(start), window_end=to_db(end), status="running",
-                trigger=trigger, attempts=1, claimed_at=to_db(now), started_at=to_db(now),
+                monitor_id=monitor_id,
+                window_start=to_db(start),
+                window_end=to_db(end),
+                status="running",
+                trigger=trigger,
+                attempts=1,
+                claimed_at=to_db(now),
+                started_at=to_db(now),
             )
             session.add(row)
             session.flush()
@@ -70,7 +79,9 @@ def claim_run(
     with factory() as session, session.begin():
         existing = session.scalars(
             select(RunRow).where(
-                RunRow.monitor_id == monitor_id, RunRow.window_start == to_db(start), RunRow.window_end == to_db(end)
+                RunRow.monitor_id == monitor_id,
+                RunRow.window_start == to_db(start),
+                RunRow.window_end == to_db(end),
             )
         ).one()
         if existing.status == "succeeded" and not recompute:
@@ -79,13 +90,25 @@ def claim_run(
             return Claim(None, "running_elsewhere")
         reason = "recompute" if existing.status == "succeeded" else "retry"
         # Compare-and-set on the row we read, so two instances taking over a failed run cannot both win.
-        taken = session.execute(
-            update(RunRow)
-            .where(RunRow.id == existing.id, RunRow.status == existing.status, RunRow.claimed_at == existing.claimed_at)
-            .values(
-                status="running", trigger=trigger, attempts=RunRow.attempts + 1, claimed_at=to_db(now),
-                started_at=to_db(now), finished_at=None, error=None,
-            )
+        taken = cast(
+            CursorResult[Any],
+            session.execute(
+                update(RunRow)
+                .where(
+                    RunRow.id == existing.id,
+                    RunRow.status == existing.status,
+                    RunRow.claimed_at == existing.claimed_at,
+                )
+                .values(
+                    status="running",
+                    trigger=trigger,
+                    attempts=RunRow.attempts + 1,
+                    claimed_at=to_db(now),
+                    started_at=to_db(now),
+                    finished_at=None,
+                    error=None,
+                )
+            ),
         ).rowcount
         return Claim(existing.id, reason) if taken == 1 else Claim(None, "running_elsewhere")
 
@@ -109,12 +132,18 @@ def get_run(*, session: Session, run_id: int) -> tuple[RunRow, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def list_runs(*, session: Session, monitor: str, limit: int = 100, offset: int = 0) -> tuple[list[RunRow], int]:
+def list_runs(
+    *, session: Session, monitor: str, limit: int = 100, offset: int = 0
+) -> tuple[list[RunRow], int]:
     """Runs of a monitor ordered by window, oldest first, and the total count."""
-    base = select(RunRow).join(MonitorRow, MonitorRow.id == RunRow.monitor_id).where(MonitorRow.name == monitor)
+    base = (
+        select(RunRow).join(MonitorRow, MonitorRow.id == RunRow.monitor_id).where(MonitorRow.name == monitor)
+    )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.scalars(
-        base.order_by(RunRow.window_start, RunRow.window_end).limit(limit).offset(offset)
+        base.order_by(RunRow.window_start, RunRow.window_end)
+        .limit(limit)
+        .offset(offset)
         .options(selectinload(RunRow.metric_values))
     ).all()
     return list(rows), total
@@ -137,7 +166,9 @@ def computed_window_starts(*, session: Session, monitor_id: int) -> set[datetime
     return {from_db(r) for r in rows}
 
 
-def alerts(*, session: Session, monitor: str | None = None, active_only: bool = False) -> list[tuple[AlertRow, str]]:
+def alerts(
+    *, session: Session, monitor: str | None = None, active_only: bool = False
+) -> list[tuple[AlertRow, str]]:
     query = select(AlertRow, MonitorRow.name).join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
     if monitor is not None:
         query = query.where(MonitorRow.name == monitor)

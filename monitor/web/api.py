@@ -58,4 +58,7 @@ def get_run(run_id: int, session: SessionDep) -> RunDetailOut:
 
 @router.get("/alerts", response_model=list[AlertOut])
 def list_alerts(session: SessionDep, monitor: str | None = None, active: bool = False) -> list[AlertOut]:
-    return [AlertOut.from_row(a, m) for a, m in repository.alerts(session=session, monitor=monitor, active_only=active)]
+    return [
+        AlertOut.from_row(a, m)
+        for a, m in repository.alerts(session=session, monitor=monitor, active_only=active)
+    ]

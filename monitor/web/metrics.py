@@ -36,11 +36,15 @@ class StoreCollector(Collector):
                 if last is not None and last.drift_share is not None:
                     share.add_metric([name], last.drift_share)
                 firing = session.scalar(
-                    select(func.count()).select_from(AlertRow).join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
+                    select(func.count())
+                    .select_from(AlertRow)
+                    .join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
                     .where(MonitorRow.name == name, AlertRow.state == "firing")
                 )
                 alerts.add_metric([name], firing or 0)
-            for status, count in session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)):
+            for status, count in session.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+            ):
                 outbox.add_metric([status], count)
         yield from (runs, share, alerts, outbox)
 

@@ -31,7 +31,12 @@ def monitor_page(
     alerts = [AlertOut.from_row(a, m) for a, m in repository.alerts(session=session, monitor=name)]
     metric_names = sorted({m.metric for r in runs for m in r.metrics})
     return render(
-        "monitor.html", name=name, spec=runtime.config.monitors[name], runs=runs, total=total, alerts=alerts,
+        "monitor.html",
+        name=name,
+        spec=runtime.config.monitors[name],
+        runs=runs,
+        total=total,
+        alerts=alerts,
         metric_names=metric_names,
     )
 
@@ -46,4 +51,6 @@ def run_page(run_id: int, session: SessionDep) -> str:
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts_page(session: SessionDep) -> str:
-    return render("alerts.html", alerts=[AlertOut.from_row(a, m) for a, m in repository.alerts(session=session)])
+    return render(
+        "alerts.html", alerts=[AlertOut.from_row(a, m) for a, m in repository.alerts(session=session)]
+    )

@@ -21,8 +21,11 @@ class MetricOut(BaseModel):
     @classmethod
     def from_row(cls, row: MetricValueRow) -> MetricOut:
         return cls(
-            metric=row.metric, value=row.value, sample_count=row.sample_count,
-            label_coverage=row.label_coverage, status=row.status,
+            metric=row.metric,
+            value=row.value,
+            sample_count=row.sample_count,
+            label_coverage=row.label_coverage,
+            status=row.status,
         )
 
 
@@ -40,8 +43,15 @@ class DriftResultOut(BaseModel):
     @classmethod
     def from_row(cls, row: DriftResultRow) -> DriftResultOut:
         return cls(
-            column=row.column_name, kind=row.kind, test=row.test, statistic=row.statistic, p_value=row.p_value,
-            threshold=row.threshold, drifted=row.drifted, status=row.status, details=row.details or {},
+            column=row.column_name,
+            kind=row.kind,
+            test=row.test,
+            statistic=row.statistic,
+            p_value=row.p_value,
+            threshold=row.threshold,
+            drifted=row.drifted,
+            status=row.status,
+            details=row.details or {},
         )
 
 
@@ -67,13 +77,22 @@ class RunOut(BaseModel):
     @classmethod
     def from_row(cls, row: RunRow, monitor: str) -> RunOut:
         return cls(
-            id=row.id, monitor=monitor, window_start=from_db(row.window_start), window_end=from_db(row.window_end),
-            status=row.status, trigger=row.trigger, attempts=row.attempts,
+            id=row.id,
+            monitor=monitor,
+            window_start=from_db(row.window_start),
+            window_end=from_db(row.window_end),
+            status=row.status,
+            trigger=row.trigger,
+            attempts=row.attempts,
             started_at=None if row.started_at is None else from_db(row.started_at),
             finished_at=None if row.finished_at is None else from_db(row.finished_at),
-            row_count=row.row_count, reference_rows=row.reference_rows, labelled_count=row.labelled_count,
-            drift_share=row.drift_share, dataset_drifted=row.dataset_drifted,
-            drifted_columns=list(row.drifted_columns or []), error=row.error,
+            row_count=row.row_count,
+            reference_rows=row.reference_rows,
+            labelled_count=row.labelled_count,
+            drift_share=row.drift_share,
+            dataset_drifted=row.dataset_drifted,
+            drifted_columns=list(row.drifted_columns or []),
+            error=row.error,
             metrics=[MetricOut.from_row(m) for m in row.metric_values],
         )
 
@@ -113,10 +132,20 @@ class AlertOut(BaseModel):
     @classmethod
     def from_row(cls, row: AlertRow, monitor: str) -> AlertOut:
         return cls(
-            id=row.id, monitor=monitor, rule=row.rule, fingerprint=row.fingerprint, labels=row.labels or {},
-            severity=row.severity, state=row.state, value=row.value, threshold=row.threshold, summary=row.summary,
-            started_at=from_db(row.started_at), fired_at=None if row.fired_at is None else from_db(row.fired_at),
-            resolved_at=None if row.resolved_at is None else from_db(row.resolved_at), last_run_id=row.last_run_id,
+            id=row.id,
+            monitor=monitor,
+            rule=row.rule,
+            fingerprint=row.fingerprint,
+            labels=row.labels or {},
+            severity=row.severity,
+            state=row.state,
+            value=row.value,
+            threshold=row.threshold,
+            summary=row.summary,
+            started_at=from_db(row.started_at),
+            fired_at=None if row.fired_at is None else from_db(row.fired_at),
+            resolved_at=None if row.resolved_at is None else from_db(row.resolved_at),
+            last_run_id=row.last_run_id,
         )
 
 

@@ -25,7 +25,11 @@ def test_a_clear_window_in_between_resets_the_count() -> None:
 
 def test_firing_stays_firing_without_new_transition_then_resolves_once() -> None:
     assert step([0.5, 0.5, 0.6, 0.1, 0.1]) == [
-        ("pending", None), ("firing", "fired"), ("firing", None), ("resolved", "resolved"), ("resolved", None),
+        ("pending", None),
+        ("firing", "fired"),
+        ("firing", None),
+        ("resolved", "resolved"),
+        ("resolved", None),
     ]
 
 

@@ -20,7 +20,9 @@ def test_upgrade_creates_the_schema_the_tables_describe(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
             tables = set(sa.inspect(conn).get_table_names())
     finally:
         engine.dispose()

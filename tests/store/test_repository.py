@@ -29,7 +29,14 @@ def monitor_id(sessions: sessionmaker[Session]) -> int:
 
 
 def claim(sessions: sessionmaker[Session], monitor_id: int, **kw: object) -> repository.Claim:
-    args: dict = {"monitor_id": monitor_id, "start": START, "end": END, "trigger": "schedule", "now": NOW, **kw}
+    args: dict = {
+        "monitor_id": monitor_id,
+        "start": START,
+        "end": END,
+        "trigger": "schedule",
+        "now": NOW,
+        **kw,
+    }
     return repository.claim_run(sessions, **args)
 
 
@@ -40,7 +47,9 @@ def test_a_window_is_claimed_once(sessions: sessionmaker[Session], monitor_id: i
     assert second == repository.Claim(None, "running_elsewhere")
 
 
-def test_succeeded_window_is_skipped_unless_recomputed(sessions: sessionmaker[Session], monitor_id: int) -> None:
+def test_succeeded_window_is_skipped_unless_recomputed(
+    sessions: sessionmaker[Session], monitor_id: int
+) -> None:
     run_id = claim(sessions, monitor_id).run_id
     with transaction(sessions) as session:
         session.get_one(RunRow, run_id).status = "succeeded"
