@@ -58,6 +58,8 @@ def apply_rules(
                 and from_db(row.last_window_end) >= window.end
             ):
                 continue  # a recomputed past window must not rewind an alert's history
+            if value is None:
+                continue  # no data in this window says nothing about the alert: leave it as it was
             previous = AlertState() if row is None else AlertState(row.state, row.breaches)  # type: ignore[arg-type]
             result = evaluate_rule(spec, labels, value, previous)
             if row is None:

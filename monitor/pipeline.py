@@ -6,12 +6,14 @@ The scheduler, the CLI and the API all call these functions; none of them holds 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
 
 from monitor.alerting import apply_rules
 from monitor.config import DriftConfig, MonitorConfig
@@ -184,6 +186,7 @@ def run_monitor(
     if claim.run_id is None:
         return RunOutcome(name, window, "skipped", claim.reason)
     run_id = claim.run_id
+    began = time.monotonic()
     try:
         result = compute_window(runtime, name, window, now=now)
         facts = WindowFacts(
@@ -194,7 +197,9 @@ def run_monitor(
             row_count=result.row_count,
         )
         with transaction(runtime.sessions) as session:
-            _store_results(session, run_id, result, now=now)
+            # `now` is the logical time of the run; the finish time adds the real elapsed time.
+            finished = now + timedelta(seconds=time.monotonic() - began)
+            _store_results(session, run_id, result, finished=finished)
             fired = apply_rules(
                 session=session,
                 monitor=name,
@@ -239,7 +244,7 @@ def _judged(drift: DatasetDrift) -> bool:
 
 
 def _store_results(
-    session: repository.Session, run_id: int, result: WindowComputation, *, now: datetime
+    session: Session, run_id: int, result: WindowComputation, *, finished: datetime
 ) -> None:
     session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
     session.execute(delete(MetricValueRow).where(MetricValueRow.run_id == run_id))
@@ -275,7 +280,7 @@ def _store_results(
         .where(RunRow.id == run_id)
         .values(
             status="succeeded",
-            finished_at=repository.to_db(now),
+            finished_at=repository.to_db(finished),
             error=None,
             row_count=result.row_count,
             reference_rows=result.drift.reference_rows,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from monitor import pipeline
 from monitor.config import Config
+from monitor.render import format_duration
 from monitor.runtime import Runtime, build_runtime
 from monitor.store import repository
 from monitor.store.engine import upgrade_database
@@ -39,7 +40,7 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
                     name=name,
                     model=spec.model,
                     description=spec.description,
-                    window=f"{spec.window.size} ({spec.window.timezone})",
+                    window=f"{format_duration(spec.window.size)} ({spec.window.timezone})",
                     last_run=last_out,
                     active_alerts=active,
                     drift_active=bool(last_out and last_out.dataset_drifted),
@@ -88,7 +89,8 @@ def prepare_demo(
         runtime = build_runtime(config, now=now)
         try:
             times = pd.read_parquet(files.predictions, columns=[monitor.schema_.timestamp_column]).iloc[:, 0]
-            start, end = times.min().to_pydatetime(), times.max().to_pydatetime() + timedelta(microseconds=1)
+            start = times.min().floor("us").to_pydatetime()
+            end = times.max().floor("us").to_pydatetime() + timedelta(microseconds=1)
             with runtime.sessions() as session:
                 mid = repository.monitor_id(session=session, name=name)
                 done = repository.computed_window_starts(session=session, monitor_id=mid or -1)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from monitor.drift.types import ColumnKind
 
@@ -54,7 +55,20 @@ class DriftTest(ABC):
         return outcome.statistic >= threshold
 
 
-def counts_over(categories: Values, values: Values) -> list[int]:
-    """How many of `values` equal each of the sorted `categories` (every value must be one of them)."""
-    index = np.searchsorted(categories, values)
-    return [int(n) for n in np.bincount(index, minlength=len(categories))]
+@dataclass(frozen=True)
+class CategoryCounts:
+    categories: list[Any]  # sorted union of both sides' distinct values
+    reference: list[int]
+    current: list[int]
+
+
+def count_categories(reference: Values, current: Values) -> CategoryCounts:
+    """Counts of both sides over the union of their distinct values (hashing: no sort of the rows)."""
+    reference_counts = pd.Series(reference).value_counts(sort=False)
+    current_counts = pd.Series(current).value_counts(sort=False)
+    categories = sorted(set(reference_counts.index) | set(current_counts.index))
+    return CategoryCounts(
+        categories=[v.item() if isinstance(v, np.generic) else v for v in categories],
+        reference=[int(n) for n in reference_counts.reindex(categories, fill_value=0)],
+        current=[int(n) for n in current_counts.reindex(categories, fill_value=0)],
+    )

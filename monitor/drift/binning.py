@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from monitor.drift.base import Values, counts_over
+from monitor.drift.base import Values, count_categories
 from monitor.drift.types import ColumnKind
 
 MAX_DISTINCT_FOR_VALUE_BINS = 10
@@ -35,7 +36,7 @@ def quantile_edges(reference: Values) -> Values:
 
 
 def bin_counts(reference: Values, current: Values, kind: ColumnKind) -> Bins:
-    if kind is ColumnKind.NUMERICAL and len(np.unique(reference)) > MAX_DISTINCT_FOR_VALUE_BINS:
+    if kind is ColumnKind.NUMERICAL and len(pd.unique(reference)) > MAX_DISTINCT_FOR_VALUE_BINS:
         edges = quantile_edges(reference)
         n_bins = len(edges) + 1
         reference_counts = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=n_bins)
@@ -45,10 +46,9 @@ def bin_counts(reference: Values, current: Values, kind: ColumnKind) -> Bins:
             current_counts=[int(n) for n in current_counts],
             details={"binning": "quantile", "edges": [float(e) for e in edges]},
         )
-    categories = np.unique(np.concatenate([reference, current]))
-    labels = [float(c) for c in categories] if kind is ColumnKind.NUMERICAL else categories.tolist()
+    counts = count_categories(reference, current)
     return Bins(
-        reference_counts=counts_over(categories, reference),
-        current_counts=counts_over(categories, current),
-        details={"binning": "distinct", "categories": labels},
+        reference_counts=counts.reference,
+        current_counts=counts.current,
+        details={"binning": "distinct", "categories": counts.categories},
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from monitor.drift.base import Direction, DriftTest, TestOutcome, Values, counts_over
+from monitor.drift.base import Direction, DriftTest, TestOutcome, Values, count_categories
 from monitor.drift.types import ColumnKind
 
 
@@ -22,17 +22,15 @@ class Chi2Test(DriftTest):
     direction = Direction.P_VALUE
 
     def compute(self, reference: Values, current: Values, kind: ColumnKind) -> TestOutcome:
-        categories = np.unique(np.concatenate([reference, current]))
-        reference_counts = counts_over(categories, reference)
-        current_counts = counts_over(categories, current)
-        result = stats.chi2_contingency(np.array([reference_counts, current_counts]), correction=False)
+        counts = count_categories(reference, current)
+        result = stats.chi2_contingency(np.array([counts.reference, counts.current]), correction=False)
         return TestOutcome(
             statistic=float(result.statistic),
             p_value=float(result.pvalue),
             details={
-                "categories": categories.tolist(),
-                "reference_counts": reference_counts,
-                "current_counts": current_counts,
+                "categories": counts.categories,
+                "reference_counts": counts.reference,
+                "current_counts": counts.current,
                 "dof": int(result.dof),
             },
         )

@@ -53,7 +53,10 @@ def category_labels(values: pd.Series) -> Values:
     # Booleans count as numeric to pandas, but True must read "True", not "1".
     plain_number = not ptypes.is_bool_dtype(dtype) and not ptypes.is_complex_dtype(dtype)
     if ptypes.is_numeric_dtype(dtype) and plain_number:
-        return _number_labels(values.to_numpy(dtype=np.float64))
+        # Format each distinct number once: formatting a million floats is the slow part.
+        codes, uniques = pd.factorize(values.to_numpy(dtype=np.float64))
+        spread: Values = _number_labels(np.asarray(uniques, dtype=np.float64))[codes]
+        return spread
     labels: Values = values.astype(str).to_numpy(dtype=object)
     return labels
 
@@ -62,7 +65,9 @@ def clean(series: pd.Series, kind: ColumnKind) -> CleanValues:
     series = normalise_dtype(series)
     missing = _missing_mask(series)
     present = series[~missing]
-    if kind is not ColumnKind.NUMERICAL:
+    if kind is ColumnKind.SKIPPED:  # only counted, never tested: no need to label the values
+        return CleanValues(values=present.to_numpy(), missing=int(missing.sum()))
+    if kind is ColumnKind.CATEGORICAL:
         return CleanValues(values=category_labels(present), missing=int(missing.sum()))
     if ptypes.is_bool_dtype(present.dtype):
         present = present.astype(np.int8)
