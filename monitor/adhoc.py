@@ -10,9 +10,10 @@ import pandas as pd
 
 from monitor.drift import DatasetDrift, DriftOptions, compare_datasets
 from monitor.drift.options import DEFAULT_TESTS
+from monitor.errors import UserError
 
 
-class AdhocInputError(Exception):
+class AdhocInputError(UserError):
     """Files or options that cannot be compared; the message says which and why."""
 
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.config import Config, ConfigError, load_config
+from monitor.errors import UserError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class CommandError(Exception):
+class CommandError(UserError):
     """A message for the user; the command exits non-zero without a traceback."""
 
 
@@ -226,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path, message in exc.errors:
             print(f"  {path or '(file)'}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except CommandError as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

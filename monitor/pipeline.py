@@ -243,9 +243,7 @@ def _judged(drift: DatasetDrift) -> bool:
     return any(r.status == "ok" for r in drift.results)
 
 
-def _store_results(
-    session: Session, run_id: int, result: WindowComputation, *, finished: datetime
-) -> None:
+def _store_results(session: Session, run_id: int, result: WindowComputation, *, finished: datetime) -> None:
     session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
     session.execute(delete(MetricValueRow).where(MetricValueRow.run_id == run_id))
     coverage = result.labelled_count / result.row_count if result.row_count else None

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -77,3 +80,73 @@ def write_config(tmp_path: Path) -> ConfigFactory:
         return load_config(path)
 
     return factory
+
+
+# A small monitor on real files: x shifts and colour changes mix from day 2 on; y never moves.
+DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
+DRIFT_FROM_DAY = 2
+ROWS_PER_DAY = 800
+
+
+def _frame(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": rng.normal(1.5 if drifted else 0.0, 1.0, n),
+            "y": rng.normal(5.0, 2.0, n),
+            "colour": rng.choice(
+                ["red", "green", "blue"], n, p=[0.7, 0.2, 0.1] if drifted else [0.2, 0.4, 0.4]
+            ),
+        }
+    )
+
+
+@pytest.fixture
+def monitor_files(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(11)
+    reference = _frame(rng, 3000, drifted=False)
+    reference.to_parquet(tmp_path / "reference.parquet")
+    days = []
+    for day in range(4):
+        frame = _frame(rng, ROWS_PER_DAY, drifted=day >= DRIFT_FROM_DAY)
+        frame.insert(
+            0,
+            "timestamp",
+            DAY0 + timedelta(days=day) + pd.to_timedelta(np.linspace(0, 86399, ROWS_PER_DAY), "s"),
+        )
+        frame["score"] = rng.random(ROWS_PER_DAY)
+        frame["prediction"] = (frame["score"] > 0.5).astype(int)
+        days.append(frame)
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"id{i}" for i in range(len(log))])
+    log.to_parquet(tmp_path / "predictions.parquet")
+    # Labels follow the score on half the rows, so AUC is well above 0.5; they arrive two days later.
+    noise = rng.random(len(log))
+    labels = pd.DataFrame(
+        {
+            "prediction_id": log["prediction_id"],
+            "label": np.where(noise < 0.5, log["prediction"], rng.integers(0, 2, len(log))),
+            "labelled_at": log["timestamp"] + timedelta(days=2),
+        }
+    )
+    labels.to_parquet(tmp_path / "labels.parquet")
+    return tmp_path
+
+
+def monitor_config(db_url: str, **drift: object) -> dict:
+    return {
+        "database": {"url": db_url},
+        "notifiers": {"log": {"type": "log"}},
+        "monitors": {
+            "m": {
+                "model": "toy",
+                "source": {"type": "files", "path": "predictions.parquet"},
+                "labels": {"source": {"type": "files", "path": "labels.parquet"}},
+                "reference": {"type": "files", "path": "reference.parquet"},
+                "schema": {"features": ["x", "y", "colour"]},
+                "drift": {"tests": ["ks", "chi2", "psi"], "drift_share": 0.3, **drift},
+                "alerts": [
+                    {"name": "drift", "signal": "drift_share", "threshold": 0.3, "for": 2, "notify": ["log"]},
+                ],
+            }
+        },
+    }

@@ -64,8 +64,9 @@ class CategoryCounts:
 
 def count_categories(reference: Values, current: Values) -> CategoryCounts:
     """Counts of both sides over the union of their distinct values (hashing: no sort of the rows)."""
-    reference_counts = pd.Series(reference).value_counts(sort=False)
-    current_counts = pd.Series(current).value_counts(sort=False)
+    # dtype kept as is: pandas would otherwise convert object arrays of str to its string dtype first.
+    reference_counts = pd.Series(reference, dtype=reference.dtype).value_counts(sort=False)
+    current_counts = pd.Series(current, dtype=current.dtype).value_counts(sort=False)
     categories = sorted(set(reference_counts.index) | set(current_counts.index))
     return CategoryCounts(
         categories=[v.item() if isinstance(v, np.generic) else v for v in categories],

@@ -6,6 +6,7 @@ read as a number is counted as missing too, and separately as `non_numeric`, so 
 never hides data silently. Categorical columns become string labels that are equal when the values
 are: numbers are written so that 1, 1.0 and numpy.int64(1) are all "1" (an integer column that
 gained a NaN in one window is float there, and must still match), everything else by str().
+Skipped columns are only counted, so their values are kept as they are (object ones as str).
 """
 
 from __future__ import annotations
@@ -65,8 +66,10 @@ def clean(series: pd.Series, kind: ColumnKind) -> CleanValues:
     series = normalise_dtype(series)
     missing = _missing_mask(series)
     present = series[~missing]
-    if kind is ColumnKind.SKIPPED:  # only counted, never tested: no need to label the values
-        return CleanValues(values=present.to_numpy(), missing=int(missing.sum()))
+    if kind is ColumnKind.SKIPPED:  # only counted, never tested: labelling would be wasted work
+        # ...except object values, which may be unhashable (lists, dicts) and are counted distinct.
+        raw = present.astype(str) if ptypes.is_object_dtype(present.dtype) else present
+        return CleanValues(values=raw.to_numpy(), missing=int(missing.sum()))
     if kind is ColumnKind.CATEGORICAL:
         return CleanValues(values=category_labels(present), missing=int(missing.sum()))
     if ptypes.is_bool_dtype(present.dtype):

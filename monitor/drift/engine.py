@@ -32,6 +32,7 @@ import warnings
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,12 @@ def _run_test(
     return Status.OK, outcome
 
 
+def _unjudged(
+    name: str, kind: ColumnKind, test: DriftTest, threshold: float, status: Status, details: dict[str, Any]
+) -> TestResult:
+    return TestResult(name, kind, test.name, None, None, threshold, False, status, details)
+
+
 def _judge_column(
     name: str, kind: ColumnKind, reference: _Side, current: _Side, options: DriftOptions
 ) -> list[TestResult]:
@@ -157,7 +164,7 @@ def _judge_column(
     explicit = column_tests is not None
     test_names = column_tests if column_tests is not None else options.tests
     unjudgeable = _why_unjudgeable(reference, current)
-    sizes = {"reference_n": reference.count, "current_n": current.count}
+    sizes: dict[str, Any] = {"reference_n": reference.count, "current_n": current.count}
     if reference.clean is not None and reference.clean.non_numeric:
         sizes["reference_non_numeric"] = reference.clean.non_numeric
     if current.clean is not None and current.clean.non_numeric:
@@ -170,26 +177,12 @@ def _judge_column(
             if explicit:
                 reason = f"{test.name} does not apply to {kind} columns"
                 results.append(
-                    TestResult(
-                        name,
-                        kind,
-                        test.name,
-                        None,
-                        None,
-                        threshold,
-                        False,
-                        Status.NOT_APPLICABLE,
-                        {"reason": reason},
-                    )
+                    _unjudged(name, kind, test, threshold, Status.NOT_APPLICABLE, {"reason": reason})
                 )
             continue
         if unjudgeable is not None:
             status, reason = unjudgeable
-            results.append(
-                TestResult(
-                    name, kind, test.name, None, None, threshold, False, status, {**sizes, "reason": reason}
-                )
-            )
+            results.append(_unjudged(name, kind, test, threshold, status, {**sizes, "reason": reason}))
             continue
         status, outcome = _run_test(test, reference, current, kind)
         ok = status is Status.OK
@@ -212,9 +205,7 @@ def _judge_column(
 def _side(frame: pd.DataFrame, column: Hashable | None, kind: ColumnKind) -> _Side:
     if column is None:
         return _Side(present=False, rows=len(frame), clean=None)
-    # Skipped columns are cleaned as labels only to count what is missing.
-    clean_kind = ColumnKind.CATEGORICAL if kind is ColumnKind.SKIPPED else kind
-    return _Side(present=True, rows=len(frame), clean=clean(frame[column], clean_kind))
+    return _Side(present=True, rows=len(frame), clean=clean(frame[column], kind))
 
 
 def _quality(name: str, kind: ColumnKind, reason: str, reference: _Side, current: _Side) -> ColumnQuality:

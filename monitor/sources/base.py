@@ -8,8 +8,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from monitor.errors import UserError
 
-class SourceError(Exception):
+
+class SourceError(UserError):
     """A source that cannot be read: unreachable, missing, malformed. The message says which and why."""
 
 

@@ -432,3 +432,22 @@ def test_identical_datasets_never_drift(data: tuple[pd.DataFrame, pd.DataFrame])
     for r in drift.results:
         if r.status is Status.OK and r.test in ("ks", "psi"):
             assert r.statistic == 0.0
+
+
+def test_odd_object_values_never_raise_and_other_columns_are_judged() -> None:
+    lists = pd.Series([[i] for i in range(N)], dtype=object)  # unhashable, all distinct: ID-like
+    dicts = pd.Series([{"k": i % 3} for i in range(N)], dtype=object)  # unhashable, few: categorical
+    ref, cur = frames({"lists": lists, "dicts": dicts}, {"lists": lists, "dicts": dicts})
+    drift = compare_datasets(ref, cur, DriftOptions())
+    assert quality(drift, "lists").kind is ColumnKind.SKIPPED
+    assert result(drift, "dicts", "chi2").status is Status.OK
+    assert result(drift, "dicts", "chi2").details["categories"] == ["{'k': 0}", "{'k': 1}", "{'k': 2}"]
+    assert_good_still_judged(drift)
+
+
+def test_the_kind_comes_from_the_current_side_when_the_reference_has_no_values() -> None:
+    ref, cur = frames({"c": [None] * N}, {"c": ["a", "b"] * (N // 2)})
+    drift = compare_datasets(ref, cur, DriftOptions())
+    assert quality(drift, "c").kind is ColumnKind.CATEGORICAL
+    assert statuses(drift, "c") == {Status.ALL_MISSING}
+    assert_good_still_judged(drift)

@@ -1,0 +1,79 @@
+"""The pages in real headless Chromium (Debian's package), driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import unavailable
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def test_dashboard_shows_the_monitor_with_drift_and_alert(page: Any) -> None:
+    page.goto("/")
+    row = page.locator("#monitors tr[data-monitor='m']")
+    assert row.count() == 1
+    assert row.locator("td.drift").inner_text().strip() == "drift"
+    assert "1 firing" in row.locator("td.alerts").inner_text()
+
+
+def test_from_dashboard_to_a_run_page_by_clicking(page: Any) -> None:
+    page.goto("/")
+    page.click("#monitors a[href='/monitors/m']")
+    page.wait_for_url("**/monitors/m")
+    runs = page.locator("#runs tbody tr")
+    assert runs.count() == 4
+    drifted = page.locator("#runs tbody tr.drifted")
+    assert drifted.count() == 2
+    drifted.first.locator("a").click()
+    page.wait_for_url("**/runs/*")
+    assert page.locator("#dataset-drift").inner_text().strip() == "drift"
+    x_ks = page.locator("table.results tr[data-column='x'][data-test='ks']")
+    assert "drift" in x_ks.inner_text() and x_ks.get_attribute("class") == "drifted"
+    y_ks = page.locator("table.results tr[data-column='y'][data-test='ks']")
+    assert "no drift" in y_ks.inner_text()
+
+
+def test_alerts_page_lists_the_firing_alert(page: Any) -> None:
+    page.goto("/alerts")
+    firing = page.locator("#alerts tr[data-state='firing']")
+    assert firing.count() == 1
+    assert "drift" in firing.inner_text()
