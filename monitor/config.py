@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,14 +48,79 @@ class _Strict(BaseModel):
 
 
 class FilesSourceConfig(_Strict):
-    """Parquet or CSV files; `path` may be a glob."""
+    """Parquet or CSV files; `path` may be a glob (`**` for any depth)."""
 
     type: Literal["files"]
     path: str
     format: Literal["auto", "parquet", "csv"] = "auto"
+    # Hive-style date partitions in the path (`dt=2026-11-22/`): files of days that cannot overlap the
+    # window are never opened. The day is a calendar day in `partition_timezone`.
+    partition_key: str = "dt"
+    partition_timezone: str = "UTC"
+
+    @field_validator("partition_timezone")
+    @classmethod
+    def _known_partition_zone(cls, value: str) -> str:
+        return _check_zone(value)
 
 
-SourceConfig = Annotated[FilesSourceConfig, Field(discriminator="type")]
+class SqlSourceConfig(_Strict):
+    """Any database SQLAlchemy reaches: a table (filtered on the time column) or a query using
+    `:start` and `:end`. Identifiers are quoted and bounds bound as parameters, never formatted in."""
+
+    type: Literal["sql"]
+    url: str
+    table: str | None = None
+    schema_: str | None = Field(None, alias="schema")
+    query: str | None = None
+    # Rows fetched per round trip; a window is streamed in chunks of this size.
+    chunk_size: int = Field(50_000, ge=1)
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> SqlSourceConfig:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of `table` or `query`")
+        if self.query is not None and self.schema_ is not None:
+            raise ValueError("`schema` applies to `table` only; name the schema inside the query")
+        return self
+
+
+class IngestSourceConfig(_Strict):
+    """Rows pushed over HTTP (POST /api/v1/models/{model}/predictions and .../ground-truth) and kept in
+    the service database; validated against the monitor's `schema`."""
+
+    type: Literal["ingest"]
+
+
+SourceConfig = Annotated[
+    FilesSourceConfig | SqlSourceConfig | IngestSourceConfig, Field(discriminator="type")
+]
+
+
+class PeriodReferenceConfig(_Strict):
+    """A fixed past period [start, end) of a source (by default the monitor's own) as the reference."""
+
+    type: Literal["period"]
+    start: datetime
+    end: datetime
+    source: SourceConfig | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodReferenceConfig:
+        if self.end <= self.start:
+            raise ValueError("`end` must be after `start`")
+        return self
+
+
+ReferenceConfig = Annotated[
+    FilesSourceConfig | SqlSourceConfig | IngestSourceConfig | PeriodReferenceConfig,
+    Field(discriminator="type"),
+]
 
 
 class LabelsConfig(_Strict):
@@ -64,27 +129,45 @@ class LabelsConfig(_Strict):
     label_column: str = "label"
     # When the label became known; labels not yet known at a run's time are not used.
     timestamp_column: str | None = "labelled_at"
+    # Windows that ended less than this long ago have their metrics recomputed as labels arrive
+    # (each change stored as a new version); older windows are final.
+    horizon: Duration = timedelta(days=14)
+    # How often those windows are looked at again.
+    recompute_every: Duration = timedelta(hours=1)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
 
 
 class WindowConfig(_Strict):
+    # The step: a tumbling window's size, or how often a rolling window is evaluated.
     size: Duration = timedelta(days=1)
     timezone: str = "UTC"
+    # Set for a rolling window: each window ends at a step's end and reaches this far back (7d, 30d).
+    length: Duration | None = None
 
-    @field_validator("size")
+    @field_validator("size", "length")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
             raise ValueError("must be a positive duration such as 1h or 1d")
         return value
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return _check_zone(value)
+
+    @model_validator(mode="after")
+    def _length_covers_a_step(self) -> WindowConfig:
+        if self.length is not None and self.length < self.size:
+            raise ValueError("`length` (rolling window) must be at least `size` (its step)")
+        return self
 
 
 class ScheduleConfig(_Strict):
@@ -108,6 +191,9 @@ class DriftConfig(_Strict):
     drift_share: float = Field(0.5, gt=0, le=1)
 
 
+ColumnType = Literal["number", "integer", "string", "boolean", "timestamp"]
+
+
 class ModelSchemaConfig(_Strict):
     timestamp_column: str = "timestamp"
     id_column: str = "prediction_id"
@@ -115,6 +201,11 @@ class ModelSchemaConfig(_Strict):
     score_column: str | None = "score"
     # None: every column that is not the timestamp, id, prediction or score.
     features: list[str] | None = None
+    # Multiclass: the probability column of each class (class label -> column).
+    class_score_columns: dict[str, str] | None = None
+    # Declared column types; rows pushed over HTTP are checked against them. Undeclared columns of the
+    # schema take any scalar.
+    types: dict[str, ColumnType] = Field(default_factory=dict)
 
 
 Comparison = Literal[">", ">=", "<", "<="]
@@ -147,8 +238,50 @@ class LogNotifierConfig(_Strict):
 NotifierConfig = Annotated[LogNotifierConfig, Field(discriminator="type")]
 
 
-MetricName = Literal["accuracy", "roc_auc"]
-_DEFAULT_METRICS: tuple[MetricName, ...] = ("accuracy", "roc_auc")
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
+MetricName = Literal[
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "mae",
+    "rmse",
+    "mape",
+    "r2",
+]
+CLASSIFICATION_METRICS: tuple[MetricName, ...] = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+)
+REGRESSION_METRICS: tuple[MetricName, ...] = ("mae", "rmse", "mape", "r2")
+
+
+class QualityConfig(_Strict):
+    """When a data-quality fact of a window becomes a finding."""
+
+    # Row count against the median of this many preceding windows.
+    recent_windows: int = Field(7, ge=1)
+    row_count_change: float = Field(0.5, gt=0)  # relative change, either way
+    missing_share_increase: float = Field(0.1, ge=0, le=1)  # above the reference's share
+    out_of_range_share: float = Field(0.01, ge=0, le=1)  # numerical values outside the reference's
+    new_category_share: float = Field(0.0, ge=0, le=1)  # rows holding categories the reference lacks
+
+
+class IngestConfig(_Strict):
+    """Limits of POST /api/v1/models/{model}/predictions and /ground-truth."""
+
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_rows: int = Field(100_000, ge=1)
 
 
 class MonitorConfig(_Strict):
@@ -156,14 +289,41 @@ class MonitorConfig(_Strict):
     description: str = ""
     source: SourceConfig
     labels: LabelsConfig | None = None
-    reference: SourceConfig
+    reference: ReferenceConfig
     schema_: ModelSchemaConfig = Field(default_factory=ModelSchemaConfig, alias="schema")
     window: WindowConfig = Field(default_factory=WindowConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
-    task: Literal["binary_classification"] = "binary_classification"
-    metrics: list[MetricName] = Field(default_factory=lambda: list(_DEFAULT_METRICS))
+    task: Task = "binary_classification"
+    # Default: every metric of the task.
+    metrics: list[MetricName] = Field(default_factory=list)
+    # Binary classification: the class the score is the probability of.
+    positive_label: int | str | bool = 1
+    # Multiclass precision, recall and F1: how per-class values are averaged (scikit-learn's `average`).
+    average: Literal["macro", "weighted", "micro"] = "macro"
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     alerts: list[AlertRuleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _metrics_fit_the_task(self) -> MonitorConfig:
+        allowed = REGRESSION_METRICS if self.task == "regression" else CLASSIFICATION_METRICS
+        if "metrics" not in self.model_fields_set:
+            self.metrics = list(allowed)
+        wrong = [m for m in self.metrics if m not in allowed]
+        if wrong:
+            raise ValueError(
+                f"metric(s) {', '.join(wrong)} do not apply to {self.task}; use {', '.join(allowed)}"
+            )
+        if self.task == "multiclass_classification" and not self.schema_.class_score_columns:
+            needs_scores = [m for m in self.metrics if m in ("roc_auc", "pr_auc", "log_loss", "brier")]
+            if needs_scores:
+                raise ValueError(
+                    f"{', '.join(needs_scores)} of a multiclass model need `schema.class_score_columns`"
+                )
+        pushed = self.source.type == "ingest" or (self.labels and self.labels.source.type == "ingest")
+        if pushed and self.schema_.features is None:
+            raise ValueError("rows pushed over HTTP are checked against `schema.features`: list them")
+        return self
 
 
 class DatabaseConfig(_Strict):
@@ -180,6 +340,7 @@ class ServerConfig(_Strict):
 class Config(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     # Directory of the config file; relative paths resolve against it. Set by load_config.
@@ -196,6 +357,20 @@ class Config(_Strict):
                             f"monitors.{name}.alerts[{i}].notify: unknown notifier {channel!r} "
                             f"(known: {known})"
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _one_schema_per_pushed_model(self) -> Config:
+        first: dict[str, tuple[str, ModelSchemaConfig]] = {}
+        for name, monitor in self.monitors.items():
+            if monitor.source.type != "ingest":
+                continue
+            seen = first.setdefault(monitor.model, (name, monitor.schema_))
+            if seen[1] != monitor.schema_:
+                raise ValueError(
+                    f"monitors.{name}.schema: model {monitor.model!r} is pushed over HTTP and monitor "
+                    f"{seen[0]!r} declares another schema for it; one model has one schema"
+                )
         return self
 
     def resolve_path(self, path: str) -> Path:
@@ -239,7 +414,7 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-_UNION_TAGS = {"files", "log"}
+_UNION_TAGS = {"files", "sql", "ingest", "period", "log"}
 
 
 def _error_path(loc: tuple[int | str, ...]) -> str:

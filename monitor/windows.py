@@ -1,4 +1,18 @@
-"""Tumbling time windows aligned to the calendar of a time zone. Pure: no clock is read here."""
+"""Time windows aligned to the calendar of a time zone. Pure: no clock is read here.
+
+A monitor's windows advance in steps of `size` on a calendar grid of its time zone. A tumbling window
+is one step; a rolling window (`length` longer than `size`, e.g. the last 7 days evaluated each day)
+ends where a step ends and reaches `length` back.
+
+- Steps of whole days (1d, 7d) follow local midnights, so a day lasts 23 or 25 hours across a
+  daylight-saving change. Weekly steps start on Mondays.
+- Steps shorter than a day (1h, 15m) are laid out in real elapsed time from each local midnight, so
+  they follow local hours without ever being empty or overlapping when clocks jump: the 23-hour day
+  has 23 hourly windows, the 25-hour day 25. A step that does not divide the day (7h) is cut at the
+  next midnight.
+- A rolling length of whole days reaches back that many local calendar days; other lengths reach
+  back that much elapsed time.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(2000, 1, 3)  # a Monday, so weekly windows start on Mondays
+_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, order=True)
@@ -27,36 +42,60 @@ class Window:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
-def _floor_local(moment: datetime, size: timedelta, zone: ZoneInfo) -> datetime:
-    """The start (wall clock, naive) of the window holding `moment`, on a grid anchored at _EPOCH."""
-    local = moment.astimezone(zone).replace(tzinfo=None)
-    steps = (local - _EPOCH) // size
-    return _EPOCH + steps * size
-
-
 def _aware(wall: datetime, zone: ZoneInfo) -> datetime:
-    # Whole-day windows keep local midnights across daylight-saving changes (23 h and 25 h days).
     return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
-def window_containing(moment: datetime, size: timedelta, tz: str = "UTC") -> Window:
+def _whole_days(span: timedelta) -> bool:
+    return span >= _DAY and span % _DAY == timedelta(0)
+
+
+def _step_containing(moment: datetime, size: timedelta, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The (start, end) in UTC of the step holding `moment`."""
+    local = moment.astimezone(zone).replace(tzinfo=None)
+    if size >= _DAY:
+        # Whole-day (and longer) steps keep local wall-clock boundaries on a grid anchored at _EPOCH.
+        wall = _EPOCH + ((local - _EPOCH) // size) * size
+        return _aware(wall, zone), _aware(wall + size, zone)
+    midnight_wall = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight, next_midnight = _aware(midnight_wall, zone), _aware(midnight_wall + _DAY, zone)
+    start = midnight + ((moment.astimezone(UTC) - midnight) // size) * size
+    return start, min(start + size, next_midnight)
+
+
+def _window(step_end: datetime, step_start: datetime, length: timedelta | None, zone: ZoneInfo) -> Window:
+    if length is None:
+        return Window(step_start, step_end)
+    if _whole_days(length):
+        wall_end = step_end.astimezone(zone).replace(tzinfo=None)
+        return Window(_aware(wall_end - length, zone), step_end)
+    return Window(step_end - length, step_end)
+
+
+def window_containing(
+    moment: datetime, size: timedelta, tz: str = "UTC", length: timedelta | None = None
+) -> Window:
+    """The window whose last step holds `moment` (for tumbling windows: the window holding it)."""
     zone = ZoneInfo(tz)
-    start = _floor_local(moment, size, zone)
-    return Window(_aware(start, zone), _aware(start + size, zone))
+    start, end = _step_containing(moment, size, zone)
+    return _window(end, start, length, zone)
 
 
-def windows_between(start: datetime, end: datetime, size: timedelta, tz: str = "UTC") -> Iterator[Window]:
-    """Every complete window that starts at or after the window holding `start` and ends by `end`."""
+def windows_between(
+    start: datetime, end: datetime, size: timedelta, tz: str = "UTC", length: timedelta | None = None
+) -> Iterator[Window]:
+    """Every window whose last step starts at or after the step holding `start` and ends by `end`."""
     zone = ZoneInfo(tz)
-    wall = _floor_local(start, size, zone)
-    while True:
-        window = Window(_aware(wall, zone), _aware(wall + size, zone))
-        if window.end > end:
-            return
-        yield window
-        wall += size
+    step_start, step_end = _step_containing(start, size, zone)
+    while step_end <= end:
+        yield _window(step_end, step_start, length, zone)
+        step_start, step_end = _step_containing(step_end, size, zone)
 
 
-def last_complete_window(now: datetime, size: timedelta, tz: str = "UTC") -> Window:
-    current = window_containing(now, size, tz)
-    return window_containing(current.start - timedelta(microseconds=1), size, tz)
+def last_complete_window(
+    now: datetime, size: timedelta, tz: str = "UTC", length: timedelta | None = None
+) -> Window:
+    zone = ZoneInfo(tz)
+    current_start, _ = _step_containing(now, size, zone)
+    start, end = _step_containing(current_start - timedelta(microseconds=1), size, zone)
+    return _window(end, start, length, zone)
