@@ -177,6 +177,18 @@ class ScheduleConfig(_Strict):
     cron: str | None = None
     enabled: bool = True
 
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"not a 5-field cron expression ({exc})") from None
+        return value
+
 
 class ColumnDriftConfig(_Strict):
     kind: Literal["numerical", "categorical", "skipped"] | None = None

@@ -120,3 +120,9 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_config(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_bad_cron_is_reported_with_its_path() -> None:
+    ((path, message),) = errors_of(minimal(schedule={"cron": "every tuesday"}))
+    assert path == "monitors.credit.schedule.cron"
+    assert "cron" in message
