@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.config import Config, MonitorConfig
 from monitor.notify import Notifier, build_notifiers
 from monitor.sources import Source, build_source
+from monitor.sources.base import Role
 from monitor.store import repository
 from monitor.store.engine import make_engine, make_session_factory, transaction
 
@@ -26,6 +27,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     notifiers: dict[str, Notifier]
     _references: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    # Sources keep connection pools (sql), so they are built once per monitor, role and config version.
+    _sources: dict[tuple[str, Role, str], Source] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def monitor(self, name: str) -> MonitorConfig:
@@ -35,12 +38,24 @@ class Runtime:
             known = ", ".join(sorted(self.config.monitors)) or "none"
             raise KeyError(f"no monitor named {name!r} in the config (known: {known})") from None
 
+    def _source(self, name: str, role: Role, config: object) -> Source:
+        monitor = self.monitor(name)
+        key = (name, role, config_hash(monitor))
+        with self._lock:
+            cached = self._sources.get(key)
+            if cached is None:
+                cached = build_source(
+                    config, self.config.resolve_path, monitor=monitor, role=role, sessions=self.sessions
+                )
+                self._sources[key] = cached
+            return cached
+
     def source(self, name: str) -> Source:
-        return build_source(self.monitor(name).source, self.config.resolve_path)
+        return self._source(name, "predictions", self.monitor(name).source)
 
     def labels_source(self, name: str) -> Source | None:
         labels = self.monitor(name).labels
-        return None if labels is None else build_source(labels.source, self.config.resolve_path)
+        return None if labels is None else self._source(name, "labels", labels.source)
 
     def reference(self, name: str) -> pd.DataFrame:
         """The reference data, read once per process and config version."""
@@ -49,12 +64,18 @@ class Runtime:
             cached = self._references.get(key)
         if cached is not None:
             return cached
-        frame = build_source(self.monitor(name).reference, self.config.resolve_path).read()
+        frame = self._source(name, "reference", self.monitor(name).reference).read()
         with self._lock:
             self._references[key] = frame
         return frame
 
     def close(self) -> None:
+        with self._lock:
+            sources, self._sources = list(self._sources.values()), {}
+        for source in sources:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
         self.engine.dispose()
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pandas as pd
 
 from monitor.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from monitor.config import MonitorConfig
 
 
 class SourceError(UserError):
@@ -23,7 +30,21 @@ class Source(Protocol):
         ...
 
 
-SourceFactory = Callable[[Any, Callable[[str], Any]], Source]
+Role = Literal["predictions", "labels", "reference"]
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source may need beyond its own config: where relative paths start, which monitor and
+    which of its streams it serves, and the service database (for rows pushed over HTTP)."""
+
+    resolve_path: Callable[[str], Path]
+    monitor: MonitorConfig | None = None
+    role: Role = "predictions"
+    sessions: sessionmaker[Session] | None = None
+
+
+SourceFactory = Callable[[Any, SourceContext], Source]
 _REGISTRY: dict[str, SourceFactory] = {}
 
 
@@ -31,8 +52,16 @@ def register(kind: str, factory: SourceFactory) -> None:
     _REGISTRY[kind] = factory
 
 
-def build_source(config: Any, resolve_path: Callable[[str], Any]) -> Source:
-    from monitor.sources import files  # noqa: F401  (registers the built-in kinds)
+def build_source(
+    config: Any,
+    resolve_path: Callable[[str], Any],
+    *,
+    monitor: MonitorConfig | None = None,
+    role: Role = "predictions",
+    sessions: sessionmaker[Session] | None = None,
+) -> Source:
+    # Importing registers the built-in kinds.
+    from monitor.sources import files, ingest, period, sql  # noqa: F401
 
     try:
         factory = _REGISTRY[config.type]
@@ -40,4 +69,11 @@ def build_source(config: Any, resolve_path: Callable[[str], Any]) -> Source:
         raise SourceError(
             f"unknown source type {config.type!r}; known: {', '.join(sorted(_REGISTRY))}"
         ) from None
-    return factory(config, resolve_path)
+    return factory(config, SourceContext(resolve_path, monitor, role, sessions))
+
+
+def utc_frame_times(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
+    """The time column as UTC-aware timestamps (naive values are taken to be UTC)."""
+    if time_column is not None and time_column in frame.columns:
+        frame[time_column] = pd.to_datetime(frame[time_column], utc=True)
+    return frame

@@ -1,27 +1,38 @@
-"""Parquet or CSV files named by a path or a glob."""
+"""Parquet or CSV files named by a path or a glob, optionally in hive-style date partitions.
+
+A path segment `dt=2026-11-22` (the key is configurable) says every row below it belongs to that
+calendar day of `partition_timezone`. Files in partitions that cannot overlap the window are dropped
+from the list before anything is opened; the rest are read through a pyarrow dataset with the time
+filter pushed down, so only the window's rows are materialised.
+"""
 
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from monitor.sources.base import SourceError, register
+from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
 
 
 class FilesSource:
-    def __init__(self, pattern: Path, fmt: str = "auto") -> None:
+    def __init__(
+        self, pattern: Path, fmt: str = "auto", partition_key: str = "dt", partition_timezone: str = "UTC"
+    ) -> None:
         self.pattern = pattern
         self.fmt = fmt
+        self.partition = re.compile(rf"^{re.escape(partition_key)}=(.+)$")
+        self.zone = ZoneInfo(partition_timezone)
 
     def _paths(self) -> list[str]:
-        paths = sorted(glob.glob(str(self.pattern), recursive=True))
+        paths = sorted(p for p in glob.glob(str(self.pattern), recursive=True) if Path(p).is_file())
         if not paths:
             raise SourceError(f"no file matches {self.pattern}")
         return paths
@@ -38,20 +49,53 @@ class FilesSource:
             f"cannot tell the format of {self.pattern} ({', '.join(sorted(suffixes))}); set `format`"
         )
 
+    def _partition_day(self, path: str) -> date | None:
+        for part in Path(path).parts:
+            match = self.partition.match(part)
+            if match:
+                try:
+                    return date.fromisoformat(match.group(1))
+                except ValueError:
+                    key = part.split("=")[0]
+                    raise SourceError(
+                        f"partition {part!r} in {path} is not a date (expected {key}=YYYY-MM-DD)"
+                    ) from None
+        return None
+
+    def _overlaps(self, path: str, start: datetime | None, end: datetime | None) -> bool:
+        day = self._partition_day(path)
+        if day is None:
+            return True
+        midnight = datetime(day.year, day.month, day.day)
+        first = midnight.replace(tzinfo=self.zone).astimezone(UTC)
+        after = (midnight + timedelta(days=1)).replace(tzinfo=self.zone).astimezone(UTC)
+        return (end is None or first < end) and (start is None or after > start)
+
     def read(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
     ) -> pd.DataFrame:
-        paths = self._paths()
-        fmt = self._format(paths)
+        everything = self._paths()
+        fmt = self._format(everything)
+        paths = [p for p in everything if self._overlaps(p, start, end)]
         try:
-            dataset = ds.dataset(paths, format=fmt)
-            table = dataset.to_table(filter=_time_filter(dataset.schema, start, end, time_column))
-        except (pa.ArrowInvalid, OSError) as exc:
+            if not paths:  # no partition overlaps the window: no rows, with the columns of the newest file
+                table = ds.dataset(everything[-1:], format=fmt).schema.empty_table()
+            else:
+                dataset = _unified_dataset(paths, fmt)
+                table = dataset.to_table(filter=_time_filter(dataset.schema, start, end, time_column))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise SourceError(f"cannot read {self.pattern}: {exc}") from None
-        frame = table.to_pandas()
-        if time_column is not None and time_column in frame.columns:
-            frame[time_column] = pd.to_datetime(frame[time_column], utc=True)
-        return frame
+        return utc_frame_times(table.to_pandas(), time_column)
+
+
+def _unified_dataset(paths: list[str], fmt: str) -> ds.Dataset:
+    """A dataset over every column of every file: pyarrow would otherwise take the first file's schema
+    and silently drop columns only later files have."""
+    dataset = ds.dataset(paths, format=fmt)
+    schemas = [fragment.physical_schema for fragment in dataset.get_fragments()]
+    if all(schema.equals(schemas[0]) for schema in schemas[1:]):
+        return dataset
+    return ds.dataset(paths, format=fmt, schema=pa.unify_schemas(schemas, promote_options="permissive"))
 
 
 def _time_filter(
@@ -81,8 +125,10 @@ def _time_filter(
     return condition
 
 
-def _build(config: Any, resolve_path: Callable[[str], Path]) -> FilesSource:
-    return FilesSource(resolve_path(config.path), config.format)
+def _build(config: Any, context: SourceContext) -> FilesSource:
+    return FilesSource(
+        context.resolve_path(config.path), config.format, config.partition_key, config.partition_timezone
+    )
 
 
 register("files", _build)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitor.store.base import Base
@@ -13,6 +25,8 @@ from monitor.store.base import Base
 # Timestamps are stored as naive UTC: SQLite has no time zones, and one convention for both stores
 # keeps comparisons exact. Conversion happens in monitor.store.repository.
 UtcDateTime = DateTime(timezone=False)
+# Pushed rows can run into billions on PostgreSQL; SQLite autoincrements only INTEGER primary keys.
+RowId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class MonitorRow(Base):
@@ -49,12 +63,17 @@ class RunRow(Base):
     drift_share: Mapped[float | None] = mapped_column(Float, nullable=True)
     dataset_drifted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     drifted_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # When the metrics were last recomputed for late labels (None: not since the run).
+    metrics_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     drift_results: Mapped[list[DriftResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="DriftResultRow.id"
     )
     metric_values: Mapped[list[MetricValueRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="MetricValueRow.id"
+    )
+    quality_results: Mapped[list[QualityResultRow]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="QualityResultRow.id"
     )
 
 
@@ -74,23 +93,87 @@ class DriftResultRow(Base):
     status: Mapped[str] = mapped_column(String(40))
     # Bin edges and counts of both sides, category counts: what a chart needs later.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # feature: an input column, counted in the drift share; output: the model's prediction or score.
+    role: Mapped[str] = mapped_column(String(20), default="feature", server_default="feature")
 
     run: Mapped[RunRow] = relationship(back_populates="drift_results")
 
 
 class MetricValueRow(Base):
+    """A metric of a window, versioned: late labels add a version, never overwrite one."""
+
     __tablename__ = "metric_values"
-    __table_args__ = (UniqueConstraint("run_id", "metric"),)
+    __table_args__ = (UniqueConstraint("run_id", "metric", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # 95% confidence interval; the method per metric is in monitor.metrics.intervals.
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
     sample_count: Mapped[int] = mapped_column(Integer)
     label_coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(40))
+    computed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     run: Mapped[RunRow] = relationship(back_populates="metric_values")
+
+
+class QualityResultRow(Base):
+    """One data-quality check of a window; `column_name` is "" for checks of the whole window."""
+
+    __tablename__ = "quality_results"
+    __table_args__ = (UniqueConstraint("run_id", "check", "column_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(40))
+    column_name: Mapped[str] = mapped_column(String(300), default="")
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finding: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    run: Mapped[RunRow] = relationship(back_populates="quality_results")
+
+
+class IngestedPredictionRow(Base):
+    """A prediction pushed over HTTP. Unique per (model, prediction id): a resent batch adds nothing."""
+
+    __tablename__ = "ingested_predictions"
+    __table_args__ = (
+        UniqueConstraint("model", "prediction_id"),
+        Index("ix_ingested_predictions_model_time", "model", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    prediction_id: Mapped[str] = mapped_column(String(200))
+    time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Every other column of the row (features, prediction, score), as sent after validation.
+    row_values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IngestedLabelRow(Base):
+    """Ground truth pushed over HTTP, joined to predictions by id. The first label sent for an id wins."""
+
+    __tablename__ = "ingested_labels"
+    __table_args__ = (
+        UniqueConstraint("model", "prediction_id"),
+        Index("ix_ingested_labels_model_labelled_at", "model", "labelled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    prediction_id: Mapped[str] = mapped_column(String(200))
+    label: Mapped[Any] = mapped_column(JSON)
+    # When the label became known: sent with it, or its arrival.
+    labelled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AlertRow(Base):

@@ -1,0 +1,246 @@
+"""Rows pushed over HTTP: accepting a batch into the service database, and reading windows back.
+
+Accepting: the body is parsed and every row checked against the model's schema (monitor.config
+`schema`) before anything is written; then the whole batch is inserted in one transaction. The
+unique (model, prediction id) constraint with ON CONFLICT DO NOTHING makes a resent batch (a client
+retrying after a timeout) add nothing: the first row stored for an id wins, the response counts the
+duplicates.
+
+Reading back: the scheduler reads a window like from any other source, streamed in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.config import Config, MonitorConfig
+from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
+from monitor.sources.ingest_rows import Record, RowSchema, parse_body, validate_rows
+from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
+
+Stream = Literal["predictions", "ground_truth"]
+CHUNK_ROWS = 50_000
+
+
+class UnknownModel(LookupError):
+    pass
+
+
+class BatchTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    rows: int
+    accepted: int  # newly stored
+    duplicates: int  # ids stored before (a resent batch)
+
+
+def prediction_schema(monitor: MonitorConfig) -> RowSchema:
+    schema = monitor.schema_
+    columns: dict[str, str | None] = {name: schema.types.get(name) for name in schema.features or []}
+    if schema.prediction_column:
+        columns[schema.prediction_column] = schema.types.get(schema.prediction_column)
+    scores = [schema.score_column] if schema.score_column else []
+    for column in [*scores, *(schema.class_score_columns or {}).values()]:
+        columns[column] = schema.types.get(column, "number")
+    reserved = {schema.id_column, schema.timestamp_column}
+    if monitor.labels is not None:
+        reserved.add(monitor.labels.label_column)
+    for name, declared in schema.types.items():
+        if name not in reserved:
+            columns.setdefault(name, declared)
+    return RowSchema(schema.id_column, schema.timestamp_column, True, columns)
+
+
+def label_schema(monitor: MonitorConfig) -> RowSchema:
+    labels = monitor.labels
+    assert labels is not None
+    label = labels.label_column
+    return RowSchema(
+        labels.id_column,
+        labels.timestamp_column,
+        False,
+        {label: monitor.schema_.types.get(label)},
+        required=(label,),
+    )
+
+
+def monitor_for(config: Config, model: str, stream: Stream) -> MonitorConfig:
+    """The monitor whose schema rows of `model` are checked against (config keeps one per model)."""
+    for monitor in config.monitors.values():
+        if monitor.model != model:
+            continue
+        if stream == "predictions" and monitor.source.type == "ingest":
+            return monitor
+        if stream == "ground_truth" and monitor.labels is not None and monitor.labels.source.type == "ingest":
+            return monitor
+    what = "predictions" if stream == "predictions" else "ground truth"
+    pushed = sorted({m.model for m in config.monitors.values() if m.source.type == "ingest"})
+    raise UnknownModel(
+        f"no monitor reads {what} of model {model!r} from HTTP (`type: ingest`); "
+        f"models accepting pushed predictions: {', '.join(pushed) or 'none'}"
+    )
+
+
+def ingest_batch(
+    config: Config,
+    sessions: sessionmaker[Session],
+    *,
+    model: str,
+    stream: Stream,
+    body: bytes,
+    content_type: str,
+    now: datetime,
+) -> IngestResult:
+    """Parse, check and store one batch: all rows or none. Raises UnknownModel, BatchTooLarge,
+    UnsupportedMediaType or BatchRejected (with row-level errors)."""
+    monitor = monitor_for(config, model, stream)
+    rows = parse_body(body, content_type)
+    if len(rows) > config.ingest.max_rows:
+        raise BatchTooLarge(
+            f"the batch holds {len(rows)} rows, more than the limit of {config.ingest.max_rows}; split it"
+        )
+    if stream == "predictions":
+        records = validate_rows(rows, prediction_schema(monitor))
+        accepted = store_predictions(sessions, model, records, now=now)
+    else:
+        records = validate_rows(rows, label_schema(monitor))
+        accepted = store_labels(sessions, model, records, now=now)
+    return IngestResult(len(records), accepted, len(records) - accepted)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=["model", "prediction_id"])
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def store_predictions(
+    sessions: sessionmaker[Session], model: str, records: Sequence[Record], *, now: datetime
+) -> int:
+    received = _naive_utc(now)
+    values = [
+        {
+            "model": model,
+            "prediction_id": r.id,
+            "time": r.time,
+            "row_values": r.values,
+            "received_at": received,
+        }
+        for r in records
+    ]
+    with sessions() as session, session.begin():
+        statement = _insert(session, IngestedPredictionRow).returning(IngestedPredictionRow.id)
+        return len(session.execute(statement, values).all())
+
+
+def store_labels(
+    sessions: sessionmaker[Session], model: str, records: Sequence[Record], *, now: datetime
+) -> int:
+    received = _naive_utc(now)
+    values = [
+        {
+            "model": model,
+            "prediction_id": r.id,
+            "label": next(iter(r.values.values())),
+            "labelled_at": r.time or received,
+            "received_at": received,
+        }
+        for r in records
+    ]
+    with sessions() as session, session.begin():
+        statement = _insert(session, IngestedLabelRow).returning(IngestedLabelRow.id)
+        return len(session.execute(statement, values).all())
+
+
+def _typed(frame: pd.DataFrame, types: dict[str, str | None]) -> pd.DataFrame:
+    """Columns back to the types the schema declares (JSON keeps only numbers, strings and booleans)."""
+    for name, declared in types.items():
+        column = frame[name]
+        if declared == "timestamp":
+            frame[name] = pd.to_datetime(column, utc=True, format="ISO8601")
+        elif declared == "number":
+            frame[name] = pd.to_numeric(column).astype("float64")
+        elif declared == "integer":
+            numbers = pd.to_numeric(column)
+            frame[name] = numbers.astype("int64") if numbers.notna().all() else numbers.astype("float64")
+    return frame
+
+
+class IngestSource:
+    """Pushed predictions or labels of one model, read back from the service database."""
+
+    def __init__(self, sessions: sessionmaker[Session], monitor: MonitorConfig, stream: Stream) -> None:
+        self.sessions = sessions
+        self.monitor = monitor
+        self.stream = stream
+
+    def read(
+        self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
+    ) -> pd.DataFrame:
+        if self.stream == "predictions":
+            schema = prediction_schema(self.monitor)
+            table: Any = IngestedPredictionRow
+            selected = select(table.prediction_id, table.time, table.row_values)
+            time_name = schema.time_column or "time"
+        else:
+            schema = label_schema(self.monitor)
+            table = IngestedLabelRow
+            selected = select(table.prediction_id, table.labelled_at, table.label)
+            time_name = schema.time_column or "labelled_at"
+        if time_column is not None and time_column != time_name and (start or end):
+            raise SourceError(f"pushed rows are kept by {time_name!r}, not {time_column!r}")
+        time = table.time if self.stream == "predictions" else table.labelled_at
+        statement: Select[Any] = selected.where(table.model == self.monitor.model)
+        if start is not None:
+            statement = statement.where(time >= _naive_utc(start))
+        if end is not None:
+            statement = statement.where(time < _naive_utc(end))
+        columns = list(schema.columns)
+        frames = []
+        with self.sessions() as session:
+            result = session.connection().execution_options(stream_results=True).execute(statement)
+            for part in result.partitions(CHUNK_ROWS):
+                ids, times, payloads = zip(*part, strict=True)
+                if self.stream == "predictions":
+                    values = pd.DataFrame.from_records(list(payloads), columns=columns)
+                else:
+                    values = pd.DataFrame({columns[0]: list(payloads)})
+                values.insert(0, time_name, list(times))
+                values.insert(0, schema.id_column, list(ids))
+                frames.append(values)
+        if frames:
+            frame = pd.concat(frames, ignore_index=True)
+        else:
+            frame = pd.DataFrame(
+                {name: pd.Series(dtype="object") for name in [schema.id_column, time_name, *columns]}
+            )
+            frame[time_name] = pd.Series(dtype="datetime64[us]")
+        frame = _typed(frame, dict(schema.columns))
+        return utc_frame_times(frame, time_name)
+
+
+def _build(config: Any, context: SourceContext) -> IngestSource:
+    if context.sessions is None or context.monitor is None:
+        raise SourceError(
+            "an `ingest` source reads the service database; it serves monitors of the service only"
+        )
+    stream: Stream = "ground_truth" if context.role == "labels" else "predictions"
+    return IngestSource(context.sessions, context.monitor, stream)
+
+
+register("ingest", _build)

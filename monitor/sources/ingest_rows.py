@@ -1,0 +1,238 @@
+"""Rows pushed over HTTP: parsing a body and checking every row against the model's schema. Pure.
+
+A batch is all or nothing: every row is checked, every problem is reported with its row index (0-based,
+in the order sent) and field, and one bad row rejects the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_REPORTED_ERRORS = 100
+JSON_TYPES = ("application/json",)
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # None: the batch as a whole
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class BatchRejected(Exception):
+    """The batch is refused whole; `errors` says why, row by row."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        shown = "; ".join(
+            (f"row {e.row}" if e.row is not None else "batch")
+            + (f" {e.field}" if e.field else "")
+            + f": {e.message}"
+            for e in errors[:3]
+        )
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        super().__init__(f"batch rejected, nothing was written: {shown}{more}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message": str(self),
+            "error_count": len(self.errors),
+            "errors": [e.to_dict() for e in self.errors[:MAX_REPORTED_ERRORS]],
+        }
+
+
+class UnsupportedMediaType(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RowSchema:
+    """What one stream accepts: the id and time columns and every other column with its type or None
+    (any scalar). `time_required` is False for labels, whose time defaults to their arrival."""
+
+    id_column: str
+    time_column: str | None
+    time_required: bool
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    time: datetime | None  # naive UTC
+    values: dict[str, Any]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON; send null for a missing value")
+
+
+def parse_body(body: bytes, content_type: str) -> list[Any]:
+    """JSON (a list of row objects, or {"rows": [...]}) or NDJSON (one object per line)."""
+    media = content_type.split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BatchRejected([RowError(None, None, f"the body is not UTF-8: {exc}")]) from None
+    if media in NDJSON_TYPES:
+        rows, errors = [], []
+        for number, line in enumerate(row for row in text.splitlines() if row.strip()):
+            try:
+                rows.append(json.loads(line, parse_constant=_reject_constant))
+            except ValueError as exc:
+                errors.append(RowError(number, None, f"not valid JSON: {exc}"))
+        if errors:
+            raise BatchRejected(errors)
+        return rows
+    if media in JSON_TYPES or media == "":
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as exc:
+            raise BatchRejected([RowError(None, None, f"the body is not valid JSON: {exc}")]) from None
+        if isinstance(data, dict) and set(data) == {"rows"}:
+            data = data["rows"]
+        if not isinstance(data, list):
+            raise BatchRejected([RowError(None, None, 'expected a JSON list of rows or {"rows": [...]}')])
+        return data
+    raise UnsupportedMediaType(
+        f"content type {media!r} is not accepted; send application/json or application/x-ndjson"
+    )
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 string; without an offset it is UTC. Returns naive UTC, the stored convention."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 date-time string, got {_describe(value)}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _describe(value: Any) -> str:
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "object"}
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    return "null" if value is None else f"{kind.get(type(value), type(value).__name__)} {shown}"
+
+
+def check_value(value: Any, expected: str | None) -> Any:
+    """The value as stored, or ValueError saying what was expected. None (missing) always passes."""
+    if value is None:
+        return None
+    if expected is None:
+        if isinstance(value, dict | list):
+            raise ValueError(f"expected a single value, got {_describe(value)}")
+        return value
+    if expected == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {_describe(value)}")
+        return value
+    if expected == "integer":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {_describe(value)}")
+        return value
+    if expected == "string":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {_describe(value)}")
+        return value
+    if expected == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {_describe(value)}")
+        return value
+    if expected == "timestamp":
+        return parse_time(value).isoformat()
+    raise ValueError(f"unknown column type {expected!r}")
+
+
+def _check_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise ValueError(f"expected a non-empty string or integer id, got {_describe(value)}")
+    text = str(value)
+    if len(text) > 200:
+        raise ValueError("ids are at most 200 characters")
+    return text
+
+
+def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
+    """Every row checked; BatchRejected with every error if any row is wrong, else the records."""
+    known = {schema.id_column, *schema.columns}
+    if schema.time_column:
+        known.add(schema.time_column)
+    records: list[Record] = []
+    errors: list[RowError] = []
+    first_seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            errors.append(RowError(index, None, f"expected a JSON object, got {_describe(row)}"))
+            continue
+        row_errors: list[RowError] = []
+        for name in row:
+            if name not in known:
+                row_errors.append(
+                    RowError(index, str(name), f"unknown column (known: {', '.join(sorted(known))})")
+                )
+        identifier = ""
+        if row.get(schema.id_column) is None:
+            row_errors.append(RowError(index, schema.id_column, "missing id"))
+        else:
+            try:
+                identifier = _check_id(row[schema.id_column])
+            except ValueError as exc:
+                row_errors.append(RowError(index, schema.id_column, str(exc)))
+        moment = None
+        if schema.time_column is not None:
+            if row.get(schema.time_column) is None:
+                if schema.time_required:
+                    row_errors.append(RowError(index, schema.time_column, "missing time"))
+            else:
+                try:
+                    moment = parse_time(row[schema.time_column])
+                except ValueError as exc:
+                    row_errors.append(RowError(index, schema.time_column, str(exc)))
+        values: dict[str, Any] = {}
+        for name, expected in schema.columns.items():
+            value = row.get(name)
+            if value is None and name in schema.required:
+                row_errors.append(RowError(index, name, "missing value"))
+                continue
+            try:
+                checked = check_value(value, expected)
+            except ValueError as exc:
+                row_errors.append(RowError(index, name, str(exc)))
+                continue
+            if isinstance(checked, float) and not math.isfinite(checked):
+                row_errors.append(RowError(index, name, "not a finite number"))
+            elif name in row:
+                values[name] = checked
+        if identifier and not row_errors:
+            if identifier in first_seen:
+                row_errors.append(
+                    RowError(
+                        index, schema.id_column, f"id {identifier!r} is also at row {first_seen[identifier]}"
+                    )
+                )
+            first_seen.setdefault(identifier, index)
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            records.append(Record(identifier, moment, values))
+    if not errors and not records:
+        errors.append(RowError(None, None, "the batch holds no rows"))
+    if errors:
+        raise BatchRejected(errors)
+    return records
