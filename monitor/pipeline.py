@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,14 +18,16 @@ from sqlalchemy.orm import Session
 from monitor.alerting import apply_rules
 from monitor.config import DriftConfig, MonitorConfig
 from monitor.drift import ColumnKind, ColumnOptions, DatasetDrift, DriftOptions, compare_datasets
-from monitor.metrics import MetricValue, binary_classification_metrics
+from monitor.labelled import labelled_rows, output_columns, record_metrics, window_metrics
+from monitor.metrics import MetricValue
 from monitor.notify.outbox import deliver_pending
+from monitor.quality import QualityOptions, QualityReport, assess_window
 from monitor.rules import WindowFacts
 from monitor.runtime import Runtime
 from monitor.sources import SourceError
 from monitor.store import repository
 from monitor.store.engine import transaction
-from monitor.store.tables import DriftResultRow, MetricValueRow, RunRow
+from monitor.store.tables import DriftResultRow, QualityResultRow, RunRow
 from monitor.windows import Window, last_complete_window, windows_between
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class RunOutcome:
     metrics: dict[str, float | None] = field(default_factory=dict)
     alerts_fired: tuple[str, ...] = ()
     error: str | None = None
+    quality_findings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         head = (
@@ -63,6 +66,7 @@ class RunOutcome:
             f"  rows: {self.row_count}   drift share: {share}   dataset drifted: {self.dataset_drifted}",
             f"  drifted columns: {', '.join(self.drifted_columns) or 'none'}",
             f"  metrics: {metrics or 'none'}",
+            f"  data quality: {'; '.join(self.quality_findings) or 'no finding'}",
             f"  alerts fired: {', '.join(self.alerts_fired) or 'none'}",
         ]
         return "\n".join(lines)
@@ -74,6 +78,9 @@ class WindowComputation:
     drift: DatasetDrift
     metrics: list[MetricValue]
     labelled_count: int
+    # Drift of the model's own outputs (prediction, scores), apart from the features' drift share.
+    output_drift: DatasetDrift | None = None
+    quality: QualityReport | None = None
 
 
 def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
@@ -104,58 +111,48 @@ def feature_columns(monitor: MonitorConfig, reference: pd.DataFrame) -> list[str
         schema.prediction_column,
         schema.score_column,
         label,
+        *(schema.class_score_columns or {}).values(),
     }
     return [c for c in reference.columns if c not in reserved]
 
 
-def compute_window(runtime: Runtime, name: str, window: Window, *, now: datetime) -> WindowComputation:
-    """Reads the window and computes drift and metrics; touches no table."""
+def _quality_options(monitor: MonitorConfig) -> QualityOptions:
+    q = monitor.quality
+    return QualityOptions(
+        q.row_count_change, q.missing_share_increase, q.out_of_range_share, q.new_category_share
+    )
+
+
+def compute_window(
+    runtime: Runtime, name: str, window: Window, *, now: datetime, recent_row_counts: Sequence[int] = ()
+) -> WindowComputation:
+    """Reads the window and computes drift, metrics and data quality; touches no table."""
     monitor = runtime.monitor(name)
     schema = monitor.schema_
     reference = runtime.reference(name)
     current = runtime.source(name).read(window.start, window.end, time_column=schema.timestamp_column)
     features = feature_columns(monitor, reference)
     drift = compare_datasets(reference, current, drift_options(monitor.drift, features))
-    labelled = _labelled_rows(runtime, name, current, window, now=now)
-    metrics: list[MetricValue] = []
+    # The outputs' drift needs them in the reference (a training set may hold only features and labels).
+    outputs = [c for c in output_columns(monitor) if c in reference.columns]
+    output_drift = (
+        compare_datasets(reference, current, drift_options(monitor.drift, outputs)) if outputs else None
+    )
+    labelled = labelled_rows(runtime, name, current, window, now=now)
+    metrics = window_metrics(monitor, labelled)
+    ignore = [schema.timestamp_column, schema.id_column]
     if monitor.labels is not None:
-        label_col = monitor.labels.label_column
-        metrics = binary_classification_metrics(
-            monitor.metrics,
-            labelled[label_col].to_numpy(),
-            labelled[schema.prediction_column].to_numpy() if schema.prediction_column in labelled else None,
-            labelled[schema.score_column].to_numpy() if schema.score_column in labelled else None,
-        )
-    return WindowComputation(len(current), drift, metrics, len(labelled))
-
-
-def _labelled_rows(
-    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, *, now: datetime
-) -> pd.DataFrame:
-    """Predictions of the window joined to the labels known at `now`."""
-    monitor = runtime.monitor(name)
-    source = runtime.labels_source(name)
-    if source is None or monitor.labels is None:
-        return current.iloc[0:0]
-    cfg = monitor.labels
-    if current.empty:
-        return current.iloc[0:0].assign(**{cfg.label_column: pd.Series(dtype="int64")})
-    if cfg.timestamp_column:
-        # A label is never known before its prediction was made.
-        labels = source.read(window.start, now + timedelta(microseconds=1), time_column=cfg.timestamp_column)
-    else:
-        labels = source.read()
-    missing = {cfg.id_column, cfg.label_column} - set(labels.columns)
-    if missing:
-        raise SourceError(f"labels lack column(s) {', '.join(sorted(missing))}")
-    labels = labels[[cfg.id_column, cfg.label_column]].dropna().drop_duplicates(cfg.id_column, keep="last")
-    id_col = monitor.schema_.id_column
-    if id_col not in current.columns:
-        raise SourceError(f"predictions lack the id column {id_col!r}")
-    keep = [
-        c for c in (id_col, monitor.schema_.prediction_column, monitor.schema_.score_column) if c in current
-    ]
-    return current[keep].merge(labels, left_on=id_col, right_on=cfg.id_column, how="inner")
+        ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
+    quality = assess_window(
+        current,
+        reference,
+        columns=features + outputs,
+        recent_row_counts=recent_row_counts,
+        ignore=ignore,
+        kinds={c.column: str(c.kind) for c in drift.columns},
+        options=_quality_options(monitor),
+    )
+    return WindowComputation(len(current), drift, metrics, len(labelled), output_drift, quality)
 
 
 def run_monitor(
@@ -188,7 +185,11 @@ def run_monitor(
     run_id = claim.run_id
     began = time.monotonic()
     try:
-        result = compute_window(runtime, name, window, now=now)
+        with runtime.sessions() as session:
+            recent = repository.recent_row_counts(
+                session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
+            )
+        result = compute_window(runtime, name, window, now=now, recent_row_counts=recent)
         facts = WindowFacts(
             drift_share=result.drift.drift_share if _judged(result.drift) else None,
             drifted_columns=result.drift.drifted_columns,
@@ -199,7 +200,7 @@ def run_monitor(
         with transaction(runtime.sessions) as session:
             # `now` is the logical time of the run; the finish time adds the real elapsed time.
             finished = now + timedelta(seconds=time.monotonic() - began)
-            _store_results(session, run_id, result, finished=finished)
+            _store_results(session, run_id, result, finished=finished, now=now)
             fired = apply_rules(
                 session=session,
                 monitor=name,
@@ -236,6 +237,11 @@ def run_monitor(
         result.drift.drifted_columns,
         dict(facts.metrics),
         tuple(fired),
+        quality_findings=tuple(
+            f"{c.column + ': ' if c.column else ''}{c.message}" for c in result.quality.findings
+        )
+        if result.quality
+        else (),
     )
 
 
@@ -243,10 +249,13 @@ def _judged(drift: DatasetDrift) -> bool:
     return any(r.status == "ok" for r in drift.results)
 
 
-def _store_results(session: Session, run_id: int, result: WindowComputation, *, finished: datetime) -> None:
+def _store_results(
+    session: Session, run_id: int, result: WindowComputation, *, finished: datetime, now: datetime
+) -> None:
     session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
-    session.execute(delete(MetricValueRow).where(MetricValueRow.run_id == run_id))
+    session.execute(delete(QualityResultRow).where(QualityResultRow.run_id == run_id))
     coverage = result.labelled_count / result.row_count if result.row_count else None
+    outputs = result.output_drift.results if result.output_drift else ()
     session.add_all(
         DriftResultRow(
             run_id=run_id,
@@ -259,20 +268,27 @@ def _store_results(session: Session, run_id: int, result: WindowComputation, *, 
             drifted=r.drifted,
             status=str(r.status),
             details=r.details,
+            role=role,
         )
-        for r in result.drift.results
+        for role, results in (("feature", result.drift.results), ("output", outputs))
+        for r in results
     )
-    session.add_all(
-        MetricValueRow(
-            run_id=run_id,
-            metric=m.metric,
-            value=m.value,
-            sample_count=m.sample_count,
-            label_coverage=coverage,
-            status=m.status,
+    # Metrics are versioned: a recomputation adds a version when anything changed, never overwrites.
+    record_metrics(session, run_id, result.metrics, coverage=coverage, now=now)
+    if result.quality is not None:
+        session.add_all(
+            QualityResultRow(
+                run_id=run_id,
+                check=c.check,
+                column_name=c.column,
+                value=_finite(c.value),
+                threshold=c.threshold,
+                finding=c.finding,
+                message=c.message,
+                details=c.details,
+            )
+            for c in result.quality.checks
         )
-        for m in result.metrics
-    )
     session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
@@ -286,6 +302,7 @@ def _store_results(session: Session, run_id: int, result: WindowComputation, *, 
             drift_share=result.drift.drift_share if _judged(result.drift) else None,
             dataset_drifted=result.drift.dataset_drifted,
             drifted_columns=list(result.drift.drifted_columns),
+            metrics_checked_at=repository.to_db(now),
         )
     )
 
@@ -307,7 +324,9 @@ def backfill(
 ) -> list[RunOutcome]:
     """Every complete window from the one holding `start` up to `end`, oldest first."""
     window_cfg = runtime.monitor(name).window
-    windows = list(windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone))
+    windows = list(
+        windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone, window_cfg.length)
+    )
     outcomes = []
     for i, window in enumerate(windows, 1):
         outcome = run_monitor(
@@ -323,15 +342,17 @@ def backfill(
 def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
     """Complete windows, past the schedule's delay, not yet computed since the latest computed one."""
     monitor = runtime.monitor(name)
-    size, tz = monitor.window.size, monitor.window.timezone
-    last = last_complete_window(now - monitor.schedule.delay, size, tz)
+    size, tz, length = monitor.window.size, monitor.window.timezone, monitor.window.length
+    last = last_complete_window(now - monitor.schedule.delay, size, tz, length)
     with runtime.sessions() as session:
         latest = repository.latest_run(session=session, monitor=name)
     if latest is None:
         return [last]
-    # A failed latest window is tried again; a succeeded one is where catching up starts.
-    resume = latest.window_end if latest.status == "succeeded" else latest.window_start
-    pending = list(windows_between(repository.from_db(resume), last.end, size, tz))
+    # A failed latest window is tried again; a succeeded one is where catching up starts. Windows
+    # are found by their last step, which for a rolling window is its end, not its start.
+    end = repository.from_db(latest.window_end)
+    resume = end if latest.status == "succeeded" else end - timedelta(microseconds=1)
+    pending = list(windows_between(resume, last.end, size, tz, length))
     return pending[-MAX_CATCH_UP_WINDOWS:]
 
 

@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import pipeline
+from monitor import labelled, pipeline
 from monitor.notify.outbox import deliver_pending
 from monitor.runtime import Runtime
 
@@ -30,6 +30,10 @@ def tick(runtime: Runtime, name: str, now: Callable[[], datetime] = _clock) -> N
     try:
         for outcome in pipeline.run_due(runtime, name, now=now()):
             logger.info("%s", outcome.summary().splitlines()[0])
+        # Late labels: past windows within the label horizon get their metrics recomputed.
+        for refreshed in labelled.refresh_late_labels(runtime, name, now=now()):
+            if refreshed.version is not None:
+                logger.info("%s", refreshed.summary())
     except Exception:  # the job must survive anything to run again next tick
         logger.exception("scheduled run of %s failed", name)
 

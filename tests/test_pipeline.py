@@ -13,7 +13,7 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
 from monitor import pipeline
-from monitor.config import Config
+from monitor.config import CLASSIFICATION_METRICS, Config
 from monitor.runtime import Runtime, build_runtime
 from monitor.scheduler import build_scheduler
 from monitor.store import repository
@@ -78,8 +78,7 @@ def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> 
     assert run.row_count == ROWS_PER_DAY and run.drifted_columns == ["x", "colour"]
     # Labels of day 3 arrive on day 5: at `now` none is known, so metrics say so.
     assert {m.metric: (m.value, m.status) for m in run.metric_values} == {
-        "accuracy": (None, "no_labels"),
-        "roc_auc": (None, "no_labels"),
+        metric: (None, "no_labels") for metric in CLASSIFICATION_METRICS
     }
 
 

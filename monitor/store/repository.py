@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from monitor.store.tables import AlertRow, MonitorRow, OutboxRow, RunRow
+from monitor.store.tables import AlertRow, MetricValueRow, MonitorRow, OutboxRow, RunRow
 
 
 def to_db(moment: datetime) -> datetime:
@@ -127,7 +127,11 @@ def get_run(*, session: Session, run_id: int) -> tuple[RunRow, str] | None:
         select(RunRow, MonitorRow.name)
         .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
         .where(RunRow.id == run_id)
-        .options(selectinload(RunRow.drift_results), selectinload(RunRow.metric_values))
+        .options(
+            selectinload(RunRow.drift_results),
+            selectinload(RunRow.metric_values),
+            selectinload(RunRow.quality_results),
+        )
     ).first()
     return None if row is None else (row[0], row[1])
 
@@ -144,7 +148,7 @@ def list_runs(
         base.order_by(RunRow.window_start, RunRow.window_end)
         .limit(limit)
         .offset(offset)
-        .options(selectinload(RunRow.metric_values))
+        .options(selectinload(RunRow.metric_values), selectinload(RunRow.quality_results))
     ).all()
     return list(rows), total
 
@@ -183,3 +187,48 @@ def outbox_rows(*, session: Session, status: str | None = None) -> list[OutboxRo
     if status is not None:
         query = query.where(OutboxRow.status == status)
     return list(session.scalars(query))
+
+
+def recent_row_counts(*, session: Session, monitor_id: int, before: datetime, limit: int) -> list[int]:
+    """Row counts of the latest `limit` succeeded windows that ended by `before`, oldest first."""
+    rows = session.scalars(
+        select(RunRow.row_count)
+        .where(
+            RunRow.monitor_id == monitor_id,
+            RunRow.status == "succeeded",
+            RunRow.window_end <= to_db(before),
+            RunRow.row_count.is_not(None),
+        )
+        .order_by(RunRow.window_end.desc())
+        .limit(limit)
+    ).all()
+    return [int(r) for r in reversed(rows) if r is not None]
+
+
+def latest_metric_values(*, session: Session, run_id: int) -> dict[str, MetricValueRow]:
+    """The latest version of each metric of a run."""
+    latest: dict[str, MetricValueRow] = {}
+    for row in session.scalars(
+        select(MetricValueRow).where(MetricValueRow.run_id == run_id).order_by(MetricValueRow.version)
+    ):
+        latest[row.metric] = row
+    return latest
+
+
+def runs_awaiting_labels(
+    *, session: Session, monitor: str, ended_after: datetime, checked_before: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """(id, start, end) of succeeded windows that ended after `ended_after` (the label horizon) and
+    whose metrics were last computed before `checked_before`, oldest first."""
+    rows = session.execute(
+        select(RunRow.id, RunRow.window_start, RunRow.window_end)
+        .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
+        .where(
+            MonitorRow.name == monitor,
+            RunRow.status == "succeeded",
+            RunRow.window_end > to_db(ended_after),
+            (RunRow.metrics_checked_at.is_(None)) | (RunRow.metrics_checked_at <= to_db(checked_before)),
+        )
+        .order_by(RunRow.window_start)
+    ).all()
+    return [(run_id, from_db(start), from_db(end)) for run_id, start, end in rows]

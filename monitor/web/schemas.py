@@ -8,24 +8,65 @@ from typing import Any
 from pydantic import BaseModel
 
 from monitor.store.repository import from_db
-from monitor.store.tables import AlertRow, DriftResultRow, MetricValueRow, RunRow
+from monitor.store.tables import AlertRow, DriftResultRow, MetricValueRow, QualityResultRow, RunRow
 
 
 class MetricOut(BaseModel):
     metric: str
     value: float | None
+    # 95% confidence interval (method per metric: docs/metrics.md)
+    ci_low: float | None
+    ci_high: float | None
     sample_count: int
     label_coverage: float | None
     status: str
+    # Late labels add versions; a run shows the latest, its history keeps every one.
+    version: int
+    computed_at: datetime | None
 
     @classmethod
     def from_row(cls, row: MetricValueRow) -> MetricOut:
         return cls(
             metric=row.metric,
             value=row.value,
+            ci_low=row.ci_low,
+            ci_high=row.ci_high,
             sample_count=row.sample_count,
             label_coverage=row.label_coverage,
             status=row.status,
+            version=row.version,
+            computed_at=None if row.computed_at is None else from_db(row.computed_at),
+        )
+
+
+def latest_metrics(rows: list[MetricValueRow]) -> list[MetricOut]:
+    """The latest version of each metric, in the order the metrics were first stored."""
+    latest: dict[str, MetricValueRow] = {}
+    for row in rows:
+        if row.metric not in latest or row.version > latest[row.metric].version:
+            latest[row.metric] = row
+    return [MetricOut.from_row(r) for r in latest.values()]
+
+
+class QualityOut(BaseModel):
+    check: str
+    column: str | None  # None: the whole window
+    value: float | None
+    threshold: float | None
+    finding: bool
+    message: str
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: QualityResultRow) -> QualityOut:
+        return cls(
+            check=row.check,
+            column=row.column_name or None,
+            value=row.value,
+            threshold=row.threshold,
+            finding=row.finding,
+            message=row.message,
+            details=row.details or {},
         )
 
 
@@ -39,10 +80,12 @@ class DriftResultOut(BaseModel):
     drifted: bool
     status: str
     details: dict[str, Any]
+    role: str  # feature, or output (the model's prediction or score)
 
     @classmethod
     def from_row(cls, row: DriftResultRow) -> DriftResultOut:
         return cls(
+            role=row.role,
             column=row.column_name,
             kind=row.kind,
             test=row.test,
@@ -73,6 +116,7 @@ class RunOut(BaseModel):
     drifted_columns: list[str]
     error: str | None
     metrics: list[MetricOut]
+    quality_findings: list[str]
 
     @classmethod
     def from_row(cls, row: RunRow, monitor: str) -> RunOut:
@@ -93,17 +137,34 @@ class RunOut(BaseModel):
             dataset_drifted=row.dataset_drifted,
             drifted_columns=list(row.drifted_columns or []),
             error=row.error,
-            metrics=[MetricOut.from_row(m) for m in row.metric_values],
+            metrics=latest_metrics(row.metric_values),
+            quality_findings=[
+                f"{q.column_name + ': ' if q.column_name else ''}{q.message}"
+                for q in row.quality_results
+                if q.finding
+            ],
         )
 
 
 class RunDetailOut(RunOut):
-    drift_results: list[DriftResultOut]
+    drift_results: list[DriftResultOut]  # the features'
+    output_drift: list[DriftResultOut]  # the model's own prediction and score distributions
+    quality: list[QualityOut]
+    metric_history: list[MetricOut]  # every version, oldest first
 
     @classmethod
     def from_detail(cls, row: RunRow, monitor: str) -> RunDetailOut:
         base = RunOut.from_row(row, monitor).model_dump()
-        return cls(**base, drift_results=[DriftResultOut.from_row(r) for r in row.drift_results])
+        drift = [DriftResultOut.from_row(r) for r in row.drift_results]
+        return cls(
+            **base,
+            drift_results=[d for d in drift if d.role != "output"],
+            output_drift=[d for d in drift if d.role == "output"],
+            quality=[QualityOut.from_row(q) for q in row.quality_results],
+            metric_history=[
+                MetricOut.from_row(m) for m in sorted(row.metric_values, key=lambda m: (m.version, m.id))
+            ],
+        )
 
 
 class RunPage(BaseModel):

@@ -1,0 +1,203 @@
+"""Delayed ground truth: labels joined to a window's predictions, metrics on the labelled rows, and
+past windows kept right as labels arrive late.
+
+A window's metrics are computed on its predictions that have a label known at the time of the
+computation, with the label coverage (labelled share) stored beside them. The scheduler calls
+`refresh_late_labels` every tick: windows that ended within the label horizon (default 14 days) and
+were not looked at for `recompute_every` are recomputed, and when anything changed (more labels, so
+other values) the metrics are stored as a new version. Earlier versions stay: the API and pages
+show the latest and keep the history. Windows older than the horizon are final.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.config import MonitorConfig
+from monitor.metrics import MetricValue, compute_metrics
+from monitor.runtime import Runtime
+from monitor.sources import SourceError
+from monitor.store import repository
+from monitor.store.engine import transaction
+from monitor.store.tables import MetricValueRow, RunRow
+from monitor.windows import Window
+
+logger = logging.getLogger(__name__)
+
+
+def output_columns(monitor: MonitorConfig) -> list[str]:
+    """The model's own output columns: prediction, score, class probabilities."""
+    schema = monitor.schema_
+    columns = [schema.prediction_column, schema.score_column, *(schema.class_score_columns or {}).values()]
+    return [c for c in dict.fromkeys(columns) if c]
+
+
+def labelled_rows(
+    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, *, now: datetime
+) -> pd.DataFrame:
+    """Predictions of the window joined to the labels known at `now`."""
+    monitor = runtime.monitor(name)
+    source = runtime.labels_source(name)
+    if source is None or monitor.labels is None:
+        return current.iloc[0:0]
+    cfg = monitor.labels
+    if current.empty:
+        return current.iloc[0:0].assign(**{cfg.label_column: pd.Series(dtype="int64")})
+    if cfg.timestamp_column:
+        # A label is never known before its prediction was made.
+        labels = source.read(window.start, now + timedelta(microseconds=1), time_column=cfg.timestamp_column)
+    else:
+        labels = source.read()
+    missing = {cfg.id_column, cfg.label_column} - set(labels.columns)
+    if missing:
+        raise SourceError(f"labels lack column(s) {', '.join(sorted(missing))}")
+    labels = labels[[cfg.id_column, cfg.label_column]].dropna().drop_duplicates(cfg.id_column, keep="last")
+    id_col = monitor.schema_.id_column
+    if id_col not in current.columns:
+        raise SourceError(f"predictions lack the id column {id_col!r}")
+    keep = [c for c in (id_col, *output_columns(monitor)) if c in current.columns]
+    predictions = current[keep]
+    if cfg.label_column in predictions.columns:  # a label column of the same name as an output
+        predictions = predictions.drop(columns=cfg.label_column)
+    # Ids compare as text: a log with integer ids and labels sent as strings still join.
+    predictions = predictions.assign(_join_id=predictions[id_col].astype(str))
+    labels = labels.assign(_join_id=labels[cfg.id_column].astype(str)).drop(columns=cfg.id_column)
+    return predictions.merge(labels, on="_join_id", how="inner").drop(columns="_join_id")
+
+
+def window_metrics(monitor: MonitorConfig, labelled: pd.DataFrame) -> list[MetricValue]:
+    if monitor.labels is None:
+        return []
+    schema = monitor.schema_
+
+    def column(name: str | None) -> pd.Series | None:
+        return labelled[name] if name and name in labelled.columns else None
+
+    prediction, score = column(schema.prediction_column), column(schema.score_column)
+    class_scores = None
+    if schema.class_score_columns:
+        class_scores = {
+            cls: labelled[col].to_numpy(dtype=float, na_value=float("nan"))
+            for cls, col in schema.class_score_columns.items()
+            if col in labelled.columns
+        } or None
+    return compute_metrics(
+        monitor.task,
+        monitor.metrics,
+        labelled[monitor.labels.label_column].to_numpy(),
+        None if prediction is None else prediction.to_numpy(),
+        None
+        if score is None
+        else pd.to_numeric(score, errors="coerce").to_numpy(dtype=float, na_value=float("nan")),
+        class_scores=class_scores,
+        positive_label=monitor.positive_label,
+        average=monitor.average,
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    # PostgreSQL accepts inf, SQLite and JSON do not; the status already says why a value is missing.
+    return None if value is None or value != value or value in (float("inf"), float("-inf")) else value
+
+
+def _same(row: MetricValueRow, metric: MetricValue, coverage: float | None) -> bool:
+    return (
+        row.value == _finite(metric.value)
+        and row.ci_low == _finite(metric.ci_low)
+        and row.ci_high == _finite(metric.ci_high)
+        and row.sample_count == metric.sample_count
+        and row.status == metric.status
+        and row.label_coverage == coverage
+    )
+
+
+def record_metrics(
+    session: Session, run_id: int, metrics: Sequence[MetricValue], *, coverage: float | None, now: datetime
+) -> int | None:
+    """Stores the metrics as the run's next version, unless they equal its latest version.
+    Returns the version written, or None when nothing changed."""
+    latest = repository.latest_metric_values(session=session, run_id=run_id)
+    unchanged = set(latest) == {m.metric for m in metrics} and all(
+        _same(latest[m.metric], m, coverage) for m in metrics
+    )
+    if latest and unchanged:
+        return None
+    version = max((row.version for row in latest.values()), default=0) + 1
+    session.add_all(
+        MetricValueRow(
+            run_id=run_id,
+            metric=m.metric,
+            version=version,
+            value=_finite(m.value),
+            ci_low=_finite(m.ci_low),
+            ci_high=_finite(m.ci_high),
+            sample_count=m.sample_count,
+            label_coverage=coverage,
+            status=m.status,
+            computed_at=repository.to_db(now),
+        )
+        for m in metrics
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class LabelRefresh:
+    monitor: str
+    window: Window
+    run_id: int
+    version: int | None  # None: the metrics did not change
+    labelled_count: int
+    metrics: dict[str, float | None]
+
+    def summary(self) -> str:
+        what = f"metrics version {self.version}" if self.version else "metrics unchanged"
+        return f"{self.monitor} {self.window.label()}: {self.labelled_count} labelled rows, {what}"
+
+
+def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[LabelRefresh]:
+    """Recomputes the metrics of windows within the label horizon that are due for a look."""
+    monitor = runtime.monitor(name)
+    if monitor.labels is None:
+        return []
+    with runtime.sessions() as session:
+        runs = repository.runs_awaiting_labels(
+            session=session,
+            monitor=name,
+            ended_after=now - monitor.labels.horizon,
+            checked_before=now - monitor.labels.recompute_every,
+        )
+    refreshed = []
+    for run_id, start, end in runs:
+        window = Window(start, end)
+        try:
+            current = runtime.source(name).read(start, end, time_column=monitor.schema_.timestamp_column)
+            labelled = labelled_rows(runtime, name, current, window, now=now)
+            metrics = window_metrics(monitor, labelled)
+        except (SourceError, ValueError, KeyError, OSError) as exc:
+            logger.warning("late labels of %s %s not applied: %s", name, window.label(), exc)
+            continue
+        coverage = len(labelled) / len(current) if len(current) else None
+        try:
+            with transaction(runtime.sessions) as session:
+                version = record_metrics(session, run_id, metrics, coverage=coverage, now=now)
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id)
+                    .values(labelled_count=len(labelled), metrics_checked_at=repository.to_db(now))
+                )
+        except IntegrityError:  # another scheduler wrote this version first
+            logger.info("late labels of %s %s were applied elsewhere", name, window.label())
+            continue
+        refreshed.append(
+            LabelRefresh(name, window, run_id, version, len(labelled), {m.metric: m.value for m in metrics})
+        )
+    return refreshed

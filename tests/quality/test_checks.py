@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.quality import QualityOptions, assess_window
+
+
+@pytest.fixture
+def reference() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "age": [20.0, 35.0, 50.0, 65.0, np.nan],
+            "city": ["paris", "lyon", "paris", "nice", "lyon"],
+            "vip": [True, False, False, True, False],
+        }
+    )
+
+
+def checks_of(report, check: str) -> dict[str, object]:
+    return {c.column: c for c in report.checks if c.check == check}
+
+
+def test_a_clean_window_has_no_finding_but_reports_every_column(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame({"ts": pd.Timestamp("2026-01-01", tz="UTC"), **reference.iloc[:4].to_dict("list")})
+    report = assess_window(
+        current, reference, columns=["age", "city", "vip"], recent_row_counts=[4, 5, 3], ignore=["ts"]
+    )
+    assert report.findings == ()
+    assert [(c.check, c.column) for c in report.checks] == [
+        ("row_count", ""),
+        ("missing_share", "age"),
+        ("out_of_range", "age"),
+        ("missing_share", "city"),
+        ("new_categories", "city"),
+        ("missing_share", "vip"),
+        ("new_categories", "vip"),
+    ]
+    assert checks_of(report, "missing_share")["age"].details["reference_share"] == 0.2
+
+
+def test_an_empty_window_is_a_finding_not_a_silence(reference: pd.DataFrame) -> None:
+    report = assess_window(reference.iloc[0:0], reference, columns=["age"], recent_row_counts=[100, 120])
+    (only,) = report.checks
+    assert (only.check, only.value, only.finding, only.message) == (
+        "row_count",
+        0,
+        True,
+        "the window has no rows",
+    )
+
+
+def test_row_count_change_against_the_median_of_recent_windows(reference: pd.DataFrame) -> None:
+    current = pd.concat([reference] * 2, ignore_index=True)  # 10 rows
+    report = assess_window(current, reference, columns=[], recent_row_counts=[4, 20, 5, 6, 30])
+    (count,) = report.checks
+    # median 6 -> 10 / 6 - 1 = 0.667 more, above the 0.5 default
+    assert count.finding and count.details["change"] == pytest.approx(10 / 6 - 1)
+    calm = assess_window(current, reference, columns=[], recent_row_counts=[9, 11])
+    assert not calm.checks[0].finding
+
+
+def test_missing_share_finds_an_increase_over_the_reference(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame({"age": [30.0, np.nan, np.inf, 40.0], "city": [None, None, "paris", "lyon"]})
+    report = assess_window(current, reference, columns=["age", "city"])
+    missing = checks_of(report, "missing_share")
+    assert missing["age"].value == 0.5 and missing["age"].finding  # NaN and inf; reference had 20%
+    assert missing["city"].value == 0.5 and missing["city"].finding
+
+
+def test_schema_changes_missing_new_and_retyped_columns(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame(
+        {"age": ["old", "young"], "vip": [True, False], "colour": ["red", "blue"], "id": [1, 2]}
+    )
+    report = assess_window(current, reference, columns=["age", "city", "vip"], ignore=["id"])
+    kinds = {(c.check, c.column) for c in report.findings}
+    assert kinds == {("type_change", "age"), ("missing_column", "city"), ("new_column", "colour")}
+    assert checks_of(report, "type_change")["age"].details == {"reference": "number", "current": "text"}
+
+
+def test_values_outside_the_reference_range(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame({"age": [10.0, 30.0, 40.0, 70.0, 80.0] + [45.0] * 95})
+    (_, _, out) = assess_window(current, reference, columns=["age"]).checks
+    assert (out.value, out.finding) == (0.03, True)
+    assert (out.details["below"], out.details["above"], out.details["reference_max"]) == (1, 2, 65.0)
+    lenient = assess_window(
+        current, reference, columns=["age"], options=QualityOptions(out_of_range_share=0.05)
+    )
+    assert not lenient.checks[2].finding
+
+
+def test_new_categories_are_listed_with_their_counts(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame({"city": ["paris", "lille", "lille", "brest", None]})
+    (_, _, new) = assess_window(current, reference, columns=["city"]).checks
+    assert new.finding and new.details["new"] == {"lille": 2, "brest": 1}
+    assert new.value == pytest.approx(3 / 4)
+
+
+def test_kinds_from_the_drift_engine_pick_the_check(reference: pd.DataFrame) -> None:
+    current = reference.assign(age=[1.0, 2.0, 3.0, 4.0, 5.0])
+    report = assess_window(
+        current, reference, columns=["age", "city"], kinds={"age": "categorical", "city": "skipped"}
+    )
+    assert {(c.check, c.column) for c in report.checks} == {
+        ("row_count", ""),
+        ("missing_share", "age"),
+        ("new_categories", "age"),
+        ("missing_share", "city"),
+    }
