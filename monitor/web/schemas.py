@@ -233,3 +233,11 @@ class TriggerOut(BaseModel):
     reason: str
     run: RunOut | None
     error: str | None
+
+
+class IngestOut(BaseModel):
+    """A batch accepted whole: `accepted` rows are new, `duplicates` had been stored before (a resend)."""
+
+    rows: int
+    accepted: int
+    duplicates: int

@@ -1,0 +1,228 @@
+"""Rows pushed over HTTP to a real server: accepted whole or rejected whole, stored once, read back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, roc_auc_score
+from sqlalchemy import func, select
+
+from monitor import pipeline
+from monitor.runtime import Runtime, build_runtime
+from monitor.store.engine import upgrade_database
+from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
+from monitor.web.app import create_app
+from monitor.windows import Window
+from tests.conftest import ConfigFactory
+from tests.servers import serving
+
+DAY0 = datetime(2026, 11, 20, tzinfo=UTC)
+MODEL = "churn-v1"
+
+
+def ingest_config(db_url: str) -> dict[str, Any]:
+    return {
+        "database": {"url": db_url},
+        "ingest": {"max_body_bytes": 8192, "max_rows": 40},
+        "monitors": {
+            "churn": {
+                "model": MODEL,
+                "source": {"type": "ingest"},
+                "labels": {"source": {"type": "ingest"}},
+                "reference": {"type": "files", "path": "reference.parquet"},
+                "schema": {
+                    "features": ["age", "plan", "spend", "active", "signup"],
+                    "types": {
+                        "age": "integer",
+                        "plan": "string",
+                        "spend": "number",
+                        "active": "boolean",
+                        "signup": "timestamp",
+                        "prediction": "integer",
+                        "label": "integer",
+                    },
+                },
+                "metrics": ["accuracy", "roc_auc"],
+            }
+        },
+    }
+
+
+def rows(count: int, *, start: int = 0, day: int = 0) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(start)
+    out = []
+    for i in range(start, start + count):
+        score = float(rng.random())
+        out.append(
+            {
+                "prediction_id": f"p{i}",
+                "timestamp": (DAY0 + timedelta(days=day, minutes=7 * i)).isoformat(),
+                "age": int(rng.integers(18, 80)),
+                "plan": str(rng.choice(["free", "pro"])),
+                "spend": round(float(rng.gamma(2, 10)), 2),
+                "active": bool(rng.random() < 0.7),
+                "signup": "2025-01-0%dT00:00:00Z" % (1 + i % 9),
+                "score": score,
+                "prediction": int(score > 0.5),
+            }
+        )
+    return out
+
+
+@pytest.fixture
+def runtime(db_url: str, tmp_path: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+    reference = pd.DataFrame(rows(30, start=1000))
+    reference["timestamp"] = pd.to_datetime(reference["timestamp"])
+    reference["signup"] = pd.to_datetime(reference["signup"])
+    reference.to_parquet(tmp_path / "reference.parquet")
+    config = write_config(ingest_config(db_url))
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[httpx.Client]:
+    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+def stored(runtime: Runtime) -> tuple[int, int]:
+    with runtime.sessions() as session:
+        return (
+            session.scalar(select(func.count()).select_from(IngestedPredictionRow)) or 0,
+            session.scalar(select(func.count()).select_from(IngestedLabelRow)) or 0,
+        )
+
+
+PREDICTIONS = f"/api/v1/models/{MODEL}/predictions"
+LABELS = f"/api/v1/models/{MODEL}/ground-truth"
+
+
+def test_a_batch_is_stored_once_and_read_back_typed(client: httpx.Client, runtime: Runtime) -> None:
+    batch = rows(30)
+    first = client.post(PREDICTIONS, json=batch)
+    again = client.post(PREDICTIONS, json={"rows": batch})  # a client retrying after a timeout
+    assert first.status_code == 200 and first.json() == {"rows": 30, "accepted": 30, "duplicates": 0}
+    assert again.json() == {"rows": 30, "accepted": 0, "duplicates": 30}
+    assert stored(runtime) == (30, 0)
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(hours=2), time_column="timestamp")
+    sent = pd.DataFrame(batch[:18])  # 7-minute steps: rows 0..17 fall in the first two hours
+    assert sorted(window.prediction_id) == sorted(sent.prediction_id)
+    row = window.set_index("prediction_id").loc["p3"]
+    assert (row.age, row.plan, row.spend, row.active) == (
+        batch[3]["age"],
+        batch[3]["plan"],
+        batch[3]["spend"],
+        batch[3]["active"],
+    )
+    assert window["age"].dtype == "int64" and window["spend"].dtype == "float64"
+    assert str(window["timestamp"].dt.tz) == "UTC" and str(window["signup"].dt.tz) == "UTC"
+
+
+def test_ndjson_is_accepted(client: httpx.Client, runtime: Runtime) -> None:
+    body = "\n".join(json.dumps(r) for r in rows(5)) + "\n"
+    response = client.post(PREDICTIONS, content=body, headers={"content-type": "application/x-ndjson"})
+    assert response.json() == {"rows": 5, "accepted": 5, "duplicates": 0}
+
+
+def rejected(response: httpx.Response) -> set[tuple[int | None, str | None]]:
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "nothing was written" in detail["message"]
+    return {(e["row"], e["field"]) for e in detail["errors"]}
+
+
+def test_malformed_batches_are_rejected_whole_with_row_errors(client: httpx.Client, runtime: Runtime) -> None:
+    good = rows(6)
+    wrong_type = [*good[:2], {**good[2], "age": "forty"}, {**good[3], "active": "yes"}]
+    missing_id = [good[0], {k: v for k, v in good[1].items() if k != "prediction_id"}]
+    unknown = [good[0], {**good[1], "shoe_size": 44}]
+    bad_time = [{**good[0], "timestamp": "yesterday"}, {**good[1], "timestamp": None}]
+    repeated = [good[0], good[1], {**good[2], "prediction_id": "p0"}]
+    assert rejected(client.post(PREDICTIONS, json=wrong_type)) == {(2, "age"), (3, "active")}
+    assert rejected(client.post(PREDICTIONS, json=missing_id)) == {(1, "prediction_id")}
+    assert rejected(client.post(PREDICTIONS, json=unknown)) == {(1, "shoe_size")}
+    assert rejected(client.post(PREDICTIONS, json=bad_time)) == {(0, "timestamp"), (1, "timestamp")}
+    assert rejected(client.post(PREDICTIONS, json=repeated)) == {(2, "prediction_id")}
+    assert rejected(client.post(PREDICTIONS, json=[good[0], "not an object"])) == {(1, None)}
+    assert rejected(client.post(PREDICTIONS, json=[])) == {(None, None)}
+    nan = '[{"prediction_id": "p1", "timestamp": "2026-11-20T00:00:00Z", "spend": NaN}]'
+    assert rejected(client.post(PREDICTIONS, content=nan, headers={"content-type": "application/json"})) == {
+        (None, None)
+    }
+    ndjson = json.dumps(good[0]) + "\n{broken\n"
+    assert rejected(
+        client.post(PREDICTIONS, content=ndjson, headers={"content-type": "application/x-ndjson"})
+    ) == {(1, None)}
+    message = client.post(PREDICTIONS, json=wrong_type).json()["detail"]["errors"][0]["message"]
+    assert message == "expected an integer, got string 'forty'"
+    assert stored(runtime) == (0, 0)
+
+
+def test_oversize_bodies_and_batches_are_refused(client: httpx.Client, runtime: Runtime) -> None:
+    big = json.dumps(rows(39), indent=2)  # within 40 rows, but well over 8192 bytes
+    assert len(big) > 8192
+    response = client.post(PREDICTIONS, content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "8192 bytes" in response.json()["detail"]
+    streamed = client.post(
+        PREDICTIONS, content=iter([big.encode()]), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413  # no Content-Length: counted while reading
+    many = [{"prediction_id": f"q{i}", "timestamp": "2026-11-20T00:00:00Z"} for i in range(41)]
+    assert len(json.dumps(many)) < 8192
+    too_many = client.post(PREDICTIONS, json=many)
+    assert too_many.status_code == 413 and "more than the limit of 40" in too_many.json()["detail"]
+    assert stored(runtime) == (0, 0)
+
+
+def test_unknown_models_and_media_types(client: httpx.Client) -> None:
+    assert client.post("/api/v1/models/nope/predictions", json=rows(1)).status_code == 404
+    response = client.post(PREDICTIONS, content=b"a,b\n1,2", headers={"content-type": "text/csv"})
+    assert response.status_code == 415
+
+
+def test_labels_join_by_id_and_metrics_follow(client: httpx.Client, runtime: Runtime) -> None:
+    batch = rows(40, day=0)
+    rng = np.random.default_rng(9)
+    truth = [int(r["score"] + rng.normal(0, 0.3) > 0.5) for r in batch]
+    labels = [{"prediction_id": r["prediction_id"], "label": t} for r, t in zip(batch, truth, strict=True)]
+    assert client.post(PREDICTIONS, json=batch).status_code == 200
+    assert rejected(client.post(LABELS, json=[{"prediction_id": "p1"}])) == {(0, "label")}
+    assert rejected(client.post(LABELS, json=[{"prediction_id": "p1", "label": "yes"}])) == {(0, "label")}
+    # One label says it became known only in ten days: a run now must not use it.
+    in_ten_days = datetime.now(UTC) + timedelta(days=10)
+    late = {"prediction_id": "p0", "label": truth[0], "labelled_at": in_ten_days.isoformat()}
+    assert client.post(LABELS, json=[late, *labels[1:]]).json() == {
+        "rows": 40,
+        "accepted": 40,
+        "duplicates": 0,
+    }
+    assert client.post(LABELS, json=labels[:5]).json()["duplicates"] == 5
+    # The other labels became known on arrival (the request time): a run a minute later uses them.
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    outcome = pipeline.run_monitor(runtime, "churn", Window(DAY0, DAY0 + timedelta(days=1)), now=now)
+    assert outcome.status == "succeeded", outcome.error
+    scores = np.array([r["score"] for r in batch])
+    predicted = np.array([r["prediction"] for r in batch])
+    known = slice(1, None)
+    assert outcome.metrics["accuracy"] == pytest.approx(
+        accuracy_score(np.array(truth)[known], predicted[known]), abs=1e-12
+    )
+    assert outcome.metrics["roc_auc"] == pytest.approx(
+        roc_auc_score(np.array(truth)[known], scores[known]), abs=1e-12
+    )
+    assert outcome.row_count == 40
+    later = pipeline.run_monitor(
+        runtime, "churn", Window(DAY0, DAY0 + timedelta(days=1)), now=in_ten_days, recompute=True
+    )
+    assert later.metrics["roc_auc"] == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)
