@@ -69,7 +69,7 @@ def rows(count: int, *, start: int = 0, day: int = 0) -> list[dict[str, Any]]:
                 "plan": str(rng.choice(["free", "pro"])),
                 "spend": round(float(rng.gamma(2, 10)), 2),
                 "active": bool(rng.random() < 0.7),
-                "signup": "2025-01-0%dT00:00:00Z" % (1 + i % 9),
+                "signup": f"2025-01-0{1 + i % 9}T00:00:00Z",
                 "score": score,
                 "prediction": int(score > 0.5),
             }
