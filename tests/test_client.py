@@ -1,0 +1,152 @@
+"""The background logging client against a real server that goes down and comes back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from monitor.client import MonitorClient
+from monitor.runtime import Runtime, build_runtime
+from monitor.store.engine import upgrade_database
+from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
+from monitor.web.app import create_app
+from tests.conftest import ConfigFactory
+from tests.servers import LiveServer
+from tests.sources.test_ingest import DAY0, MODEL, ingest_config, rows
+
+
+@pytest.fixture
+def runtime(sqlite_url: str, tmp_path: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+    (tmp_path / "reference.parquet").touch()  # never read: the tests only push rows
+    config = write_config(ingest_config(sqlite_url))
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[LiveServer]:
+    """Not started: each test decides when the service is up."""
+    live = LiveServer(create_app(runtime))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def make_client(server: LiveServer, tmp_path: Path) -> Iterator[Callable[..., MonitorClient]]:
+    made: list[MonitorClient] = []
+
+    def make(**options: object) -> MonitorClient:
+        settings = {"flush_interval": 0.05, "max_backoff": 0.2, "batch_size": 25, "register_atexit": False}
+        client = MonitorClient(server.url, MODEL, spool_dir=tmp_path / "spool", **{**settings, **options})
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close(timeout=1)
+
+
+def stored_ids(runtime: Runtime) -> tuple[list[str], list[str]]:
+    with runtime.sessions() as session:
+        predictions = session.scalars(select(IngestedPredictionRow.prediction_id)).all()
+        labels = session.scalars(select(IngestedLabelRow.prediction_id)).all()
+    return sorted(predictions), sorted(labels)
+
+
+def ids(count: int, start: int = 0) -> list[str]:
+    return sorted(f"p{i}" for i in range(start, start + count))
+
+
+def spool_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "spool").glob("spool-*"))
+
+
+def test_rows_logged_while_the_service_restarts_all_arrive_once(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime
+) -> None:
+    server.start()
+    client = make_client()
+    for row in rows(60):
+        client.log_prediction(row)
+    assert client.flush(timeout=30)
+    server.stop()
+    for row in rows(90, start=60):  # the service is down: the caller is not held up, nothing is lost
+        client.log_prediction(row)
+    for i in range(0, 150, 3):
+        client.log_label(f"p{i}", i % 2)
+    server.start()
+    assert client.flush(timeout=30)
+    predictions, labels = stored_ids(runtime)
+    assert predictions == ids(150)
+    assert labels == sorted(f"p{i}" for i in range(0, 150, 3))
+    assert client.stats.sent == 150 + 50 and client.stats.rejected == 0
+
+
+def test_a_full_queue_spills_to_disk_and_is_sent_when_the_service_is_back(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime, tmp_path: Path
+) -> None:
+    client = make_client(max_queue=10)
+    for row in rows(200):
+        client.log_prediction(row)
+    # At most one batch in hand and ten queued; the rest is on disk, not dropped and not blocking.
+    assert client.stats.spooled >= 200 - 25 - 10
+    assert sum(len(p.read_text().splitlines()) for p in spool_files(tmp_path)) == client.stats.spooled
+    server.start()
+    assert client.flush(timeout=60)
+    assert stored_ids(runtime)[0] == ids(200)
+    assert spool_files(tmp_path) == []
+
+
+def test_close_while_down_spools_and_the_next_client_sends_it(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime, tmp_path: Path
+) -> None:
+    first = make_client()
+    for row in rows(30):
+        first.log_prediction(row)
+    first.close(timeout=0.5)
+    assert first.stats.spooled == 30 and first.stats.sent == 0
+    # A spool left by a process that died (pid 2**22 + 1 is above Linux's pid limit).
+    orphan = tmp_path / "spool" / f"spool-{2**22 + 1}-deadbeef.ndjson"
+    orphan.write_text(
+        "".join(json.dumps({"stream": "predictions", "row": r}) + "\n" for r in rows(5, start=30))
+    )
+    server.start()
+    second = make_client()
+    assert second.flush(timeout=30)
+    assert stored_ids(runtime)[0] == ids(35)
+    assert spool_files(tmp_path) == []
+
+
+def test_invalid_rows_are_set_aside_and_the_rest_delivered(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime, tmp_path: Path
+) -> None:
+    server.start()
+    client = make_client()
+    batch = rows(10)
+    batch[4]["age"] = "forty"
+    for row in batch:
+        client.log_prediction(row)
+    assert client.flush(timeout=30)
+    assert stored_ids(runtime)[0] == sorted(f"p{i}" for i in range(10) if i != 4)
+    (rejected,) = [
+        json.loads(line) for line in (tmp_path / "spool" / "rejected.ndjson").read_text().splitlines()
+    ]
+    assert rejected["row"]["prediction_id"] == "p4" and "expected an integer" in rejected["reason"]
+    assert client.stats.rejected == 1
+
+
+def test_ids_and_times_are_filled_in(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime
+) -> None:
+    server.start()
+    client = make_client()
+    row = {k: v for k, v in rows(1)[0].items() if k not in ("prediction_id", "timestamp")}
+    prediction_id = client.log_prediction(row)
+    assert client.flush(timeout=30)
+    assert stored_ids(runtime)[0] == [prediction_id]
