@@ -62,9 +62,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = config.monitors[args.monitor].window
     now = _now()
     if args.window_end is None:
-        window = last_complete_window(now, spec.size, spec.timezone)
+        window = last_complete_window(now, spec.size, spec.timezone, spec.length)
     else:
-        window = window_containing(args.window_end - spec.size / 2, spec.size, spec.timezone)
+        window = window_containing(args.window_end - spec.size / 2, spec.size, spec.timezone, spec.length)
     upgrade_database(config.database_url())
     runtime = build_runtime(config, now=now)
     try:

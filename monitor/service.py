@@ -53,10 +53,10 @@ def trigger_run(runtime: Runtime, name: str, *, window_end: datetime | None, now
     """A run asked for by a person (API or CLI): recomputes the window if it was computed already."""
     spec = runtime.monitor(name).window
     if window_end is None:
-        window = last_complete_window(now, spec.size, spec.timezone)
+        window = last_complete_window(now, spec.size, spec.timezone, spec.length)
     else:
         end = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
-        window = window_containing(end - spec.size / 2, spec.size, spec.timezone)
+        window = window_containing(end - spec.size / 2, spec.size, spec.timezone, spec.length)
     outcome = pipeline.run_monitor(runtime, name, window, now=now, trigger="manual", recompute=True)
     run = None
     if outcome.run_id is not None:

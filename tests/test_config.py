@@ -126,3 +126,49 @@ def test_bad_cron_is_reported_with_its_path() -> None:
     ((path, message),) = errors_of(minimal(schedule={"cron": "every tuesday"}))
     assert path == "monitors.credit.schedule.cron"
     assert "cron" in message
+
+
+def test_sql_source_needs_a_table_or_a_query_not_both() -> None:
+    data = minimal(source={"type": "sql", "url": "sqlite:///x.db", "table": "t", "query": "SELECT 1"})
+    ((path, message),) = errors_of(data)
+    assert path == "monitors.credit.source" and "exactly one of `table` or `query`" in message
+    ok = parse_config(
+        minimal(source={"type": "sql", "url": "sqlite:///x.db", "table": "log"}), base_dir=Path("/")
+    )
+    assert ok.monitors["credit"].source.type == "sql"
+
+
+def test_a_reference_period_must_end_after_it_starts_and_is_utc_by_default() -> None:
+    period = {"type": "period", "start": "2026-01-10", "end": "2026-01-03"}
+    ((path, message),) = errors_of(minimal(reference=period))
+    assert path == "monitors.credit.reference" and "after `start`" in message
+    config = parse_config(
+        minimal(reference={**period, "end": "2026-02-01T00:00:00"}), base_dir=Path("/"), env={}
+    )
+    reference = config.monitors["credit"].reference
+    assert reference.type == "period" and reference.start.tzinfo is not None
+
+
+def test_metrics_default_to_the_task_and_must_fit_it() -> None:
+    config = parse_config(minimal(task="regression"), base_dir=Path("/"), env={})
+    assert config.monitors["credit"].metrics == ["mae", "rmse", "mape", "r2"]
+    ((path, message),) = errors_of(minimal(task="regression", metrics=["roc_auc"]))
+    assert path == "monitors.credit" and "roc_auc" in message and "regression" in message
+    ((_, message),) = errors_of(minimal(task="multiclass_classification", metrics=["log_loss"]))
+    assert "class_score_columns" in message
+
+
+def test_pushed_rows_need_declared_features_and_one_schema_per_model() -> None:
+    ((path, message),) = errors_of(minimal(source={"type": "ingest"}))
+    assert path == "monitors.credit" and "schema.features" in message
+    data = minimal(source={"type": "ingest"}, schema={"features": ["a"]})
+    data["monitors"]["other"] = {**data["monitors"]["credit"], "schema": {"features": ["b"]}}
+    ((path, message),) = errors_of(data)
+    assert path == "monitors.other.schema" and "one model has one schema" in message
+
+
+def test_a_rolling_window_covers_at_least_one_step() -> None:
+    ((path, message),) = errors_of(minimal(window={"size": "1d", "length": "12h"}))
+    assert path == "monitors.credit.window" and "at least `size`" in message
+    config = parse_config(minimal(window={"size": "1d", "length": "30d"}), base_dir=Path("/"), env={})
+    assert config.monitors["credit"].window.length is not None

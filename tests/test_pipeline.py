@@ -132,3 +132,25 @@ def test_due_windows_catch_up_after_downtime(runtime: Runtime) -> None:
     pipeline.run_monitor(runtime, "m", day_window(0), now=DAY0 + timedelta(days=1, hours=1))
     due = pipeline.due_windows(runtime, "m", now=DAY0 + timedelta(days=4, hours=1))
     assert due == [day_window(1), day_window(2), day_window(3)]
+
+
+def test_rolling_windows_are_evaluated_each_step_and_caught_up(
+    db_url: str, monitor_files: Path, write_config: ConfigFactory
+) -> None:
+    data = monitor_config(db_url)
+    data["monitors"]["m"]["window"] = {"size": "1d", "length": "3d"}
+    config = write_config(data)
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    try:
+        first = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=3, hours=1))
+        later = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=5, hours=1))
+    finally:
+        rt.close()
+    assert [o.window for o in first] == [Window(DAY0, DAY0 + timedelta(days=3))]
+    # Each day's window reaches three days back, overlapping the previous one by two days.
+    assert [o.window for o in later] == [
+        Window(DAY0 + timedelta(days=1), DAY0 + timedelta(days=4)),
+        Window(DAY0 + timedelta(days=2), DAY0 + timedelta(days=5)),
+    ]
+    assert first[0].row_count == 3 * ROWS_PER_DAY and later[0].row_count == 3 * ROWS_PER_DAY

@@ -29,6 +29,11 @@ class PeriodSource:
             )
         return frame
 
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
 
 def _build(config: Any, context: SourceContext) -> PeriodSource:
     if context.monitor is None:

@@ -1,0 +1,340 @@
+"""Delayed ground truth end to end: a classification log in a SQL database and a regression log in
+partitioned Parquet, both degrading over time; every stored metric is checked against scikit-learn
+before and after late labels arrive, and the history of versions is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sklearn import metrics as skm
+
+from monitor import pipeline, scheduler
+from monitor.labelled import refresh_late_labels
+from monitor.runtime import Runtime, build_runtime
+from monitor.store import repository
+from monitor.store.engine import upgrade_database
+from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
+from monitor.web.app import create_app
+from tests.conftest import ConfigFactory
+from tests.servers import serving
+
+DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 8
+ROWS = 300
+NOW1 = DAY0 + timedelta(days=DAYS, hours=1)  # the first computation of every window
+NOW2 = DAY0 + timedelta(days=DAYS + 2, hours=1)  # two days of late labels later
+REGRESSION_HORIZON = timedelta(days=5)
+CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _labels(rng: np.random.Generator, log: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
+    """Labels 1 to 6 days after each prediction; 10% of predictions never get one."""
+    labelled = rng.random(len(log)) >= 0.1
+    delay = pd.to_timedelta(rng.uniform(1, 6, len(log)), unit="D")
+    return pd.DataFrame(
+        {"prediction_id": log["prediction_id"], "label": truth, "labelled_at": log["timestamp"] + delay}
+    )[labelled].reset_index(drop=True)
+
+
+def classification_log() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(41)
+    days = []
+    for day in range(DAYS):
+        x1, x2 = rng.normal(size=ROWS), rng.normal(size=ROWS)
+        logit = 1.5 * x1 - x2
+        decay = day / DAYS  # the world drifts away from the model: its quality degrades
+        truth = (rng.random(ROWS) < _sigmoid((1 - decay) * logit + decay * rng.normal(0, 2, ROWS))).astype(
+            int
+        )
+        score = _sigmoid(logit)
+        seconds = np.sort(rng.uniform(0, 86_400, ROWS))
+        days.append(
+            pd.DataFrame(
+                {
+                    "timestamp": pd.Timestamp(DAY0 + timedelta(days=day))
+                    + pd.to_timedelta(seconds, unit="s"),
+                    "x1": x1,
+                    "x2": x2,
+                    "colour": rng.choice(["red", "green"], ROWS),
+                    "score": score,
+                    "prediction": (score >= 0.5).astype(int),
+                    "_truth": truth,
+                }
+            )
+        )
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"c{i}" for i in range(len(log))])
+    labels = _labels(rng, log, log.pop("_truth").to_numpy())
+    return log, labels
+
+
+def regression_log() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(42)
+    days = []
+    for day in range(DAYS):
+        f1, f2 = rng.uniform(1, 10, ROWS), rng.normal(5, 1, ROWS)
+        prediction = 3 * f1 + 2 * f2
+        actual = prediction + rng.normal(0, 1 + day, ROWS)  # errors grow day by day
+        days.append(
+            pd.DataFrame(
+                {
+                    "timestamp": pd.Timestamp(DAY0 + timedelta(days=day))
+                    + pd.to_timedelta(np.sort(rng.uniform(0, 86_400, ROWS)), unit="s"),
+                    "f1": f1,
+                    "f2": f2,
+                    "prediction": prediction,
+                    "_actual": actual,
+                }
+            )
+        )
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"r{i}" for i in range(len(log))])
+    labels = _labels(rng, log, log.pop("_actual").to_numpy())
+    reference = pd.DataFrame({"f1": rng.uniform(1, 10, 2000), "f2": rng.normal(5, 1, 2000)})
+    reference["prediction"] = 3 * reference.f1 + 2 * reference.f2
+    return log, labels, reference
+
+
+@pytest.fixture
+def logs(db_url: str, tmp_path: Path) -> dict[str, pd.DataFrame]:
+    clf, clf_labels = classification_log()
+    engine = sa.create_engine(db_url)
+    naive = {"timestamp": clf.timestamp.dt.tz_localize(None)}
+    clf.assign(**naive).to_sql("clf_predictions", engine, index=False)
+    clf_labels.assign(labelled_at=clf_labels.labelled_at.dt.tz_localize(None)).to_sql(
+        "clf_labels", engine, index=False
+    )
+    engine.dispose()
+    reg, reg_labels, reference = regression_log()
+    for day, frame in reg.groupby(reg.timestamp.dt.date):
+        folder = tmp_path / "regression" / f"dt={day.isoformat()}"
+        folder.mkdir(parents=True)
+        frame.to_parquet(folder / "part-0.parquet", index=False)
+    reg_labels.to_parquet(tmp_path / "regression_labels.parquet")
+    reference.to_parquet(tmp_path / "regression_reference.parquet")
+    return {"clf": clf, "clf_labels": clf_labels, "reg": reg, "reg_labels": reg_labels}
+
+
+def config(db_url: str) -> dict[str, Any]:
+    return {
+        "database": {"url": db_url},
+        "monitors": {
+            "clf": {
+                "model": "clf",
+                "source": {"type": "sql", "url": db_url, "table": "clf_predictions", "chunk_size": 100},
+                "labels": {"source": {"type": "sql", "url": db_url, "table": "clf_labels"}},
+                # A fixed past period of the log itself is the reference.
+                "reference": {
+                    "type": "period",
+                    "start": DAY0.isoformat(),
+                    "end": (DAY0 + timedelta(days=2)).isoformat(),
+                },
+                "schema": {"features": ["x1", "x2", "colour"]},
+            },
+            "reg": {
+                "model": "reg",
+                "task": "regression",
+                "source": {"type": "files", "path": "regression/**/*.parquet"},
+                "labels": {
+                    "source": {"type": "files", "path": "regression_labels.parquet"},
+                    "horizon": f"{REGRESSION_HORIZON.days}d",
+                },
+                "reference": {"type": "files", "path": "regression_reference.parquet"},
+                "schema": {"features": ["f1", "f2"], "score_column": None},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def runtime(db_url: str, logs: dict[str, pd.DataFrame], write_config: ConfigFactory) -> Iterator[Runtime]:
+    cfg = write_config(config(db_url))
+    upgrade_database(cfg.database_url())
+    rt = build_runtime(cfg, now=DAY0)
+    yield rt
+    rt.close()
+
+
+def expected_classification(
+    log: pd.DataFrame, labels: pd.DataFrame, day: int, now: datetime
+) -> dict[str, Any]:
+    rows = _window(log, day)
+    known = labels[labels.labelled_at <= pd.Timestamp(now)]
+    joined = rows.merge(known, on="prediction_id")
+    if joined.empty:  # the window's labels are all still to come
+        return {m: None for m in CLASSIFICATION} | {"_labelled": 0, "_rows": len(rows)}
+    y, score, pred = joined.label, joined.score, joined.prediction
+    return {
+        "accuracy": skm.accuracy_score(y, pred),
+        "precision": skm.precision_score(y, pred),
+        "recall": skm.recall_score(y, pred),
+        "f1": skm.f1_score(y, pred),
+        "roc_auc": skm.roc_auc_score(y, score),
+        "pr_auc": skm.average_precision_score(y, score),
+        "log_loss": skm.log_loss(y, score),
+        "brier": skm.brier_score_loss(y, score),
+        "_labelled": len(joined),
+        "_rows": len(rows),
+    }
+
+
+def expected_regression(log: pd.DataFrame, labels: pd.DataFrame, day: int, now: datetime) -> dict[str, Any]:
+    rows = _window(log, day)
+    known = labels[labels.labelled_at <= pd.Timestamp(now)]
+    joined = rows.merge(known, on="prediction_id")
+    if joined.empty:
+        return {m: None for m in ("mae", "rmse", "mape", "r2")} | {"_labelled": 0, "_rows": len(rows)}
+    y, p = joined.label, joined.prediction
+    return {
+        "mae": skm.mean_absolute_error(y, p),
+        "rmse": np.sqrt(skm.mean_squared_error(y, p)),
+        "mape": skm.mean_absolute_percentage_error(y, p),
+        "r2": skm.r2_score(y, p),
+        "_labelled": len(joined),
+        "_rows": len(rows),
+    }
+
+
+def _window(log: pd.DataFrame, day: int) -> pd.DataFrame:
+    start = pd.Timestamp(DAY0 + timedelta(days=day))
+    return log[(log.timestamp >= start) & (log.timestamp < start + pd.Timedelta(days=1))]
+
+
+def stored_metrics(runtime: Runtime, monitor: str) -> dict[int, dict[int, dict[str, MetricValueRow]]]:
+    """{day: {version: {metric: row}}}"""
+    out: dict[int, dict[int, dict[str, MetricValueRow]]] = {}
+    with runtime.sessions() as session:
+        rows = session.execute(
+            sa.select(RunRow.window_start, MetricValueRow)
+            .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
+            .join(repository.MonitorRow, repository.MonitorRow.id == RunRow.monitor_id)
+            .where(repository.MonitorRow.name == monitor)
+        ).all()
+    for start, row in rows:
+        day = (repository.from_db(start) - DAY0).days
+        out.setdefault(day, {}).setdefault(row.version, {})[row.metric] = row
+    return out
+
+
+def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
+    coverage = expected["_labelled"] / expected["_rows"]
+    for metric, value in expected.items():
+        if metric.startswith("_"):
+            continue
+        row = stored[metric]
+        if value is None:
+            assert (row.value, row.status, row.sample_count) == (None, "no_labels", 0), metric
+            continue
+        assert row.value == pytest.approx(value, abs=1e-9), metric
+        assert (row.status, row.sample_count) == ("ok", expected["_labelled"]), metric
+        assert row.label_coverage == pytest.approx(coverage, abs=1e-12)
+        assert row.ci_low is not None and row.ci_high is not None and row.ci_low <= row.value <= row.ci_high
+    assert set(stored) == {m for m in expected if not m.startswith("_")}
+
+
+def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[str, pd.DataFrame]) -> None:
+    for name in ("clf", "reg"):
+        outcomes = pipeline.backfill(runtime, name, DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
+        assert [o.status for o in outcomes] == ["succeeded"] * DAYS, [o.error for o in outcomes]
+    clf_v1, reg_v1 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
+    for day in range(DAYS):
+        assert list(clf_v1[day]) == [1] and list(reg_v1[day]) == [1]
+        check(clf_v1[day][1], expected_classification(logs["clf"], logs["clf_labels"], day, NOW1))
+        check(reg_v1[day][1], expected_regression(logs["reg"], logs["reg_labels"], day, NOW1))
+    # Quality degrades: the last fully labelled day is worse than the first.
+    assert clf_v1[0][1]["roc_auc"].value > clf_v1[5][1]["roc_auc"].value + 0.1
+    assert reg_v1[5][1]["mae"].value > 3 * reg_v1[0][1]["mae"].value
+
+    # Two days later: the scheduler's tick recomputes windows whose labels changed, as new versions.
+    scheduler.tick(runtime, "clf", now=lambda: NOW2)
+    refreshed = refresh_late_labels(runtime, "reg", now=NOW2)
+    clf_v2, reg_v2 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
+    for day in range(DAYS):
+        expected = expected_classification(logs["clf"], logs["clf_labels"], day, NOW2)
+        changed = (
+            expected["_labelled"]
+            != expected_classification(logs["clf"], logs["clf_labels"], day, NOW1)["_labelled"]
+        )
+        assert sorted(clf_v2[day]) == ([1, 2] if changed else [1]), day
+        check(clf_v2[day][max(clf_v2[day])], expected)
+        # History kept, never overwritten.
+        assert {m: r.value for m, r in clf_v2[day][1].items()} == {
+            m: r.value for m, r in clf_v1[day][1].items()
+        }
+    assert sum(len(v) == 2 for v in clf_v2.values()) >= 4  # late labels did arrive for most windows
+
+    # The regression monitor's horizon is 5 days: older windows are final even if labels came late.
+    horizon_start = NOW2 - REGRESSION_HORIZON
+    assert {(r.window.start - DAY0).days for r in refreshed} == {
+        d for d in range(DAYS) if DAY0 + timedelta(days=d + 1) > horizon_start
+    }
+    for day in range(DAYS):
+        within = DAY0 + timedelta(days=day + 1) > horizon_start
+        now = NOW2 if within else NOW1
+        expected = expected_regression(logs["reg"], logs["reg_labels"], day, now)
+        check(reg_v2[day][max(reg_v2[day])], expected)
+        if not within:
+            assert list(reg_v2[day]) == [1]
+    late_but_final = expected_regression(logs["reg"], logs["reg_labels"], 3, NOW2)["_labelled"]
+    assert late_but_final > reg_v2[3][1]["mae"].sample_count  # labels came, the window stayed final
+
+    # A second tick right away changes nothing: windows were just looked at.
+    assert refresh_late_labels(runtime, "clf", now=NOW2 + timedelta(minutes=1)) == []
+
+
+def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) -> None:
+    pipeline.backfill(runtime, "clf", DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
+    refresh_late_labels(runtime, "clf", now=NOW2)
+    versions = stored_metrics(runtime, "clf")
+    day = next(d for d, v in versions.items() if len(v) == 2)
+    with runtime.sessions() as session:
+        (run_id,) = session.scalars(
+            sa.select(RunRow.id).where(RunRow.window_start == repository.to_db(DAY0 + timedelta(days=day)))
+        ).all()
+    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url) as http:
+        run = http.get(f"/api/v1/runs/{run_id}").json()
+        page = http.get(f"/runs/{run_id}").text
+    latest = {m["metric"]: m for m in run["metrics"]}
+    assert {m["version"] for m in run["metrics"]} == {2}
+    assert latest["roc_auc"]["value"] == versions[day][2]["roc_auc"].value
+    assert [(m["version"], m["metric"]) for m in run["metric_history"]][:2] == [
+        (1, "accuracy"),
+        (1, "precision"),
+    ]
+    assert len(run["metric_history"]) == 16
+    assert run["labelled_count"] == versions[day][2]["accuracy"].sample_count
+    assert 'id="metric-history"' in page and "v2" in page
+    assert {q["check"] for q in run["quality"]} >= {
+        "row_count",
+        "missing_share",
+        "out_of_range",
+        "new_categories",
+    }
+    assert {(d["column"], d["role"]) for d in run["output_drift"]} == {
+        ("prediction", "output"),
+        ("score", "output"),
+    }
+
+
+def test_an_empty_window_is_a_stored_quality_finding(runtime: Runtime) -> None:
+    outcome = pipeline.run_monitor(
+        runtime, "reg", pipeline.Window(DAY0 + timedelta(days=30), DAY0 + timedelta(days=31)), now=NOW2
+    )
+    assert outcome.status == "succeeded" and outcome.quality_findings == ("the window has no rows",)
+    with runtime.sessions() as session:
+        (row,) = session.scalars(
+            sa.select(QualityResultRow).where(QualityResultRow.run_id == outcome.run_id)
+        ).all()
+    assert (row.check, row.finding, row.value) == ("row_count", True, 0)
