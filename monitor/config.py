@@ -332,8 +332,7 @@ class MonitorConfig(_Strict):
                 raise ValueError(
                     f"{', '.join(needs_scores)} of a multiclass model need `schema.class_score_columns`"
                 )
-        pushed = self.source.type == "ingest" or (self.labels and self.labels.source.type == "ingest")
-        if pushed and self.schema_.features is None:
+        if self.source.type == "ingest" and self.schema_.features is None:
             raise ValueError("rows pushed over HTTP are checked against `schema.features`: list them")
         return self
 

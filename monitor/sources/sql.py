@@ -86,7 +86,7 @@ class SqlSource:
         try:
             engine = self._connect()
             with engine.connect() as connection:
-                streaming = connection.execution_options(stream_results=True, max_row_buffer=self.chunk_size)
+                streaming = connection.execution_options(yield_per=self.chunk_size)
                 statement = (
                     self._table_select(streaming, start, end, time_column)
                     if self.table_name is not None
