@@ -85,7 +85,8 @@ class FilesSource:
                 table = dataset.to_table(filter=_time_filter(dataset.schema, start, end, time_column))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise SourceError(f"cannot read {self.pattern}: {exc}") from None
-        return utc_frame_times(table.to_pandas(), time_column)
+        # Arrow buffers are released column by column as pandas takes them: the window is not held twice.
+        return utc_frame_times(table.to_pandas(self_destruct=True, split_blocks=True), time_column)
 
 
 def _unified_dataset(paths: list[str], fmt: str) -> ds.Dataset:
