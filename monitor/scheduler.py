@@ -36,7 +36,9 @@ def tick(runtime: Runtime, name: str, now: Callable[[], datetime] = _clock) -> N
 
 def deliver(runtime: Runtime, now: Callable[[], datetime] = _clock) -> None:
     try:
-        deliver_pending(runtime.sessions, runtime.notifiers, now=now())
+        deliver_pending(
+            runtime.sessions, runtime.notifiers, now=now(), lease=runtime.config.alerting.dispatch_lease
+        )
     except Exception:
         logger.exception("outbox delivery failed")
 
