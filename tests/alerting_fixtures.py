@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from monitor.alerting import apply_rules
@@ -43,14 +44,13 @@ def receiver() -> Iterator[WebhookReceiver]:
     server.stop()
 
 
-def alert_config(
+def alert_config_data(
     db_url: str,
     rules: list[dict[str, Any]],
     notifiers: dict[str, dict[str, Any]],
     *,
-    base_dir: Path,
     alerting: dict[str, Any] | None = None,
-) -> Config:
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "database": {"url": db_url},
         "server": {"public_url": "http://monitor.example"},
@@ -66,7 +66,7 @@ def alert_config(
     }
     if alerting:
         data["alerting"] = alerting
-    return parse_config(data, base_dir=base_dir, env={})
+    return data
 
 
 def window(day: int) -> Window:
@@ -91,8 +91,10 @@ def drift_facts(drifted: list[str], columns: list[str], **kwargs: Any) -> Window
 
 
 class AlertHarness:
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    def __init__(self, data: dict[str, Any], base_dir: Path) -> None:
+        self.data = data
+        self.config: Config = parse_config(data, base_dir=base_dir, env={})
+        config = self.config
         upgrade_database(config.database_url())
         self.engine = make_engine(config.database_url())
         self.sessions = make_session_factory(self.engine)
@@ -123,6 +125,10 @@ class AlertHarness:
                 now=now,
                 config=self.config,
             )
+
+    def write_config(self, path: Path) -> Path:
+        path.write_text(yaml.safe_dump(self.data, sort_keys=False), encoding="utf-8")
+        return path
 
     def deliver(self, now: datetime, **kwargs: Any) -> int:
         return deliver_pending(self.sessions, self.notifiers, now=now, **kwargs)
@@ -173,7 +179,7 @@ def harness(db_url: str, tmp_path: Path) -> Iterator[HarnessFactory]:
     def factory(
         rules: list[dict[str, Any]], notifiers: dict[str, dict[str, Any]], **kwargs: Any
     ) -> AlertHarness:
-        h = AlertHarness(alert_config(db_url, rules, notifiers, base_dir=tmp_path, **kwargs))
+        h = AlertHarness(alert_config_data(db_url, rules, notifiers, **kwargs), tmp_path)
         made.append(h)
         return h
 

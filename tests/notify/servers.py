@@ -44,6 +44,7 @@ class _Server:
         self.requests: list[Received] = []
         self.script: deque[Answer] = deque()
         self.hold_next = 0  # hold this many coming requests until `release()`
+        self.delay = 0.0  # seconds to wait before answering, to make concurrent senders overlap
         self._released = threading.Event()
         self._lock = threading.Lock()
         owner = self
@@ -59,6 +60,8 @@ class _Server:
                     scripted = owner.script.popleft() if owner.script else None
                 if hold:
                     owner._released.wait(timeout=60)
+                if owner.delay:
+                    time.sleep(owner.delay)
                 answer = scripted or owner.answer(record)
                 payload = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
                 data = payload.encode()
