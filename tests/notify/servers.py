@@ -65,6 +65,8 @@ class _Server:
                 answer = scripted or owner.answer(record)
                 payload = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
                 data = payload.encode()
+                # Set before answering: the client may act on the answer before this thread goes on.
+                record.answered = answer.status
                 try:
                     self.send_response(answer.status)
                     kind = "text/plain" if isinstance(answer.body, str) else "application/json"
@@ -74,9 +76,8 @@ class _Server:
                         self.send_header(key, value)
                     self.end_headers()
                     self.wfile.write(data)
-                    record.answered = answer.status
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client is gone (killed mid-request)
+                    record.answered = None  # the client is gone (killed mid-request)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
