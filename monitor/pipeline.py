@@ -15,12 +15,11 @@ import pandas as pd
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from monitor.alerting import apply_rules
+from monitor.alerting import apply_rules, window_facts
 from monitor.config import DriftConfig, MonitorConfig
 from monitor.drift import ColumnKind, ColumnOptions, DatasetDrift, DriftOptions, compare_datasets
 from monitor.metrics import MetricValue, binary_classification_metrics
 from monitor.notify.outbox import deliver_pending
-from monitor.rules import WindowFacts
 from monitor.runtime import Runtime
 from monitor.sources import SourceError
 from monitor.store import repository
@@ -189,13 +188,7 @@ def run_monitor(
     began = time.monotonic()
     try:
         result = compute_window(runtime, name, window, now=now)
-        facts = WindowFacts(
-            drift_share=result.drift.drift_share if _judged(result.drift) else None,
-            drifted_columns=result.drift.drifted_columns,
-            judged_columns=tuple(sorted({r.column for r in result.drift.results if r.status == "ok"})),
-            metrics={m.metric: m.value for m in result.metrics},
-            row_count=result.row_count,
-        )
+        facts = window_facts(result.drift, result.metrics, result.row_count, window=window)
         with transaction(runtime.sessions) as session:
             # `now` is the logical time of the run; the finish time adds the real elapsed time.
             finished = now + timedelta(seconds=time.monotonic() - began)
@@ -211,6 +204,7 @@ def run_monitor(
                 facts=facts,
                 run_url=f"{runtime.config.public_url()}/runs/{run_id}",
                 now=now,
+                config=runtime.config,
             )
     except (SourceError, ValueError, KeyError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
@@ -223,7 +217,9 @@ def run_monitor(
         repository.mark_run_failed(runtime.sessions, run_id=run_id, error=error, now=now)
         return RunOutcome(name, window, "failed", run_id=run_id, error=error)
     if deliver:
-        deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+        deliver_pending(
+            runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+        )
     return RunOutcome(
         name,
         window,
@@ -316,7 +312,9 @@ def backfill(
         outcomes.append(outcome)
         if progress is not None:
             progress(i, len(windows), outcome)
-    deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+    deliver_pending(
+        runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+    )
     return outcomes
 
 
