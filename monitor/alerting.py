@@ -1,32 +1,104 @@
-"""Turns a window's facts into alert state changes and outbox rows, inside the run's transaction."""
+"""Turns a window's facts into alert state changes and their history, inside the run's transaction,
+then hands the monitor's alerts to routing (grouping, silences, outbox rows, retraining).
+
+Everything here is written in the run's transaction: the results, the alert changes and the
+outbox rows commit together or not at all, so a notification is never lost and never announces a
+result that was rolled back. Delivery happens after commit (monitor.notify.outbox).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.config import AlertRuleConfig
-from monitor.notify import Notification
-from monitor.rules import AlertState, RuleSpec, WindowFacts, evaluate_rule, fingerprint, observe
+from monitor.alert_routing import route_notifications
+from monitor.config import AlertRuleConfig, Config
+from monitor.drift import DatasetDrift
+from monitor.metrics import MetricValue
+from monitor.rules import (
+    AlertState,
+    BaselineSpec,
+    RuleSpec,
+    TestFact,
+    Transition,
+    WindowFacts,
+    evaluate_rule,
+    fingerprint,
+    observe,
+)
+from monitor.store import alert_repository as repo
 from monitor.store.repository import from_db, to_db
-from monitor.store.tables import AlertRow, OutboxRow
+from monitor.store.tables import AlertRow
 from monitor.windows import Window
+
+_UNJUDGED_SCHEMA = {"missing_in_current", "missing_in_reference"}
 
 
 def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
+    baseline = None
+    if rule.baseline is not None:
+        b = rule.baseline
+        baseline = BaselineSpec(b.windows, b.start, b.end, b.max_drop, b.max_rise, b.relative, b.min_windows)
     return RuleSpec(
         name=rule.name,
         signal=rule.signal,
         threshold=rule.threshold,
         op=rule.op,
         for_windows=rule.for_,
+        keep_firing_for=rule.keep_firing_for,
         severity=rule.severity,
         metric=rule.metric,
         column=rule.column,
+        test=rule.test,
+        check=rule.check,
+        baseline=baseline,
         labels=rule.labels,
         notify=tuple(rule.notify),
+        action=rule.action,
+    )
+
+
+def window_facts(
+    drift: DatasetDrift,
+    metrics: Sequence[MetricValue],
+    row_count: int,
+    *,
+    window: Window,
+    quality: Mapping[str, Mapping[str, float | None]] | None = None,
+) -> WindowFacts:
+    """What rules see of one window. `quality` adds data-quality findings to those read off the
+    drift engine (missing share per column, schema change per column, no rows)."""
+    tests: dict[str, dict[str, TestFact]] = {}
+    schema: dict[str, float | None] = {}
+    for r in drift.results:
+        tests.setdefault(r.column, {})[r.test] = TestFact(
+            r.statistic, r.p_value, r.threshold, r.drifted, str(r.status), by_p_value=r.p_value is not None
+        )
+        changed = str(r.status) in _UNJUDGED_SCHEMA
+        schema[r.column] = 1.0 if changed or schema.get(r.column) == 1.0 else 0.0
+    missing: dict[str, float | None] = {}
+    for c in drift.columns:
+        total = c.current_missing + c.current_count
+        missing[c.column] = c.current_missing / total if total else None
+    judged = any(str(r.status) == "ok" for r in drift.results)
+    found: dict[str, Mapping[str, float | None]] = {
+        "no_rows": {"": 1.0 if row_count == 0 else 0.0},
+        "missing_share": missing,
+        "schema_change": schema,
+        **(quality or {}),
+    }
+    return WindowFacts(
+        drift_share=drift.drift_share if judged else None,
+        drifted_columns=drift.drifted_columns,
+        judged_columns=tuple(sorted({r.column for r in drift.results if str(r.status) == "ok"})),
+        metrics={m.metric: m.value for m in metrics},
+        row_count=row_count,
+        column_tests=tests,
+        quality=found,
+        window_start=window.start,
     )
 
 
@@ -42,26 +114,40 @@ def apply_rules(
     facts: WindowFacts,
     run_url: str,
     now: datetime,
+    config: Config | None = None,
 ) -> list[str]:
-    """Advance every alert of the monitor by this window; returns the names of alerts that fired."""
+    """Advance every alert of the monitor by this window and queue the notifications it calls for.
+    Returns the names of the alerts that fired."""
+    config = config or Config()
+    repo.lock_monitor(session=session, monitor_id=monitor_id)
+    baseline_metrics = sorted({r.metric for r in rules if r.baseline is not None and r.metric})
+    if baseline_metrics:
+        history = repo.metric_history(
+            session=session, monitor_id=monitor_id, metrics=baseline_metrics, before=window.start
+        )
+        facts = replace(facts, metric_history=history, window_start=window.start)
+    alerts = repo.monitor_alerts(session=session, monitor_id=monitor_id)
+    # A window older than one already evaluated (a recompute, a late backfill) must not rewind
+    # alerts nor send anything: its news is old.
+    latest = max((from_db(a.last_window_end) for a in alerts.values() if a.last_window_end), default=None)
+    stale = latest is not None and latest >= window.end
     fired: list[str] = []
+    transitions: dict[str, Transition] = {}
     for rule in rules:
         spec = rule_spec(rule)
-        for labels, value in observe(spec, facts):
-            key = fingerprint(monitor, spec.name, labels)
-            row = session.scalar(
-                select(AlertRow).where(AlertRow.monitor_id == monitor_id, AlertRow.fingerprint == key)
-            )
+        for observation in observe(spec, facts):
+            key = fingerprint(monitor, spec.name, observation.labels)
+            row = alerts.get(key)
             if (
                 row is not None
                 and row.last_window_end is not None
                 and from_db(row.last_window_end) >= window.end
             ):
-                continue  # a recomputed past window must not rewind an alert's history
-            if value is None:
-                continue  # no data in this window says nothing about the alert: leave it as it was
-            previous = AlertState() if row is None else AlertState(row.state, row.breaches)  # type: ignore[arg-type]
-            result = evaluate_rule(spec, labels, value, previous)
+                continue
+            if observation.breached is None:
+                continue  # no value in this window says nothing about the alert: leave it as it was
+            previous = AlertState() if row is None else AlertState(row.state, row.breaches, row.clears)  # type: ignore[arg-type]
+            result = evaluate_rule(spec, observation.breached, previous)
             if row is None:
                 if result.state == "inactive":
                     continue  # a series that never breached needs no row
@@ -69,56 +155,50 @@ def apply_rules(
                     monitor_id=monitor_id,
                     fingerprint=key,
                     rule=spec.name,
-                    labels=dict(labels),
-                    severity=spec.severity,
-                    threshold=spec.threshold,
+                    labels=dict(observation.labels),
                     started_at=to_db(now),
                 )
                 session.add(row)
+                alerts[key] = row
             if previous.state in ("inactive", "resolved") and result.state in ("pending", "firing"):
-                row.started_at, row.resolved_at = to_db(now), None
-            row.state, row.breaches, row.value, row.summary = (
-                result.state,
-                result.breaches,
-                result.value,
-                result.summary,
-            )
+                row.started_at, row.fired_at, row.resolved_at = to_db(now), None, None
+            row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
+            row.value, row.summary, row.severity = observation.value, observation.summary, spec.severity
+            row.threshold = observation.threshold if observation.threshold is not None else row.threshold
             row.last_run_id, row.last_window_end, row.updated_at = run_id, to_db(window.end), to_db(now)
-            row.severity, row.threshold = spec.severity, spec.threshold
             if result.transition is None:
                 continue
             if result.transition == "fired":
                 row.fired_at = to_db(now)
-                fired.append(" ".join([spec.name, *(f"{k}={v}" for k, v in labels.items() if k != "rule")]))
-            else:
+                fired.append(
+                    " ".join([spec.name, *(f"{k}={v}" for k, v in observation.labels.items() if k != "rule")])
+                )
+            elif result.transition == "resolved":
                 row.resolved_at = to_db(now)
             session.flush()
-            notification = Notification(
-                monitor=monitor,
-                model=model,
-                rule=spec.name,
-                status="firing" if result.transition == "fired" else "resolved",
-                severity=spec.severity,
-                summary=result.summary,
-                value=result.value,
-                threshold=spec.threshold,
-                window_start=window.start.isoformat(),
-                window_end=window.end.isoformat(),
-                labels=dict(labels),
-                drifted_columns=facts.drifted_columns,
-                run_url=run_url,
+            repo.add_event(
+                session=session,
+                alert=row,
+                event=result.transition,
+                now=now,
+                run_id=run_id,
+                window_end=window.end,
             )
-            for channel in spec.notify:
-                session.add(
-                    OutboxRow(
-                        channel=channel,
-                        alert_id=row.id,
-                        idempotency_key=f"{key[:16]}:{result.transition}:{window.end.isoformat()}:{channel}",
-                        payload=notification.to_payload(),
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=to_db(now),
-                        created_at=to_db(now),
-                    )
-                )
+            transitions[key] = result.transition
+    session.flush()
+    if not stale:
+        route_notifications(
+            session=session,
+            config=config,
+            monitor=monitor,
+            model=model,
+            monitor_id=monitor_id,
+            window=window,
+            rules=rules,
+            alerts=alerts,
+            transitions=transitions,
+            facts=facts,
+            run_url=run_url,
+            now=now,
+        )
     return fired

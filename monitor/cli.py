@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from monitor.config import Config, ConfigError, load_config
 from monitor.errors import UserError
@@ -147,6 +149,155 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _alert_sessions(config: Config) -> tuple[Any, Any]:
+    from monitor.store.engine import make_engine, make_session_factory, upgrade_database
+
+    upgrade_database(config.database_url())
+    engine = make_engine(config.database_url())
+    return engine, make_session_factory(engine)
+
+
+def cmd_alerts_test(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    try:
+        result = alert_service.send_test(config, args.channel, now=_now())
+    except alert_service.NotFound as exc:
+        raise CommandError(str(exc).strip("'\"")) from None
+    if result.ok:
+        print(f"sent a test message to {args.channel}")
+        return EXIT_OK
+    kind = "a passing fault, the outbox would retry" if result.retryable else "will not work until fixed"
+    print(f"could not send to {args.channel}: {result.error} ({kind})", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_alerts_deliver(args: argparse.Namespace) -> int:
+    from monitor.notify import build_notifiers
+    from monitor.notify.outbox import deliver_pending
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        delivered = deliver_pending(
+            sessions,
+            build_notifiers(config.notifiers),
+            now=_now(),
+            lease=config.alerting.dispatch_lease,
+            max_age=config.alerting.delivery_max_age,
+        )
+    finally:
+        engine.dispose()
+    print(f"{delivered} notification(s) delivered")
+    return EXIT_OK
+
+
+def cmd_alerts_notifications(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        items, _ = alert_service.list_notifications(sessions, status=args.status, limit=args.limit)
+    finally:
+        engine.dispose()
+    if not items:
+        print("no notification" + (f" with status {args.status}" if args.status else ""))
+    for n in items:
+        print(f"{n.id:>6}  {n.status:<9} {n.channel:<16} attempts={n.attempts}  {n.headline}")
+        if n.last_error:
+            print(f"        {n.last_error}")
+    return EXIT_OK
+
+
+def cmd_alerts_resend(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        for outbox_id in args.ids:
+            try:
+                row = alert_service.resend(
+                    sessions, outbox_id, now=_now(), max_age=config.alerting.delivery_max_age
+                )
+            except alert_service.NotFound as exc:
+                raise CommandError(str(exc).strip("'\"")) from None
+            except alert_service.AlertInputError as exc:
+                raise CommandError(str(exc)) from None
+            print(f"notification {row.id} to {row.channel} queued again (key {row.idempotency_key})")
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def cmd_silence_add(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        silence = alert_service.create_silence(
+            sessions,
+            matchers=args.matchers,
+            author=args.author or _login_name(),
+            comment=args.comment,
+            now=_now(),
+            ends_at=args.until,
+            duration=args.duration if args.until is None else None,
+        )
+    except alert_service.AlertInputError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(f"silence {silence.id} until {silence.ends_at.isoformat()}: {' '.join(silence.matchers)}")
+    return EXIT_OK
+
+
+def cmd_silence_list(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        items = alert_service.list_silences(sessions, now=_now(), include_expired=args.all)
+    finally:
+        engine.dispose()
+    if not items:
+        print("no silence" if args.all else "no active or pending silence")
+    for s in items:
+        print(
+            f"{s.id:>5}  {s.state:<8} until {s.ends_at.isoformat(timespec='minutes')}  "
+            f"{' '.join(s.matchers)}  ({s.author}: {s.comment})"
+        )
+    return EXIT_OK
+
+
+def cmd_silence_expire(args: argparse.Namespace) -> int:
+    from monitor import alert_service
+
+    config = _load(args.config)
+    engine, sessions = _alert_sessions(config)
+    try:
+        for silence_id in args.ids:
+            try:
+                silence = alert_service.expire_silence(sessions, silence_id, now=_now())
+            except alert_service.NotFound as exc:
+                raise CommandError(str(exc).strip("'\"")) from None
+            print(f"silence {silence.id} expired")
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -200,6 +351,48 @@ def build_parser() -> argparse.ArgumentParser:
     q = cfg.add_parser("validate", help="report every error with its path")
     q.add_argument("file")
     q.set_defaults(func=cmd_config_validate)
+
+    p = sub.add_parser("alerts", help="alert channels and the delivery log")
+    alerts = p.add_subparsers(dest="alerts_command", required=True)
+    q = alerts.add_parser("test", help="send a test message to a configured channel now")
+    q.add_argument("channel")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_test)
+    q = alerts.add_parser("deliver", help="one dispatcher pass over the outbox")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_deliver)
+    q = alerts.add_parser("notifications", help="the delivery log, newest first")
+    q.add_argument("--config", required=True)
+    q.add_argument("--status", choices=["pending", "sending", "delivered", "dead"])
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_alerts_notifications)
+    q = alerts.add_parser("dead-letters", help="notifications that were given up")
+    q.add_argument("--config", required=True)
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_alerts_notifications, status="dead")
+    q = alerts.add_parser("resend", help="queue dead letters again (same idempotency key)")
+    q.add_argument("ids", type=int, nargs="+")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_resend)
+
+    p = sub.add_parser("silence", help="hold back notifications of matching alerts")
+    silence = p.add_subparsers(dest="silence_command", required=True)
+    q = silence.add_parser("add", help="add a silence: monitor silence add rule=drift column=~'a|b' ...")
+    q.add_argument("matchers", nargs="+", help="name=value, name!=value, name=~regex, name!~regex")
+    q.add_argument("--config", required=True)
+    q.add_argument("--author", help="who silences (default: the login name)")
+    q.add_argument("--comment", required=True, help="why (an incident, a known change)")
+    q.add_argument("--duration", default="2h", help="e.g. 30m, 2h, 3d (default 2h)")
+    q.add_argument("--until", type=_parse_moment, help="end time (ISO 8601) instead of --duration")
+    q.set_defaults(func=cmd_silence_add)
+    q = silence.add_parser("list", help="active and pending silences")
+    q.add_argument("--config", required=True)
+    q.add_argument("--all", action="store_true", help="expired ones too")
+    q.set_defaults(func=cmd_silence_list)
+    q = silence.add_parser("expire", help="end silences now")
+    q.add_argument("ids", type=int, nargs="+")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_silence_expire)
 
     p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
     p.add_argument("--config", default="config/demo.yaml")

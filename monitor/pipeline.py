@@ -15,14 +15,13 @@ import pandas as pd
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from monitor.alerting import apply_rules
+from monitor.alerting import apply_rules, window_facts
 from monitor.config import DriftConfig, MonitorConfig
 from monitor.drift import ColumnKind, ColumnOptions, DatasetDrift, DriftOptions, compare_datasets
 from monitor.labelled import labelled_rows, output_columns, record_metrics, window_metrics
 from monitor.metrics import MetricValue
 from monitor.notify.outbox import deliver_pending
 from monitor.quality import QualityOptions, QualityReport, assess_window
-from monitor.rules import WindowFacts
 from monitor.runtime import Runtime
 from monitor.sources import SourceError
 from monitor.store import repository
@@ -190,12 +189,12 @@ def run_monitor(
                 session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
             )
         result = compute_window(runtime, name, window, now=now, recent_row_counts=recent)
-        facts = WindowFacts(
-            drift_share=result.drift.drift_share if _judged(result.drift) else None,
-            drifted_columns=result.drift.drifted_columns,
-            judged_columns=tuple(sorted({r.column for r in result.drift.results if r.status == "ok"})),
-            metrics={m.metric: m.value for m in result.metrics},
-            row_count=result.row_count,
+        facts = window_facts(
+            result.drift,
+            result.metrics,
+            result.row_count,
+            window=window,
+            quality=result.quality.signals() if result.quality else None,
         )
         with transaction(runtime.sessions) as session:
             # `now` is the logical time of the run; the finish time adds the real elapsed time.
@@ -212,6 +211,7 @@ def run_monitor(
                 facts=facts,
                 run_url=f"{runtime.config.public_url()}/runs/{run_id}",
                 now=now,
+                config=runtime.config,
             )
     except (SourceError, ValueError, KeyError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SourceError) else str(exc)
@@ -224,7 +224,9 @@ def run_monitor(
         repository.mark_run_failed(runtime.sessions, run_id=run_id, error=error, now=now)
         return RunOutcome(name, window, "failed", run_id=run_id, error=error)
     if deliver:
-        deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+        deliver_pending(
+            runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+        )
     return RunOutcome(
         name,
         window,
@@ -335,7 +337,9 @@ def backfill(
         outcomes.append(outcome)
         if progress is not None:
             progress(i, len(windows), outcome)
-    deliver_pending(runtime.sessions, runtime.notifiers, now=now)
+    deliver_pending(
+        runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+    )
     return outcomes
 
 

@@ -40,7 +40,14 @@ def tick(runtime: Runtime, name: str, now: Callable[[], datetime] = _clock) -> N
 
 def deliver(runtime: Runtime, now: Callable[[], datetime] = _clock) -> None:
     try:
-        deliver_pending(runtime.sessions, runtime.notifiers, now=now())
+        alerting = runtime.config.alerting
+        deliver_pending(
+            runtime.sessions,
+            runtime.notifiers,
+            now=now(),
+            lease=alerting.dispatch_lease,
+            max_age=alerting.delivery_max_age,
+        )
     except Exception:
         logger.exception("outbox delivery failed")
 

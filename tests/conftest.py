@@ -17,6 +17,8 @@ import yaml
 
 from monitor.config import Config, load_config
 
+pytest_plugins = ("tests.alerting_fixtures",)
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

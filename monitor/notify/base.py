@@ -1,66 +1,41 @@
-"""The notifier interface and its registry. Notifiers get plain data, never ORM rows or sessions."""
+"""The notifier interface and its registry. Notifiers get plain data, never ORM rows or sessions.
+
+A channel is one module that calls `register(type, factory)`; `build_notifiers` builds one notifier
+per configured name. As Alertmanager's integrations, `send` says whether a failure is worth a retry.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+if TYPE_CHECKING:
+    from monitor.notify.messages import Message
 
-@dataclass(frozen=True)
-class Notification:
-    """One message about one alert change, as stored in the outbox payload."""
-
-    monitor: str
-    model: str
-    rule: str
-    status: str  # firing, resolved
-    severity: str
-    summary: str
-    value: float | None
-    threshold: float
-    window_start: str
-    window_end: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    drifted_columns: tuple[str, ...] = ()
-    run_url: str | None = None
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "monitor": self.monitor,
-            "model": self.model,
-            "rule": self.rule,
-            "status": self.status,
-            "severity": self.severity,
-            "summary": self.summary,
-            "value": self.value,
-            "threshold": self.threshold,
-            "window_start": self.window_start,
-            "window_end": self.window_end,
-            "labels": dict(self.labels),
-            "drifted_columns": list(self.drifted_columns),
-            "run_url": self.run_url,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Notification:
-        data = dict(payload)
-        data["drifted_columns"] = tuple(data.get("drifted_columns") or ())
-        return cls(**data)
+# Channel modules, imported on first use so each registers itself.
+CHANNEL_MODULES = ("log", "slack", "webhook", "retrain")
 
 
 @dataclass(frozen=True)
 class Delivery:
     ok: bool
     retryable: bool = False
-    error: str | None = None
+    error: str | None = None  # already redacted: safe to store, log and show
+    status_code: int | None = None
+    retry_after: float | None = None  # seconds the receiver asked us to wait (429 Retry-After)
 
 
 class Notifier(Protocol):
-    def send(self, notification: Notification, *, idempotency_key: str) -> Delivery: ...
+    def send(self, message: Message, *, idempotency_key: str) -> Delivery: ...
+
+    def redact(self, text: str) -> str:
+        """Removes this channel's secrets (URL, token, key) from a text."""
+        ...
 
 
-NotifierFactory = Callable[[Any], Notifier]
+NotifierFactory = Callable[[str, Any], Notifier]
 _REGISTRY: dict[str, NotifierFactory] = {}
 
 
@@ -68,7 +43,15 @@ def register(kind: str, factory: NotifierFactory) -> None:
     _REGISTRY[kind] = factory
 
 
-def build_notifiers(configs: Mapping[str, Any]) -> dict[str, Notifier]:
-    from monitor.notify import log  # noqa: F401  (registers the built-in channels)
+def _load_channels() -> None:
+    for module in CHANNEL_MODULES:
+        importlib.import_module(f"monitor.notify.{module}")
 
-    return {name: _REGISTRY[cfg.type](cfg) for name, cfg in configs.items()}
+
+def build_notifier(name: str, config: Any) -> Notifier:
+    _load_channels()
+    return _REGISTRY[config.type](name, config)
+
+
+def build_notifiers(configs: Mapping[str, Any]) -> dict[str, Notifier]:
+    return {name: build_notifier(name, cfg) for name, cfg in configs.items()}

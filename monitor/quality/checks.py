@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 MAX_LISTED_CATEGORIES = 20
+SCHEMA_CHECKS = ("missing_column", "new_column", "type_change")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,23 @@ class QualityReport:
     @property
     def findings(self) -> tuple[QualityCheck, ...]:
         return tuple(c for c in self.checks if c.finding)
+
+    def signals(self) -> dict[str, dict[str, float | None]]:
+        """What alert rules (`signal: quality`, `check: ...`) see: {check: {column or "": value}}.
+        Schema checks are 0/1 for every checked column (0 lets an alert on a column resolve);
+        out_of_range and new_categories are shares of rows; row_count_change the relative change."""
+        signals: dict[str, dict[str, float | None]] = {name: {} for name in SCHEMA_CHECKS}
+        columns = {c.column for c in self.checks if c.column}
+        for name in SCHEMA_CHECKS:
+            signals[name] = dict.fromkeys(sorted(columns), 0.0)
+        for check in self.checks:
+            if check.check in SCHEMA_CHECKS:
+                signals[check.check][check.column] = 1.0
+            elif check.check in ("out_of_range", "new_categories"):
+                signals.setdefault(check.check, {})[check.column] = check.value
+            elif check.check == "row_count":
+                signals["row_count_change"] = {"": check.details.get("change")}
+        return signals
 
 
 def value_family(values: pd.Series) -> str | None:

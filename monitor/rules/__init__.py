@@ -1,13 +1,40 @@
-"""Alert rules: a window's results and the previous alert state in, the new state and transitions out."""
+"""Alert rules, pure: a window's results and the previous alert state in, the new state out; which
+alerts share a message and when; which alerts a silence mutes."""
 
 from monitor.rules.evaluate import (
     AlertState,
+    BaselineSpec,
     Evaluation,
     RuleSpec,
-    WindowFacts,
+    Transition,
     evaluate_rule,
     fingerprint,
-    observe,
 )
+from monitor.rules.grouping import GroupLog, group_key, group_labels, notification_reason
+from monitor.rules.signals import MetricPoint, Observation, TestFact, WindowFacts, observe
+from monitor.rules.silence import Matcher, MatcherError, Silence, check_matchers, parse_matcher, silenced_by
 
-__all__ = ["AlertState", "Evaluation", "RuleSpec", "WindowFacts", "evaluate_rule", "fingerprint", "observe"]
+__all__ = [
+    "AlertState",
+    "BaselineSpec",
+    "Evaluation",
+    "GroupLog",
+    "Matcher",
+    "MatcherError",
+    "MetricPoint",
+    "Observation",
+    "RuleSpec",
+    "Silence",
+    "TestFact",
+    "Transition",
+    "WindowFacts",
+    "check_matchers",
+    "evaluate_rule",
+    "fingerprint",
+    "group_key",
+    "group_labels",
+    "notification_reason",
+    "observe",
+    "parse_matcher",
+    "silenced_by",
+]

@@ -1,4 +1,5 @@
-"""Threshold rules with `for` (consecutive breaching windows before firing), as Prometheus does."""
+"""The life of one alert, window by window: `for` breaching windows to fire, `keep_firing_for` clear
+windows to resolve, as Prometheus does with durations. Pure: state in, state out."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import json
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
+OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
@@ -17,50 +19,59 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 State = Literal["inactive", "pending", "firing", "resolved"]
-Transition = Literal["fired", "resolved"]
+# What happened to an alert in one window; None: it stayed as it was.
+Transition = Literal["pending", "fired", "resolved", "cleared"]
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """Mean of the previous `windows` windows with a value, or of the windows inside [start, end)."""
+
+    windows: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    max_drop: float | None = None
+    max_rise: float | None = None
+    relative: bool = False
+    min_windows: int = 1
 
 
 @dataclass(frozen=True)
 class RuleSpec:
     name: str
-    signal: str  # drift_share, column_drift, metric, row_count
-    threshold: float
+    signal: str  # drift_share, column_drift, metric, row_count, quality
+    threshold: float | None = None  # None: 1.0 for findings, or set by the baseline
     op: str = ">="
     for_windows: int = 1
+    keep_firing_for: int = 0
     severity: str = "warning"
     metric: str | None = None
     column: str | None = None
+    test: str | None = None
+    check: str | None = None
+    baseline: BaselineSpec | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     notify: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class WindowFacts:
-    """What a rule can look at in one window's results."""
-
-    drift_share: float | None
-    drifted_columns: tuple[str, ...]
-    judged_columns: tuple[str, ...]
-    metrics: Mapping[str, float | None]
-    row_count: int
+    action: str | None = None
 
 
 @dataclass(frozen=True)
 class AlertState:
     state: State = "inactive"
-    breaches: int = 0
+    breaches: int = 0  # consecutive breaching windows
+    clears: int = 0  # consecutive clear windows while firing
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    rule: str
-    labels: Mapping[str, str]
-    value: float | None
-    threshold: float
     state: State
     breaches: int
+    clears: int
     transition: Transition | None
-    summary: str
+
+    @property
+    def alert_state(self) -> AlertState:
+        return AlertState(self.state, self.breaches, self.clears)
 
 
 def fingerprint(monitor: str, rule: str, labels: Mapping[str, str]) -> str:
@@ -70,61 +81,26 @@ def fingerprint(monitor: str, rule: str, labels: Mapping[str, str]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def observe(rule: RuleSpec, facts: WindowFacts) -> list[tuple[dict[str, str], float | None]]:
-    """The (labels, value) series a rule watches in this window; one alert per series."""
-    base = {"rule": rule.name, **rule.labels}
-    if rule.signal == "drift_share":
-        return [(base, facts.drift_share)]
-    if rule.signal == "row_count":
-        return [(base, float(facts.row_count))]
-    if rule.signal == "metric":
-        return [({**base, "metric": rule.metric or ""}, facts.metrics.get(rule.metric or ""))]
-    if rule.signal == "column_drift":
-        columns = (rule.column,) if rule.column else facts.judged_columns
-        return [
-            (
-                {**base, "column": c},
-                1.0 if c in facts.drifted_columns else 0.0 if c in facts.judged_columns else None,
-            )
-            for c in columns
-            if c is not None
-        ]
-    raise ValueError(f"unknown signal {rule.signal!r}")
+def breached(value: float, op: str, threshold: float) -> bool:
+    return OPS[op](value, threshold)
 
 
-def evaluate_rule(
-    rule: RuleSpec, labels: Mapping[str, str], value: float | None, previous: AlertState
-) -> Evaluation:
-    """Advance one alert by one window. A missing value (no data) leaves the state as it was."""
-    if value is None:
-        return Evaluation(
-            rule.name,
-            labels,
-            None,
-            rule.threshold,
-            previous.state,
-            previous.breaches,
-            None,
-            f"{rule.name}: no value in this window",
-        )
-    breached = _OPS[rule.op](value, rule.threshold)
-    subject = _subject(rule, labels)
-    summary = f"{subject} = {value:.4g} ({rule.op} {rule.threshold:g} {'breached' if breached else 'ok'})"
-    if breached:
+def evaluate_rule(rule: RuleSpec, is_breached: bool | None, previous: AlertState) -> Evaluation:
+    """Advance one alert by one window. None (no value in this window) leaves it as it was."""
+    if is_breached is None:
+        return Evaluation(previous.state, previous.breaches, previous.clears, None)
+    if is_breached:
         breaches = previous.breaches + 1
         if previous.state == "firing":
-            return Evaluation(rule.name, labels, value, rule.threshold, "firing", breaches, None, summary)
+            return Evaluation("firing", breaches, 0, None)
         if breaches >= rule.for_windows:
-            return Evaluation(rule.name, labels, value, rule.threshold, "firing", breaches, "fired", summary)
-        return Evaluation(rule.name, labels, value, rule.threshold, "pending", breaches, None, summary)
-    transition: Transition | None = "resolved" if previous.state == "firing" else None
-    state: State = "resolved" if previous.state in ("firing", "resolved") else "inactive"
-    return Evaluation(rule.name, labels, value, rule.threshold, state, 0, transition, summary)
-
-
-def _subject(rule: RuleSpec, labels: Mapping[str, str]) -> str:
-    if rule.signal == "metric":
-        return rule.metric or "metric"
-    if rule.signal == "column_drift":
-        return f"drift of {labels.get('column', '?')}"
-    return rule.signal
+            return Evaluation("firing", breaches, 0, "fired")
+        return Evaluation("pending", breaches, 0, "pending" if previous.state != "pending" else None)
+    if previous.state == "firing":
+        clears = previous.clears + 1
+        if clears > rule.keep_firing_for:
+            return Evaluation("resolved", 0, 0, "resolved")
+        return Evaluation("firing", 0, clears, None)
+    if previous.state == "pending":
+        return Evaluation("inactive", 0, 0, "cleared")
+    return Evaluation(previous.state, 0, 0, None)

@@ -190,6 +190,8 @@ class AlertRow(Base):
     severity: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20))  # pending, firing, resolved
     breaches: Mapped[int] = mapped_column(Integer, default=0)  # consecutive breaching windows
+    # Consecutive clear windows while still firing (keep_firing_for).
+    clears: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     threshold: Mapped[float] = mapped_column(Float)
     summary: Mapped[str] = mapped_column(Text)
@@ -211,9 +213,95 @@ class OutboxRow(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"), nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, delivered, dead
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, sending, delivered, dead
+    kind: Mapped[str] = mapped_column(String(20), default="alert", server_default="alert")  # alert, retrain
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The claim of the dispatcher sending it; a lease that ran out (a crash) lets another take over.
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Not delivered by then: a dead letter. Null: created_at plus the configured maximum age.
+    give_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class DeliveryAttemptRow(Base):
+    """Every try at delivering an outbox row: when, by whom, and what came back."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    dispatcher: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # in_flight, delivered, retry, failed (not retryable), expired (dead letter), abandoned (lease ran out)
+    outcome: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retry_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AlertEventRow(Base):
+    """The history of an alert: each transition, notification and suppression, in order."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # pending, fired, resolved, cleared, notified, silenced, retrain_requested, retrain_cooldown
+    event: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AlertGroupRow(Base):
+    """Per channel, what it was last told about a group of alerts (Alertmanager's notification log)."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("monitor_id", "channel", "group_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    firing: Mapped[list[str]] = mapped_column(JSON, default=list)  # fingerprints told as firing
+    last_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SilenceRow(Base):
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[list[str]] = mapped_column(JSON)  # "name=value", "name!=value", "name=~re", "name!~re"
+    author: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RetrainCooldownRow(Base):
+    """When a model's retraining was last requested through a channel: one cause, one retraining."""
+
+    __tablename__ = "retrain_cooldowns"
+    __table_args__ = (UniqueConstraint("channel", "model"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    last_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_key: Mapped[str | None] = mapped_column(String(100), nullable=True)

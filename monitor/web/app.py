@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from monitor import __version__
 from monitor.runtime import Runtime
-from monitor.web import api, pages
+from monitor.web import alerts_api, alerts_pages, api, pages
 from monitor.web.metrics import metrics_router
 
 
@@ -43,6 +43,8 @@ def create_app(runtime: Runtime, *, run_scheduler: bool = False) -> FastAPI:
         return {"status": "ready"}
 
     app.include_router(api.router)
+    app.include_router(alerts_api.router)
     app.include_router(metrics_router(runtime))
     app.include_router(pages.router)
+    app.include_router(alerts_pages.router)
     return app

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from monitor import service
 from monitor.render import render
 from monitor.store import repository
+from monitor.web.alerts_pages import alerts_overview
 from monitor.web.deps import RuntimeDep, SessionDep
 from monitor.web.schemas import AlertOut, RunDetailOut, RunOut
 
@@ -50,7 +51,5 @@ def run_page(run_id: int, session: SessionDep) -> str:
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(session: SessionDep) -> str:
-    return render(
-        "alerts.html", alerts=[AlertOut.from_row(a, m) for a, m in repository.alerts(session=session)]
-    )
+def alerts_page(runtime: RuntimeDep) -> str:
+    return alerts_overview(runtime)

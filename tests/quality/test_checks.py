@@ -108,3 +108,13 @@ def test_kinds_from_the_drift_engine_pick_the_check(reference: pd.DataFrame) -> 
         ("new_categories", "age"),
         ("missing_share", "city"),
     }
+
+
+def test_signals_for_alert_rules(reference: pd.DataFrame) -> None:
+    current = pd.DataFrame({"age": [10.0, 30.0, 40.0, 99.0], "colour": ["red"] * 4})
+    signals = assess_window(current, reference, columns=["age", "city"], recent_row_counts=[8]).signals()
+    assert signals["missing_column"] == {"age": 0.0, "city": 1.0, "colour": 0.0}
+    assert signals["new_column"] == {"age": 0.0, "city": 0.0, "colour": 1.0}
+    assert signals["type_change"] == {"age": 0.0, "city": 0.0, "colour": 0.0}
+    assert signals["out_of_range"] == {"age": 0.5}
+    assert signals["row_count_change"] == {"": -0.5}

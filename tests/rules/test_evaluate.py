@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from monitor.rules import AlertState, RuleSpec, WindowFacts, evaluate_rule, fingerprint, observe
+from monitor.rules import AlertState, RuleSpec, evaluate_rule, fingerprint
+from monitor.rules.evaluate import breached
 
 RULE = RuleSpec(name="drift", signal="drift_share", threshold=0.3, op=">=", for_windows=2)
 
@@ -9,23 +10,24 @@ def step(values: list[float | None], rule: RuleSpec = RULE) -> list[tuple[str, s
     state = AlertState()
     seen = []
     for value in values:
-        result = evaluate_rule(rule, {"rule": rule.name}, value, state)
-        state = AlertState(result.state, result.breaches)
+        hit = None if value is None else breached(value, rule.op, rule.threshold or 0.0)
+        result = evaluate_rule(rule, hit, state)
+        state = result.alert_state
         seen.append((result.state, result.transition))
     return seen
 
 
 def test_for_two_fires_on_the_second_breaching_window_not_the_first() -> None:
-    assert step([0.5, 0.5]) == [("pending", None), ("firing", "fired")]
+    assert step([0.5, 0.5]) == [("pending", "pending"), ("firing", "fired")]
 
 
 def test_a_clear_window_in_between_resets_the_count() -> None:
-    assert step([0.5, 0.1, 0.5]) == [("pending", None), ("inactive", None), ("pending", None)]
+    assert step([0.5, 0.1, 0.5]) == [("pending", "pending"), ("inactive", "cleared"), ("pending", "pending")]
 
 
 def test_firing_stays_firing_without_new_transition_then_resolves_once() -> None:
     assert step([0.5, 0.5, 0.6, 0.1, 0.1]) == [
-        ("pending", None),
+        ("pending", "pending"),
         ("firing", "fired"),
         ("firing", None),
         ("resolved", "resolved"),
@@ -34,7 +36,7 @@ def test_firing_stays_firing_without_new_transition_then_resolves_once() -> None
 
 
 def test_missing_value_changes_nothing() -> None:
-    assert step([0.5, None, 0.5]) == [("pending", None), ("pending", None), ("firing", "fired")]
+    assert step([0.5, None, 0.5]) == [("pending", "pending"), ("pending", None), ("firing", "fired")]
 
 
 def test_less_than_operator_for_metrics() -> None:
@@ -42,13 +44,21 @@ def test_less_than_operator_for_metrics() -> None:
     assert step([0.8, 0.69, 0.7], rule) == [("inactive", None), ("firing", "fired"), ("resolved", "resolved")]
 
 
-def test_observe_column_drift_gives_one_series_per_judged_column() -> None:
-    facts = WindowFacts(0.5, ("age",), ("age", "income"), {}, 100)
-    rule = RuleSpec(name="col", signal="column_drift", threshold=1.0)
-    assert observe(rule, facts) == [
-        ({"rule": "col", "column": "age"}, 1.0),
-        ({"rule": "col", "column": "income"}, 0.0),
+def test_keep_firing_for_two_rides_out_two_clear_windows_and_resolves_on_the_third() -> None:
+    rule = RuleSpec(name="drift", signal="drift_share", threshold=0.3, for_windows=1, keep_firing_for=2)
+    assert step([0.5, 0.1, 0.1, 0.1], rule) == [
+        ("firing", "fired"),
+        ("firing", None),
+        ("firing", None),
+        ("resolved", "resolved"),
     ]
+
+
+def test_a_breach_while_keeping_firing_restarts_the_clear_count() -> None:
+    rule = RuleSpec(name="drift", signal="drift_share", threshold=0.3, for_windows=1, keep_firing_for=1)
+    # flapping: breach, clear, breach, clear, clear -> one firing episode, one resolution
+    seen = step([0.5, 0.1, 0.5, 0.1, 0.1], rule)
+    assert [t for _, t in seen] == ["fired", None, None, None, "resolved"]
 
 
 def test_fingerprint_depends_on_labels_not_their_order() -> None:

@@ -1,0 +1,111 @@
+"""One JSON POST and what its outcome means for delivery: retry later (429 with Retry-After, 408,
+5xx, a network error) or give up (any other 4xx). urllib, as slack-sdk uses: it logs nothing, so
+no URL can slip into a log line."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from monitor import __version__
+from monitor.notify.base import Delivery
+from monitor.notify.redact import Redactor
+
+USER_AGENT = f"model-monitor/{__version__}"
+_BODY_EXCERPT = 300
+
+
+def encode(payload: Mapping[str, Any]) -> bytes:
+    """Compact, key-sorted JSON: the exact bytes that are signed and sent."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, allow_nan=False).encode()
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: a number of seconds, or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def classify(status: int, headers: Mapping[str, str], body: str, *, what: str) -> Delivery:
+    """The delivery outcome of an HTTP answer."""
+    if 200 <= status < 300:
+        return Delivery(ok=True, status_code=status)
+    excerpt = " ".join(body.split())[:_BODY_EXCERPT]
+    lower = {k.lower(): v for k, v in headers.items()}
+    if status == 429:
+        wait = retry_after_seconds(lower.get("retry-after"))
+        return Delivery(
+            ok=False,
+            retryable=True,
+            status_code=status,
+            retry_after=wait,
+            error=f"{what} is rate limiting (HTTP 429, Retry-After {lower.get('retry-after', 'not given')})",
+        )
+    if status == 408 or status >= 500:
+        return Delivery(
+            ok=False, retryable=True, status_code=status, error=f"{what} answered HTTP {status}: {excerpt}"
+        )
+    return Delivery(
+        ok=False,
+        retryable=False,
+        status_code=status,
+        error=f"{what} refused the request with HTTP {status}: {excerpt}",
+    )
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    what: str,
+    redact: Redactor,
+) -> Delivery:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            text = response.read().decode("utf-8", "replace")
+            return classify(response.status, dict(response.headers.items()), text, what=what)
+    except urllib.error.HTTPError as exc:
+        text = exc.read().decode("utf-8", "replace") if exc.fp is not None else ""
+        outcome = classify(exc.code, dict(exc.headers.items()), text, what=what)
+        return outcome if outcome.error is None else _redacted(outcome, redact)
+    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        return Delivery(ok=False, retryable=True, error=redact(f"{what} unreachable: {reason}"))
+    except ValueError as exc:  # a malformed URL: configuration, not a passing fault
+        return Delivery(ok=False, retryable=False, error=redact(f"{what} URL is not usable: {exc}"))
+
+
+def _redacted(outcome: Delivery, redact: Redactor) -> Delivery:
+    return Delivery(
+        ok=outcome.ok,
+        retryable=outcome.retryable,
+        error=redact(outcome.error or ""),
+        status_code=outcome.status_code,
+        retry_after=outcome.retry_after,
+    )

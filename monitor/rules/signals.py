@@ -1,0 +1,213 @@
+"""What a rule watches in one window's results: the (labels, value, threshold) series it judges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.rules.evaluate import BaselineSpec, RuleSpec, breached
+
+
+@dataclass(frozen=True)
+class TestFact:
+    """One drift test's verdict on one column."""
+
+    __test__ = False  # not a pytest class
+
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    status: str = "ok"
+    # True when a small p-value means drift (ks, chi2); False for distances (psi).
+    by_p_value: bool = True
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    window_start: datetime
+    window_end: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class WindowFacts:
+    """What a rule can look at in one window's results.
+
+    `quality` maps a check name to {subject: value}; the subject is a column name, or "" for the
+    whole dataset. A subject absent from the mapping was not judged in this window (the alert keeps
+    its state). Findings are 0/1 (schema_change: 1 when the column is missing from one side), shares
+    are in [0, 1] (missing_share). `no_rows` is derived from `row_count` when not given.
+    `metric_history` holds earlier windows' values, which baseline rules average.
+    """
+
+    drift_share: float | None
+    drifted_columns: tuple[str, ...]
+    judged_columns: tuple[str, ...]
+    metrics: Mapping[str, float | None]
+    row_count: int
+    column_tests: Mapping[str, Mapping[str, TestFact]] = field(default_factory=dict)
+    quality: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
+    metric_history: Mapping[str, Sequence[MetricPoint]] = field(default_factory=dict)
+    window_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One series of a rule in one window. `breached` is None when there is nothing to judge."""
+
+    labels: dict[str, str]
+    value: float | None
+    threshold: float | None
+    op: str
+    breached: bool | None
+    summary: str
+
+
+def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
+    """The series a rule watches in this window; each becomes one alert (fingerprint: rule + labels)."""
+    base = {"rule": rule.name, **rule.labels}
+    if rule.signal == "drift_share":
+        return [_compare(rule, base, facts.drift_share, "drift share")]
+    if rule.signal == "row_count":
+        return [_compare(rule, base, float(facts.row_count), "row count")]
+    if rule.signal == "metric":
+        name = rule.metric or ""
+        labels = {**base, "metric": name}
+        value = facts.metrics.get(name)
+        if rule.baseline is not None:
+            return [_against_baseline(rule, labels, value, facts)]
+        return [_compare(rule, labels, value, name)]
+    if rule.signal == "column_drift":
+        return _column_drift(rule, base, facts)
+    if rule.signal == "quality":
+        return _quality(rule, base, facts)
+    raise ValueError(f"unknown signal {rule.signal!r}")
+
+
+def _threshold(rule: RuleSpec) -> float:
+    return 1.0 if rule.threshold is None else rule.threshold
+
+
+def _compare(rule: RuleSpec, labels: dict[str, str], value: float | None, subject: str) -> Observation:
+    threshold = _threshold(rule)
+    if value is None:
+        return Observation(labels, None, threshold, rule.op, None, f"{subject}: no value in this window")
+    hit = breached(value, rule.op, threshold)
+    verdict = "breached" if hit else "ok"
+    return Observation(
+        labels,
+        value,
+        threshold,
+        rule.op,
+        hit,
+        f"{subject} = {value:.4g} ({rule.op} {threshold:g}: {verdict})",
+    )
+
+
+def baseline_value(
+    spec: BaselineSpec, history: Sequence[MetricPoint], before: datetime | None
+) -> float | None:
+    """Mean of the baseline windows' values, or None when fewer than `min_windows` have a value."""
+    if spec.windows is not None:
+        earlier = sorted(
+            (p for p in history if before is None or p.window_end <= before), key=lambda p: p.window_end
+        )
+        chosen = earlier[-spec.windows :]
+    else:
+        assert spec.start is not None and spec.end is not None
+        chosen = [p for p in history if p.window_start >= spec.start and p.window_end <= spec.end]
+    if len(chosen) < spec.min_windows or not chosen:
+        return None
+    return sum(p.value for p in chosen) / len(chosen)
+
+
+def baseline_threshold(spec: BaselineSpec, baseline: float) -> tuple[str, float]:
+    """The (op, bound) a value breaches: below baseline minus the allowed drop, or above plus the rise."""
+    if spec.max_drop is not None:
+        return "<", baseline * (1 - spec.max_drop) if spec.relative else baseline - spec.max_drop
+    assert spec.max_rise is not None
+    return ">", baseline * (1 + spec.max_rise) if spec.relative else baseline + spec.max_rise
+
+
+def _against_baseline(
+    rule: RuleSpec, labels: dict[str, str], value: float | None, facts: WindowFacts
+) -> Observation:
+    spec = rule.baseline
+    assert spec is not None
+    name = rule.metric or ""
+    base = baseline_value(spec, facts.metric_history.get(name, ()), facts.window_start)
+    if base is None:
+        return Observation(labels, value, None, "<", None, f"{name}: no baseline yet")
+    op, bound = baseline_threshold(spec, base)
+    if value is None:
+        return Observation(labels, None, bound, op, None, f"{name}: no value in this window")
+    hit = breached(value, op, bound)
+    allowed = spec.max_drop if spec.max_drop is not None else spec.max_rise
+    amount = f"{allowed:.0%}" if spec.relative else f"{allowed:g}"
+    direction = "drop" if spec.max_drop is not None else "rise"
+    summary = (
+        f"{name} = {value:.4g} ({op} {bound:.4g}: {'breached' if hit else 'ok'}; "
+        f"baseline {base:.4g}, allowed {direction} {amount})"
+    )
+    return Observation(labels, value, bound, op, hit, summary)
+
+
+def _column_drift(rule: RuleSpec, base: dict[str, str], facts: WindowFacts) -> list[Observation]:
+    if facts.column_tests:
+        columns = [rule.column] if rule.column else sorted(facts.column_tests)
+    else:
+        columns = [rule.column] if rule.column else list(facts.judged_columns)
+    threshold = _threshold(rule)
+    observations = []
+    for column in columns:
+        if column is None:
+            continue
+        labels = {**base, "column": column, **({"test": rule.test} if rule.test else {})}
+        tests = facts.column_tests.get(column, {})
+        judged = {name: t for name, t in tests.items() if t.status == "ok"}
+        if rule.test is not None:
+            judged = {n: t for n, t in judged.items() if n == rule.test}
+        if facts.column_tests:
+            value = None if not judged else float(any(t.drifted for t in judged.values()))
+        else:
+            drifted, seen = column in facts.drifted_columns, column in facts.judged_columns
+            value = 1.0 if drifted else 0.0 if seen else None
+        if value is None:
+            observations.append(
+                Observation(labels, None, threshold, rule.op, None, f"{column}: not judged in this window")
+            )
+            continue
+        hit = breached(value, rule.op, threshold)
+        detail = "; ".join(describe_test(n, t) for n, t in sorted(judged.items()))
+        summary = f"{column} {'drifted' if value >= 1 else 'did not drift'}" + (
+            f" ({detail})" if detail else ""
+        )
+        observations.append(Observation(labels, value, threshold, rule.op, hit, summary))
+    return observations
+
+
+def describe_test(name: str, fact: TestFact) -> str:
+    if fact.by_p_value and fact.p_value is not None:
+        sign = "<" if fact.p_value < fact.threshold else ">="
+        return f"{name} p={fact.p_value:.3g} {sign} {fact.threshold:g}"
+    statistic = "n/a" if fact.statistic is None else f"{fact.statistic:.3g}"
+    sign = ">=" if fact.drifted else "<"
+    return f"{name} {statistic} {sign} {fact.threshold:g}"
+
+
+def _quality(rule: RuleSpec, base: dict[str, str], facts: WindowFacts) -> list[Observation]:
+    check = rule.check or ""
+    findings = dict(facts.quality.get(check, {}))
+    if check == "no_rows" and not findings:
+        findings = {"": 1.0 if facts.row_count == 0 else 0.0}
+    subjects = [rule.column] if rule.column else sorted(findings)
+    observations = []
+    for subject in subjects:
+        if subject is None:
+            continue
+        labels = {**base, "check": check, **({"column": subject} if subject else {})}
+        what = f"{check} of {subject}" if subject else check
+        observations.append(_compare(rule, labels, findings.get(subject), what))
+    return observations

@@ -1,0 +1,216 @@
+"""Fixtures for alerting tests: the fake Slack and webhook servers, and a harness that evaluates
+rules on facts a test constructs, in a real database, window by window, with an injected clock."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from sqlalchemy import select
+
+from monitor.alerting import apply_rules
+from monitor.config import Config, parse_config
+from monitor.notify import build_notifiers
+from monitor.notify.outbox import deliver_pending
+from monitor.rules import TestFact, WindowFacts
+from monitor.store import repository
+from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
+from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow
+from monitor.windows import Window
+from tests.conftest import DAY0
+from tests.notify.servers import FakeSlack, WebhookReceiver
+
+SLACK_HOOK_SECRET = "XyZhooksecretpathQ1w2E3"
+RETRAIN_SECRET = "whsec_retrain_signing_key_5d1c"
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[httpx.Client]:
+    """The app on a real socket on 127.0.0.1 (uvicorn in a thread) and a client for it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    server = FakeSlack()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver(secret=RETRAIN_SECRET)
+    server.start()
+    yield server
+    server.stop()
+
+
+def alert_config_data(
+    db_url: str,
+    rules: list[dict[str, Any]],
+    notifiers: dict[str, dict[str, Any]],
+    *,
+    alerting: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "database": {"url": db_url},
+        "server": {"public_url": "http://monitor.example"},
+        "notifiers": notifiers,
+        "monitors": {
+            "m": {
+                "model": "toy",
+                "source": {"type": "files", "path": "predictions.parquet"},
+                "reference": {"type": "files", "path": "reference.parquet"},
+                "alerts": rules,
+            }
+        },
+    }
+    if alerting:
+        data["alerting"] = alerting
+    return data
+
+
+def window(day: int) -> Window:
+    return Window(DAY0 + timedelta(days=day), DAY0 + timedelta(days=day + 1))
+
+
+def drift_facts(drifted: list[str], columns: list[str], **kwargs: Any) -> WindowFacts:
+    """Facts of a window where `drifted` of `columns` drifted by ks (p = 1e-6 against 0.05)."""
+    tests = {
+        c: {"ks": TestFact(0.3 if c in drifted else 0.01, 1e-6 if c in drifted else 0.6, 0.05, c in drifted)}
+        for c in columns
+    }
+    base: dict[str, Any] = {
+        "drift_share": len(drifted) / len(columns) if columns else None,
+        "drifted_columns": tuple(drifted),
+        "judged_columns": tuple(columns),
+        "metrics": {"roc_auc": 0.8},
+        "row_count": 500,
+        "column_tests": tests,
+    }
+    return WindowFacts(**{**base, **kwargs})
+
+
+class AlertHarness:
+    def __init__(self, data: dict[str, Any], base_dir: Path) -> None:
+        self.data = data
+        self.config: Config = parse_config(data, base_dir=base_dir, env={})
+        config = self.config
+        upgrade_database(config.database_url())
+        self.engine = make_engine(config.database_url())
+        self.sessions = make_session_factory(self.engine)
+        self.notifiers = build_notifiers(config.notifiers)
+        with transaction(self.sessions) as session:
+            self.monitor_id = repository.sync_monitor(
+                session=session, name="m", model="toy", config_hash="h", now=DAY0
+            )
+
+    def evaluate(self, day: int, facts: WindowFacts, *, now: datetime) -> list[str]:
+        """Runs the rules on one window's facts, as a run's transaction does."""
+        w = window(day)
+        claim = repository.claim_run(
+            self.sessions, monitor_id=self.monitor_id, start=w.start, end=w.end, trigger="manual", now=now
+        )
+        assert claim.run_id is not None
+        with transaction(self.sessions) as session:
+            return apply_rules(
+                session=session,
+                monitor="m",
+                model="toy",
+                monitor_id=self.monitor_id,
+                run_id=claim.run_id,
+                window=w,
+                rules=self.config.monitors["m"].alerts,
+                facts=facts,
+                run_url=f"http://monitor.example/runs/{claim.run_id}",
+                now=now,
+                config=self.config,
+            )
+
+    def write_config(self, path: Path) -> Path:
+        path.write_text(yaml.safe_dump(self.data, sort_keys=False), encoding="utf-8")
+        return path
+
+    def deliver(self, now: datetime, **kwargs: Any) -> int:
+        return deliver_pending(self.sessions, self.notifiers, now=now, **kwargs)
+
+    def outbox(self) -> list[OutboxRow]:
+        with self.sessions() as session:
+            return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+    def attempts(self, outbox_id: int) -> list[DeliveryAttemptRow]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(DeliveryAttemptRow)
+                    .where(DeliveryAttemptRow.outbox_id == outbox_id)
+                    .order_by(DeliveryAttemptRow.id)
+                )
+            )
+
+    def alerts(self) -> list[AlertRow]:
+        with self.sessions() as session:
+            return list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
+
+    def events(self, rule: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        """(event, labels as text, details) in order, for alerts of `rule` (all when None)."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(AlertEventRow, AlertRow)
+                .join(AlertRow, AlertRow.id == AlertEventRow.alert_id)
+                .order_by(AlertEventRow.id)
+            ).all()
+        return [
+            (e.event, ",".join(f"{k}={v}" for k, v in sorted(a.labels.items()) if k != "rule"), e.details)
+            for e, a in rows
+            if rule is None or a.rule == rule
+        ]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+HarnessFactory = Callable[..., AlertHarness]
+
+
+@pytest.fixture
+def harness(db_url: str, tmp_path: Path) -> Iterator[HarnessFactory]:
+    made: list[AlertHarness] = []
+
+    def factory(
+        rules: list[dict[str, Any]], notifiers: dict[str, dict[str, Any]], **kwargs: Any
+    ) -> AlertHarness:
+        h = AlertHarness(alert_config_data(db_url, rules, notifiers, **kwargs), tmp_path)
+        made.append(h)
+        return h
+
+    yield factory
+    for h in made:
+        h.close()

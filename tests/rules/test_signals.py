@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.rules import BaselineSpec, MetricPoint, RuleSpec, TestFact, WindowFacts, observe
+
+DAY = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def facts(**kwargs: object) -> WindowFacts:
+    base: dict[str, object] = {
+        "drift_share": 0.5,
+        "drifted_columns": ("age",),
+        "judged_columns": ("age", "income"),
+        "metrics": {},
+        "row_count": 100,
+    }
+    return WindowFacts(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_column_drift_without_test_facts_gives_one_series_per_judged_column() -> None:
+    rule = RuleSpec(name="col", signal="column_drift")
+    seen = [(o.labels, o.value, o.breached) for o in observe(rule, facts())]
+    assert seen == [
+        ({"rule": "col", "column": "age"}, 1.0, True),
+        ({"rule": "col", "column": "income"}, 0.0, False),
+    ]
+
+
+def test_column_drift_by_one_test_reads_only_that_test() -> None:
+    tests = {
+        "age": {
+            "ks": TestFact(0.2, 1e-6, 0.05, True),
+            "psi": TestFact(0.05, None, 0.2, False, by_p_value=False),
+        },
+        "income": {"ks": TestFact(0.0, 1.0, 0.05, False, status="constant")},
+    }
+    by_psi = RuleSpec(name="psi-drift", signal="column_drift", test="psi")
+    by_ks = RuleSpec(name="ks-drift", signal="column_drift", test="ks")
+    psi = {o.labels["column"]: (o.value, o.breached) for o in observe(by_psi, facts(column_tests=tests))}
+    ks = {o.labels["column"]: (o.value, o.breached) for o in observe(by_ks, facts(column_tests=tests))}
+    # income's only test could not judge (constant): no value, so its alert keeps its state
+    assert psi == {"age": (0.0, False), "income": (None, None)}
+    assert ks == {"age": (1.0, True), "income": (None, None)}
+    (age,) = [o for o in observe(by_ks, facts(column_tests=tests)) if o.labels["column"] == "age"]
+    assert age.labels == {"rule": "ks-drift", "column": "age", "test": "ks"}
+    assert age.summary == "age drifted (ks p=1e-06 < 0.05)"
+
+
+def test_drift_share_and_row_count_compare_with_the_threshold() -> None:
+    (share,) = observe(RuleSpec(name="share", signal="drift_share", threshold=0.3), facts())
+    (rows,) = observe(RuleSpec(name="rows", signal="row_count", op="<", threshold=10), facts(row_count=3))
+    assert (share.value, share.threshold, share.breached) == (0.5, 0.3, True)
+    assert share.summary == "drift share = 0.5 (>= 0.3: breached)"
+    assert (rows.value, rows.breached) == (3.0, True)
+
+
+def history(values: list[float]) -> list[MetricPoint]:
+    return [
+        MetricPoint(DAY + timedelta(days=i), DAY + timedelta(days=i + 1), v) for i, v in enumerate(values)
+    ]
+
+
+def test_metric_drop_relative_to_the_mean_of_the_previous_windows() -> None:
+    spec = BaselineSpec(windows=3, max_drop=0.1, relative=True)
+    rule = RuleSpec(name="auc-drop", signal="metric", metric="roc_auc", baseline=spec)
+    past = history([0.60, 0.80, 0.80, 0.83])  # the previous 3 windows: 0.80, 0.80, 0.83
+    now = DAY + timedelta(days=4)
+    (hit,) = observe(
+        rule, facts(metrics={"roc_auc": 0.72}, metric_history={"roc_auc": past}, window_start=now)
+    )
+    (ok,) = observe(
+        rule, facts(metrics={"roc_auc": 0.73}, metric_history={"roc_auc": past}, window_start=now)
+    )
+    mean = (0.80 + 0.80 + 0.83) / 3
+    assert hit.threshold == pytest.approx(mean * 0.9, abs=1e-12)  # 0.729
+    assert (hit.op, hit.breached, ok.breached) == ("<", True, False)
+    assert hit.labels == {"rule": "auc-drop", "metric": "roc_auc"}
+
+
+def test_metric_drop_absolute_against_a_fixed_period_ignores_later_windows() -> None:
+    spec = BaselineSpec(start=DAY, end=DAY + timedelta(days=2), max_drop=0.05)
+    rule = RuleSpec(name="auc-drop", signal="metric", metric="roc_auc", baseline=spec)
+    past = history([0.90, 0.80, 0.10])  # the third window is outside the period
+    (obs,) = observe(rule, facts(metrics={"roc_auc": 0.80}, metric_history={"roc_auc": past}))
+    assert obs.threshold == pytest.approx(0.85 - 0.05, abs=1e-12)
+    assert obs.breached is False
+
+
+def test_metric_rise_and_too_few_baseline_windows() -> None:
+    rise = RuleSpec(
+        name="err-rise", signal="metric", metric="mae", baseline=BaselineSpec(windows=2, max_rise=1.0)
+    )
+    strict = RuleSpec(
+        name="strict",
+        signal="metric",
+        metric="mae",
+        baseline=BaselineSpec(windows=5, max_rise=1, min_windows=3),
+    )
+    data = facts(
+        metrics={"mae": 4.5},
+        metric_history={"mae": history([3.0, 3.4])},
+        window_start=DAY + timedelta(days=9),
+    )
+    (up,) = observe(rise, data)
+    (unsure,) = observe(strict, data)
+    assert (up.op, up.threshold, up.breached) == (">", pytest.approx(4.2), True)
+    assert (unsure.breached, unsure.summary) == (None, "mae: no baseline yet")
+
+
+def test_quality_reads_a_generic_mapping_and_derives_no_rows() -> None:
+    quality = {"missing_share": {"age": 0.4, "income": 0.0}, "schema_change": {"": 1.0}}
+    missing = RuleSpec(name="missing", signal="quality", check="missing_share", op=">", threshold=0.25)
+    schema = RuleSpec(name="schema", signal="quality", check="schema_change")
+    empty = RuleSpec(name="empty", signal="quality", check="no_rows")
+    seen = {o.labels.get("column"): o.breached for o in observe(missing, facts(quality=quality))}
+    (changed,) = observe(schema, facts(quality=quality))
+    (no_rows,) = observe(empty, facts(row_count=0))
+    (some_rows,) = observe(empty, facts(row_count=5))
+    assert seen == {"age": True, "income": False}
+    assert (changed.labels, changed.breached) == ({"rule": "schema", "check": "schema_change"}, True)
+    assert (no_rows.breached, some_rows.breached) == (True, False)
+
+
+def test_quality_subject_not_in_the_mapping_is_not_judged() -> None:
+    rule = RuleSpec(name="m", signal="quality", check="missing_share", column="gone", threshold=0.1)
+    (obs,) = observe(rule, facts(quality={"missing_share": {"age": 0.5}}))
+    assert (obs.value, obs.breached) == (None, None)

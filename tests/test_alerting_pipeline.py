@@ -1,0 +1,70 @@
+"""Alerts from real runs: the demo-like files, the pipeline, a real database and a fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor import pipeline
+from monitor.runtime import Runtime, build_runtime
+from monitor.store.engine import upgrade_database
+from monitor.store.tables import OutboxRow
+from monitor.windows import Window
+from tests.alerting_fixtures import SLACK_HOOK_SECRET
+from tests.conftest import DAY0, ConfigFactory, monitor_config
+from tests.notify.servers import FakeSlack
+
+
+@pytest.fixture
+def runtime(
+    db_url: str, monitor_files: Path, write_config: ConfigFactory, fake_slack: FakeSlack
+) -> Iterator[Runtime]:
+    data = monitor_config(db_url)
+    data["server"] = {"public_url": "http://monitor.example"}
+    data["notifiers"]["slack"] = {"type": "slack", "webhook_url": fake_slack.add_hook(SLACK_HOOK_SECRET)}
+    data["monitors"]["m"]["alerts"] = [
+        {"name": "drift", "signal": "drift_share", "threshold": 0.3, "for": 2, "notify": ["slack"]},
+        {
+            "name": "empty",
+            "signal": "quality",
+            "check": "no_rows",
+            "severity": "critical",
+            "notify": ["slack"],
+        },
+    ]
+    config = write_config(data)
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    yield rt
+    rt.close()
+
+
+def test_drift_from_real_runs_makes_one_message_on_the_second_drifting_day(
+    runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    now = DAY0 + timedelta(days=10)
+    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    assert [o.alerts_fired for o in outcomes] == [(), (), (), ("drift",)]
+    (message,) = fake_slack.delivered()
+    blocks = message.json["blocks"]
+    text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
+    assert "*Window*\n2026-06-04 00:00 → 2026-06-05 00:00 UTC" in blocks[1]["fields"][2]["text"]
+    # x shifted and colour changed mix from day 2 on; y never moves (see tests/conftest.py)
+    features = text.split("*Top drifted features* (2)\n")[1].splitlines()
+    assert sorted(line.split("`")[1] for line in features) == ["colour", "x"]
+    report = next(e["url"] for b in blocks if b["type"] == "actions" for e in b["elements"])
+    assert report == f"http://monitor.example/runs/{outcomes[3].run_id}"
+
+
+def test_a_window_without_rows_fires_the_no_rows_check(runtime: Runtime, fake_slack: FakeSlack) -> None:
+    empty = Window(DAY0 + timedelta(days=30), DAY0 + timedelta(days=31))
+    outcome = pipeline.run_monitor(runtime, "m", empty, now=DAY0 + timedelta(days=40))
+    assert outcome.alerts_fired == ("empty check=no_rows",)
+    (message,) = fake_slack.delivered()
+    assert message.json["text"] == "[FIRING:1] m (toy): empty"
+    with runtime.sessions() as session:
+        (row,) = session.query(OutboxRow).all()
+    assert row.status == "delivered"
