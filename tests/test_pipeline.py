@@ -154,3 +154,40 @@ def test_rolling_windows_are_evaluated_each_step_and_caught_up(
         Window(DAY0 + timedelta(days=2), DAY0 + timedelta(days=5)),
     ]
     assert first[0].row_count == 3 * ROWS_PER_DAY and later[0].row_count == 3 * ROWS_PER_DAY
+
+
+def test_data_quality_findings_feed_alert_rules(
+    db_url: str, monitor_files: Path, write_config: ConfigFactory
+) -> None:
+    data = monitor_config(db_url)
+    rule = {
+        "name": "range",
+        "signal": "quality",
+        "check": "out_of_range",
+        "column": "x",
+        "op": ">",
+        "threshold": 0.01,
+    }
+    data["monitors"]["m"]["alerts"] = [rule]
+    config = write_config(data)
+    upgrade_database(config.database_url())
+    rt = build_runtime(config, now=DAY0)
+    try:
+        outcomes = pipeline.backfill(rt, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10))
+    finally:
+        rt.close()
+    # Independently: the share of each day's x outside the reference's [min, max].
+    log = pd.read_parquet(monitor_files / "predictions.parquet")
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    low, high = reference.x.min(), reference.x.max()
+    shares = [
+        ((day.x < low) | (day.x > high)).mean()
+        for day in (
+            log[(log.timestamp >= w.start) & (log.timestamp < w.end)] for w in map(day_window, range(4))
+        )
+    ]
+    assert shares[0] <= 0.01 < shares[3]  # x shifts by 1.5 standard deviations from day 2 on
+    first_breach = next(i for i, share in enumerate(shares) if share > 0.01)
+    fired = [i for i, o in enumerate(outcomes) if o.alerts_fired]
+    assert fired == [first_breach]  # fires once, on the first breaching window
+    assert any("x: " in f and "outside the reference range" in f for f in outcomes[3].quality_findings)
