@@ -77,3 +77,16 @@ def test_alerts_page_lists_the_firing_alert(page: Any) -> None:
     firing = page.locator("#alerts tr[data-state='firing']")
     assert firing.count() == 1
     assert "drift" in firing.inner_text()
+
+
+def test_run_page_shows_data_quality_and_metric_intervals(page: Any) -> None:
+    page.goto("/monitors/m")
+    page.locator("#runs tbody tr").first.locator("a").click()  # newest first: the last drifted day
+    page.wait_for_url("**/runs/*")
+    shifted = page.locator("#quality tr[data-check='out_of_range'][data-column='x']")
+    assert shifted.get_attribute("data-finding") == "true"
+    assert "outside the reference range" in shifted.inner_text() and "finding" in shifted.inner_text()
+    steady = page.locator("#quality tr[data-check='row_count']")
+    assert steady.get_attribute("data-finding") == "false" and "800 rows" in steady.inner_text()
+    auc = page.locator(".card.metric[data-metric='roc_auc']")
+    assert "95% CI" in auc.inner_text() and "labelled" in auc.inner_text()
