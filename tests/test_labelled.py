@@ -19,7 +19,7 @@ from sklearn import metrics as skm
 from monitor import pipeline, scheduler
 from monitor.labelled import refresh_late_labels
 from monitor.runtime import Runtime, build_runtime
-from monitor.store import repository
+from monitor.store import alert_repository, repository
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
@@ -338,3 +338,22 @@ def test_an_empty_window_is_a_stored_quality_finding(runtime: Runtime) -> None:
             sa.select(QualityResultRow).where(QualityResultRow.run_id == outcome.run_id)
         ).all()
     assert (row.check, row.finding, row.value) == ("row_count", True, 0)
+
+
+def test_alert_baselines_see_only_the_latest_version_of_each_window(runtime: Runtime) -> None:
+    pipeline.backfill(runtime, "clf", DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
+    refresh_late_labels(runtime, "clf", now=NOW2)
+    versions = stored_metrics(runtime, "clf")
+    with runtime.sessions() as session:
+        monitor_id = repository.monitor_id(session=session, name="clf")
+        assert monitor_id is not None
+        history = alert_repository.metric_history(
+            session=session, monitor_id=monitor_id, metrics=["roc_auc"], before=NOW2
+        )
+    points = history["roc_auc"]
+    assert [(p.window_start - DAY0).days for p in points] == sorted(
+        {d for d, v in versions.items() if v[max(v)]["roc_auc"].value is not None}
+    )
+    for point in points:
+        latest = versions[(point.window_start - DAY0).days]
+        assert point.value == latest[max(latest)]["roc_auc"].value

@@ -44,9 +44,23 @@ def metric_history(
     """Values of earlier succeeded windows (ending by `before`), oldest first."""
     if not metrics:
         return {}
+    # Late labels add versions of a window's metrics; only the latest version of each counts.
+    latest = (
+        select(
+            MetricValueRow.run_id, MetricValueRow.metric, func.max(MetricValueRow.version).label("version")
+        )
+        .group_by(MetricValueRow.run_id, MetricValueRow.metric)
+        .subquery()
+    )
     rows = session.execute(
         select(MetricValueRow.metric, RunRow.window_start, RunRow.window_end, MetricValueRow.value)
         .join(RunRow, RunRow.id == MetricValueRow.run_id)
+        .join(
+            latest,
+            (latest.c.run_id == MetricValueRow.run_id)
+            & (latest.c.metric == MetricValueRow.metric)
+            & (latest.c.version == MetricValueRow.version),
+        )
         .where(
             RunRow.monitor_id == monitor_id,
             RunRow.status == "succeeded",
