@@ -43,6 +43,8 @@ class TestResult:
     status: Status
     # What a chart or a later merge needs: bin edges, counts of both sides, category counts.
     details: dict[str, Any] = field(default_factory=dict)
+    # How big the shift is, beside a p-value: the KS statistic, Cramér's V; a distance's own value.
+    effect_size: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class TestResult:
             "threshold": self.threshold,
             "drifted": self.drifted,
             "status": str(self.status),
+            "effect_size": self.effect_size,
         }
 
 

@@ -120,7 +120,7 @@ def test_identical_samples_give_psi_zero(sample: list[float]) -> None:
 @settings(max_examples=50, deadline=None)
 @given(data=st.data())
 def test_psi_through_the_engine_matches_the_formula(data: st.DataObject) -> None:
-    n_ref, n_cur = data.draw(st.integers(2, 120)), data.draw(st.integers(2, 120))
+    n_ref, n_cur = data.draw(st.integers(100, 140)), data.draw(st.integers(100, 140))
     ref = pd.DataFrame(
         {
             "x": data.draw(st.lists(finite_floats, min_size=n_ref, max_size=n_ref)),

@@ -1,0 +1,218 @@
+"""What a test needs from one side of one column, in a form that merges: counts add up, sorted values merge.
+
+- NumericSummary: the finite values, sorted (KS and Wasserstein need every value to stay exact; a
+  sorted array is the smallest exact mergeable form: two merge in linear time), plus counts.
+- CategorySummary: the count of each category label.
+- CountSummary: only how many values there were, for skipped columns and columns the reference lacks.
+
+Summaries of pieces of a window merge into the summary of the whole window (`merge`), value for value:
+the same sorted array, the same counts. A summary knows nothing of the other side; see pair.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from monitor.drift.cleaning import category_labels, clean, missing_mask
+from monitor.drift.kinds import normalise_dtype
+from monitor.drift.types import ColumnKind
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+# The spec's PSI quantiles, spelled out rather than np.linspace so the floats are exactly its literals.
+QUANTILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True, eq=False)
+class NumericSummary:
+    values: FloatArray  # finite, ascending
+    rows: int
+    missing: int  # NaN, None, +-inf and non-numeric values
+    non_numeric: int = 0
+    kind: ColumnKind = field(default=ColumnKind.NUMERICAL, init=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.values)
+
+    @property
+    def constant(self) -> bool:
+        return self.count > 0 and self.values[0] == self.values[-1]
+
+    @cached_property
+    def runs(self) -> tuple[FloatArray, IntArray]:
+        """Distinct values ascending, and how many values are <= each (the ECDF's steps, as counts)."""
+        values = self.values
+        if not len(values):
+            return values, np.zeros(0, dtype=np.int64)
+        last = np.flatnonzero(values[1:] != values[:-1])
+        ends = np.append(last, len(values) - 1)
+        return values[ends], ends + 1
+
+    @property
+    def distinct(self) -> int:
+        return len(self.runs[0])
+
+    @cached_property
+    def quantile_edges(self) -> FloatArray:
+        """PSI's inner bin edges when this is the reference: `np.unique(np.quantile(ref, QUANTILES))`."""
+        edges: FloatArray = np.unique(np.quantile(self.values, QUANTILES))
+        return edges
+
+    @cached_property
+    def std(self) -> float:
+        return float(np.std(self.values)) if self.count else float("nan")
+
+    def merge(self, other: Summary) -> Summary:
+        if not isinstance(other, NumericSummary):
+            return _counts_only(self, other)
+        values = np.concatenate([self.values, other.values])
+        values.sort(kind="stable")  # two ascending runs: timsort merges them in linear time
+        return NumericSummary(
+            values, self.rows + other.rows, self.missing + other.missing, self.non_numeric + other.non_numeric
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, NumericSummary)
+            and (self.rows, self.missing, self.non_numeric) == (other.rows, other.missing, other.non_numeric)
+            and np.array_equal(self.values, other.values)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class CategorySummary:
+    labels: tuple[str, ...]  # ascending, distinct
+    counts: IntArray  # counts[i] values had label labels[i]
+    rows: int
+    missing: int
+    kind: ColumnKind = field(default=ColumnKind.CATEGORICAL, init=False)
+
+    @property
+    def count(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def constant(self) -> bool:
+        return len(self.labels) == 1
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(zip(self.labels, (int(n) for n in self.counts), strict=True))
+
+    def merge(self, other: Summary) -> Summary:
+        if not isinstance(other, CategorySummary):
+            return _counts_only(self, other)
+        merged = self.as_dict()
+        for label, n in other.as_dict().items():
+            merged[label] = merged.get(label, 0) + n
+        return category_summary(merged, self.rows + other.rows, self.missing + other.missing)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CategorySummary)
+            and (self.labels, self.rows, self.missing) == (other.labels, other.rows, other.missing)
+            and np.array_equal(self.counts, other.counts)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class CountSummary:
+    """How many values a column had, and up to two distinct ones (enough to tell a constant column)."""
+
+    kind: ColumnKind
+    rows: int
+    missing: int
+    count: int
+    some_values: tuple[str, ...] = ()
+
+    @property
+    def constant(self) -> bool:
+        return len(self.some_values) == 1
+
+    def merge(self, other: Summary) -> Summary:
+        return _counts_only(self, other)
+
+
+Summary = NumericSummary | CategorySummary | CountSummary
+
+
+def _some_values(summary: Summary) -> tuple[str, ...]:
+    if isinstance(summary, NumericSummary):
+        return tuple(dict.fromkeys(repr(float(v)) for v in summary.runs[0][:2]))
+    if isinstance(summary, CategorySummary):
+        return summary.labels[:2]
+    return summary.some_values
+
+
+def _counts_only(first: Summary, second: Summary) -> CountSummary:
+    """Summaries of different kinds (the kind was inferred per piece) keep only what both know."""
+    some = tuple(dict.fromkeys(_some_values(first) + _some_values(second)))[:2]
+    return CountSummary(
+        first.kind, first.rows + second.rows, first.missing + second.missing, first.count + second.count, some
+    )
+
+
+def category_summary(counts: dict[str, int], rows: int, missing: int) -> CategorySummary:
+    labels = tuple(sorted(label for label, n in counts.items() if n > 0))
+    return CategorySummary(labels, np.array([counts[k] for k in labels], dtype=np.int64), rows, missing)
+
+
+def numeric_summary(values: FloatArray, rows: int, missing: int, non_numeric: int = 0) -> NumericSummary:
+    ordered = np.sort(values)  # a copy: the caller's array stays as it was
+    return NumericSummary(ordered, rows, missing, non_numeric)
+
+
+def _categories(series: pd.Series) -> CategorySummary:
+    """Counts by label without labelling every row: factorize (hashing), label the distinct values."""
+    series = normalise_dtype(series)
+    missing = missing_mask(series)
+    present = series[~missing]
+    n_missing = int(missing.sum())
+    if not len(present):
+        return category_summary({}, len(series), n_missing)
+    try:
+        codes, uniques = pd.factorize(present, sort=False)
+        unique_labels = category_labels(pd.Series(uniques))  # the Series keeps the column's dtype
+    except TypeError:  # unhashable values (lists, dicts): label every row, then count
+        codes, uniques = pd.factorize(present.astype(str).to_numpy(dtype=object), sort=False)
+        unique_labels = np.asarray(uniques, dtype=object)
+    per_code = np.bincount(codes, minlength=len(unique_labels))
+    counts: dict[str, int] = {}
+    for label, n in zip(unique_labels, per_code, strict=True):  # distinct values only, not rows
+        counts[str(label)] = counts.get(str(label), 0) + int(n)
+    return category_summary(counts, len(series), n_missing)
+
+
+def summarise(series: pd.Series, kind: ColumnKind) -> Summary:
+    """One side of one column, cleaned (see cleaning.py for what counts as missing) and summarised."""
+    if kind is ColumnKind.CATEGORICAL:
+        return _categories(series)
+    cleaned = clean(series, kind)
+    if kind is ColumnKind.NUMERICAL:
+        return numeric_summary(cleaned.values, len(series), cleaned.missing, cleaned.non_numeric)
+    distinct = tuple(str(v) for v in pd.unique(cleaned.values)[:2])
+    return CountSummary(kind, len(series), cleaned.missing, len(cleaned.values), distinct)
+
+
+def summarise_values(values: npt.NDArray[Any], kind: ColumnKind) -> Summary:
+    """A summary of already cleaned values (float64 for numerical, labels for categorical)."""
+    if kind is ColumnKind.NUMERICAL:
+        return numeric_summary(np.asarray(values, dtype=np.float64), len(values), 0)
+    if kind is ColumnKind.CATEGORICAL:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=False)
+        per_code = np.bincount(codes, minlength=len(uniques)) if len(codes) else np.zeros(0, np.int64)
+        counts: dict[str, int] = {}
+        for label, n in zip(uniques, per_code, strict=True):
+            counts[str(label)] = counts.get(str(label), 0) + int(n)
+        return category_summary(counts, len(values), 0)
+    return CountSummary(kind, len(values), 0, len(values), tuple(str(v) for v in pd.unique(values)[:2]))
