@@ -39,12 +39,30 @@ class EvidentlyUnavailableError(ValueError):
     """Evidently is not installed, or has no stat test by that name."""
 
 
+def _pandas_compatibility() -> None:
+    """Evidently 0.7's legacy package imports `pandas.core.dtypes.common.infer_dtype_from_object`,
+    which pandas 3 removed; only its data-integrity test TestColumnsType calls it, never a stat test.
+    Without the name the import fails, so the pandas 2 helper is put back (only if missing)."""
+    from pandas.core.dtypes import common
+
+    if not hasattr(common, "infer_dtype_from_object"):
+
+        def infer_dtype_from_object(dtype: Any) -> Any:
+            return common.pandas_dtype(dtype).type
+
+        common.infer_dtype_from_object = infer_dtype_from_object  # type: ignore[attr-defined]
+
+
 def import_evidently() -> None:
     """Switch Evidently's telemetry off, then import it. Safe to call many times."""
     for name, value in TELEMETRY_OFF.items():
         os.environ[name] = value
+    _pandas_compatibility()
     try:
-        import evidently  # noqa: F401
+        with warnings.catch_warnings():  # its imports touch deprecated pandas options
+            warnings.simplefilter("ignore")
+            import evidently  # noqa: F401
+            from evidently.legacy.calculations import stattests  # noqa: F401
     except ImportError as exc:
         raise EvidentlyUnavailableError(f"evidently:<test> needs the evidently package: {exc}") from None
 

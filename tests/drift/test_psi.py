@@ -10,34 +10,12 @@ from hypothesis import strategies as st
 
 from monitor.drift import ColumnKind, ColumnOptions, DriftOptions, Status, compare_datasets, get_test
 
+from .expected import expected_psi
 from .strategies import categorical_samples, categories, finite_floats, numeric_samples
 
 NUM = ColumnKind.NUMERICAL
 
 PSI = get_test("psi")
-DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-
-
-def expected_psi(reference: list, current: list, numerical: bool) -> float:
-    """The spec's PSI, written out plainly and independently of the implementation."""
-    if numerical and len(set(reference)) > 10:
-        edges = np.unique(np.quantile(reference, DECILES))
-        n_bins = len(edges) + 1
-        ref_counts, cur_counts = [0] * n_bins, [0] * n_bins
-        for v in reference:
-            ref_counts[int(np.searchsorted(edges, v, side="right"))] += 1
-        for v in current:
-            cur_counts[int(np.searchsorted(edges, v, side="right"))] += 1
-    else:
-        union = sorted(set(reference) | set(current))
-        ref_counts = [reference.count(c) for c in union]
-        cur_counts = [current.count(c) for c in union]
-    total = 0.0
-    for ref_n, cur_n in zip(ref_counts, cur_counts, strict=True):
-        r = ref_n / len(reference) or 1e-4
-        c = cur_n / len(current) or 1e-4
-        total += (c - r) * math.log(c / r)
-    return total
 
 
 def psi(reference: list, current: list, kind: ColumnKind) -> float:
