@@ -465,3 +465,76 @@ def test_the_kind_comes_from_the_current_side_when_the_reference_has_no_values()
     assert quality(drift, "c").kind is ColumnKind.CATEGORICAL
     assert statuses(drift, "c") == {Status.ALL_MISSING}
     assert_good_still_judged(drift)
+
+
+# --- more bad data ---------------------------------------------------------------------------------
+
+
+def test_strings_in_a_numerical_column_of_the_current_window_are_counted_not_fatal() -> None:
+    x_cur = pd.Series([*RNG.normal(0, 1, N - 3), "n/a", "oops", None], dtype=object)
+    ref, cur = frames({"x": RNG.normal(0, 1, N)}, {"x": x_cur})
+    drift = compare_datasets(ref, cur, DriftOptions(tests=CONTRACT_TESTS))
+    ks = result(drift, "x", "ks")
+    assert ks.status is Status.OK and quality(drift, "x").kind is ColumnKind.NUMERICAL
+    assert ks.details["current_non_numeric"] == 2 and ks.details["current_n"] == N - 3
+    assert quality(drift, "x").current_missing == 3
+    expected = stats.ks_2samp(ref["x"], x_cur[: N - 3].astype(float))
+    assert ks.p_value == pytest.approx(expected.pvalue, abs=1e-9)
+    assert_good_still_judged(drift)
+
+
+def test_a_column_of_only_infinities_is_all_missing() -> None:
+    ref, cur = frames({"x": RNG.normal(0, 1, N)}, {"x": [np.inf, -np.inf] * (N // 2)})
+    drift = compare_datasets(ref, cur, DriftOptions(tests=CONTRACT_TESTS))
+    assert statuses(drift, "x") == {Status.ALL_MISSING}
+    assert_good_still_judged(drift)
+
+
+def test_distances_below_their_minimum_are_insufficient_data_while_p_values_are_judged() -> None:
+    small_ref, small_cur = RNG.normal(0, 1, 60), RNG.normal(3, 1, 60)
+    ref, cur = frames(
+        {"x": np.append(small_ref, [np.nan] * (N - 60))}, {"x": np.append(small_cur, [np.nan] * (N - 60))}
+    )
+    drift = compare_datasets(ref, cur, DriftOptions(tests=("ks", "psi", "wasserstein")))
+    assert result(drift, "x", "ks").status is Status.OK and result(drift, "x", "ks").drifted
+    for test in ("psi", "wasserstein"):
+        r = result(drift, "x", test)
+        assert r.status is Status.INSUFFICIENT_DATA and not r.drifted
+        assert r.details["reason"] == f"60 reference values, fewer than the 100 {test} needs"
+    assert result(drift, "good", "psi").status is Status.OK
+
+
+def test_booleans_and_pandas_strings_with_missing_values_are_categories() -> None:
+    ref, cur = frames(
+        {"b": [True, False] * (N // 2), "s": pd.array(["u", "v", None] * (N // 3), dtype="string")},
+        {"b": [True] * N, "s": pd.array(["u", "w", pd.NA] * (N // 3), dtype="string")},
+    )
+    drift = compare_datasets(ref, cur, DriftOptions(tests=CONTRACT_TESTS))
+    assert result(drift, "b", "chi2").details["categories"] == ["False", "True"]
+    assert result(drift, "b", "chi2").drifted
+    s = result(drift, "s", "chi2")
+    assert s.status is Status.OK and s.details["categories"] == ["u", "v", "w"]
+    assert quality(drift, "s").new_categories == ("w",) and quality(drift, "s").current_missing == N // 3
+    assert_good_still_judged(drift)
+
+
+def test_values_too_large_for_the_arithmetic_give_an_error_status_not_a_crash() -> None:
+    huge = RNG.uniform(-1, 1, N) * 1.7e308  # differences and squares overflow to inf
+    ref, cur = frames({"x": huge}, {"x": huge[::-1] * 0.9})
+    drift = compare_datasets(ref, cur, DriftOptions(tests=("ks", "wasserstein")))
+    assert result(drift, "x", "ks").status is Status.OK  # KS only compares and counts
+    w = result(drift, "x", "wasserstein")
+    assert w.status is Status.ERROR and not w.drifted and w.statistic is None
+    assert w.details["reason"] == "non-finite statistic or p-value"
+    assert result(drift, "good", "ks").status is Status.OK
+
+
+def test_threads_change_nothing() -> None:
+    ref, cur = frames(
+        {"c": RNG.choice(["a", "b"], N), "y": RNG.normal(0, 1, N)},
+        {"c": RNG.choice(["a", "b", "z"], N), "y": RNG.normal(0.1, 1, N)},
+    )
+    tests = ("ks", "chi2", "psi", "wasserstein", "jensenshannon", "hellinger")
+    serial = compare_datasets(ref, cur, DriftOptions(tests=tests, parallel=False))
+    threaded = compare_datasets(ref, cur, DriftOptions(tests=tests, parallel=True))
+    assert threaded == serial

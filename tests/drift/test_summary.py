@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -37,7 +38,7 @@ def frames(draw: st.DrawFn, min_rows: int = 0) -> pd.DataFrame:
 
 def pieces(frame: pd.DataFrame, cuts: list[int]) -> list[pd.DataFrame]:
     bounds = [0, *sorted(min(c, len(frame)) for c in cuts), len(frame)]
-    return [frame.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -84,7 +85,7 @@ def test_pieces_of_a_large_window_give_identical_statistics() -> None:
     rng = np.random.default_rng(5)
     ref = pd.DataFrame({"x": rng.normal(0, 1, 30_000), "c": rng.choice(list("abcdefg"), 30_000)})
     cur = pd.DataFrame({"x": rng.normal(0.02, 1, 25_000), "c": rng.choice(list("abcdefh"), 25_000)})
-    options = DriftOptions(tests=CONTRACT_TESTS + ("wasserstein",))
+    options = DriftOptions(tests=(*CONTRACT_TESTS, "wasserstein"))
     profile = build_profile(ref, options)
     merged = summarise_current(cur.iloc[:7_000], profile, options)
     for start in range(7_000, 25_000, 6_000):
