@@ -50,7 +50,7 @@ def _pandas_compatibility() -> None:
         def infer_dtype_from_object(dtype: Any) -> Any:
             return common.pandas_dtype(dtype).type
 
-        common.infer_dtype_from_object = infer_dtype_from_object  # type: ignore[attr-defined]
+        common.infer_dtype_from_object = infer_dtype_from_object
 
 
 def import_evidently() -> None:
