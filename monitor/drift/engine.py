@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class CurrentSummary:
 
     rows: int
     columns: Mapping[str, Summary]  # in the current data's column order
+    kind_reasons: Mapping[str, str] = field(default_factory=dict)  # why each column has its kind
 
     def merge(self, other: CurrentSummary) -> CurrentSummary:
         merged: dict[str, Summary] = {}
@@ -72,7 +73,7 @@ class CurrentSummary:
                 merged[name] = present.merge(_all_missing(present.kind, absent_rows))
             else:
                 merged[name] = mine.merge(theirs)
-        return CurrentSummary(self.rows + other.rows, merged)
+        return CurrentSummary(self.rows + other.rows, merged, {**other.kind_reasons, **self.kind_reasons})
 
 
 def _all_missing(kind: ColumnKind, rows: int) -> Summary:
@@ -397,13 +398,17 @@ def summarise_current(
     by_name = columns_by_name(current, "current")
     names = list(by_name)
 
-    def work(name: str) -> Summary:
+    def work(name: str) -> tuple[Summary, str]:
         series = current[by_name[name]]
-        kind, _ = _current_kind(name, profile.columns.get(name), series, options)
-        return summarise(series, kind)
+        kind, reason = _current_kind(name, profile.columns.get(name), series, options)
+        return summarise(series, kind), reason
 
-    summaries = map_columns(work, names, parallel=_parallel(options), cells=len(current) * len(names))
-    return CurrentSummary(len(current), dict(zip(names, summaries, strict=True)))
+    done = map_columns(work, names, parallel=_parallel(options), cells=len(current) * len(names))
+    return CurrentSummary(
+        len(current),
+        {name: summary for name, (summary, _) in zip(names, done, strict=True)},
+        {name: reason for name, (_, reason) in zip(names, done, strict=True)},
+    )
 
 
 def compare_summaries(
@@ -417,7 +422,7 @@ def compare_summaries(
     def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
         reference, summary = profile.columns.get(name), current.columns.get(name)
         if summary is not None:
-            kind, reason = summary.kind, _reason(name, reference, summary.kind, options)
+            kind, reason = summary.kind, current.kind_reasons.get(name, f"{summary.kind}")
         else:
             kind, reason = _current_kind(name, reference, None, options)
         column = _Column(name, kind, reason, reference, summary, profile.rows, current.rows)
@@ -425,14 +430,6 @@ def compare_summaries(
 
     per_column = map_columns(work, names, parallel=_parallel(options), cells=current.rows * len(names))
     return _verdict(profile.rows, current.rows, per_column, options)
-
-
-def _reason(name: str, reference: ColumnProfile | None, kind: ColumnKind, options: DriftOptions) -> str:
-    if set_kind(name, options) is not None:
-        return "set in options"
-    if reference is not None and reference.kind is kind:
-        return reference.kind_reason
-    return f"{kind}, judged from the current data"
 
 
 def compare_datasets(

@@ -2,8 +2,8 @@
 
 - `steps`: both empirical CDFs evaluated at the distinct values of both samples, as integer counts.
   KS takes the largest difference; Wasserstein integrates the absolute difference. Both samples
-  are sorted (the reference once, in its profile), so this is two binary searches of sorted keys,
-  not a sort of the concatenation, and no Python loop over values.
+  are sorted (the reference once, in its profile), so this is one binary search per distinct
+  reference value and linear-time counting, not a sort of the concatenation, and no Python loop.
 - `bins`: PSI's bins (binning.py), shared by PSI, Jensen-Shannon and Hellinger.
 - `categories`: the 2 x k table of counts over the union of categories, for chi-square.
 """
@@ -22,7 +22,10 @@ from monitor.drift.types import ColumnKind
 
 @dataclass(frozen=True)
 class Steps:
-    """ECDF counts at each side's distinct values: `ref_at_ref[i]` reference values <= ref_points[i]."""
+    """ECDF counts at each side's distinct values: `ref_at_ref[i]` reference values <= ref_points[i],
+    `cur_at_ref[i]` current values <= ref_points[i], and so on; plus where the two lists of distinct
+    values interleave: `cur_below_ref[i]` current points < ref_points[i], `ref_upto_cur[j]` reference
+    points <= cur_points[j]."""
 
     ref_points: FloatArray
     ref_at_ref: IntArray
@@ -30,14 +33,35 @@ class Steps:
     cur_points: FloatArray
     ref_at_cur: IntArray
     cur_at_cur: IntArray
+    cur_below_ref: IntArray
+    ref_upto_cur: IntArray
 
 
-def _counts_at(points: FloatArray, distinct: FloatArray, cumulative: IntArray, side: str) -> IntArray:
-    """How many values of a sample (given by its distinct values and their cumulative counts) are
-    <= each point (side "right") or < each point (side "left")."""
-    index = np.searchsorted(distinct, points, side=side)  # type: ignore[call-overload]
-    counts: IntArray = np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0)
-    return counts
+def _steps(ref: NumericSummary, cur: NumericSummary) -> Steps:
+    ref_points, ref_cumulative = ref.runs
+    cur_points, cur_cumulative = cur.runs
+    # One binary search per reference point; the other direction follows by counting, because both
+    # lists are sorted and distinct: ref_points[i] <= cur_points[j] exactly when j >= cur_below_ref[i].
+    cur_upto_ref = np.searchsorted(cur_points, ref_points, side="right")
+    last_below = cur_points[np.maximum(cur_upto_ref - 1, 0)] if len(cur_points) else ref_points
+    shared = (cur_upto_ref > 0) & (last_below == ref_points)
+    cur_below_ref = cur_upto_ref - shared
+    ref_upto_cur = np.cumsum(np.bincount(cur_below_ref, minlength=len(cur_points) + 1))[: len(cur_points)]
+
+    def counts(index: IntArray, cumulative: IntArray) -> IntArray:
+        at: IntArray = np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0)
+        return at
+
+    return Steps(
+        ref_points=ref_points,
+        ref_at_ref=ref_cumulative,
+        cur_at_ref=counts(cur_upto_ref, cur_cumulative),
+        cur_points=cur_points,
+        ref_at_cur=counts(ref_upto_cur, ref_cumulative),
+        cur_at_cur=cur_cumulative,
+        cur_below_ref=cur_below_ref,
+        ref_upto_cur=ref_upto_cur,
+    )
 
 
 class ColumnPair:
@@ -60,17 +84,7 @@ class ColumnPair:
 
     @cached_property
     def steps(self) -> Steps:
-        ref, cur = self.numeric()
-        ref_points, ref_cumulative = ref.runs
-        cur_points, cur_cumulative = cur.runs
-        return Steps(
-            ref_points=ref_points,
-            ref_at_ref=ref_cumulative,
-            cur_at_ref=_counts_at(ref_points, cur_points, cur_cumulative, "right"),
-            cur_points=cur_points,
-            ref_at_cur=_counts_at(cur_points, ref_points, ref_cumulative, "right"),
-            cur_at_cur=cur_cumulative,
-        )
+        return _steps(*self.numeric())
 
     @cached_property
     def bins(self) -> Bins:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitor.drift.kinds import infer_kind
+from monitor.drift.kinds import infer_kind, is_plain_strings, strings_kind
 from monitor.drift.learned import LearnedThreshold, learn_threshold
 from monitor.drift.options import DriftOptions
 from monitor.drift.parallel import map_columns
@@ -128,13 +128,26 @@ def set_kind(name: str, options: DriftOptions) -> ColumnKind | None:
     return None if column is None or column.kind is None else ColumnKind(column.kind)
 
 
-def profile_column(name: str, series: pd.Series, options: DriftOptions) -> ColumnProfile:
+def _kind_and_summary(name: str, series: pd.Series, options: DriftOptions) -> tuple[ColumnKind, str, Summary]:
     kind = set_kind(name, options)
-    settled, reason = True, "set in options"
-    if kind is None:
-        kind, reason = infer_kind(series)
-        settled = bool(series.notna().any())
-    summary = summarise(series, kind)
+    if kind is not None:
+        return kind, "set in options", summarise(series, kind)
+    if is_plain_strings(series):  # count the categories once and judge the kind from those counts
+        categories = summarise(series, ColumnKind.CATEGORICAL)
+        assert isinstance(categories, CategorySummary)
+        kind, reason = strings_kind(len(categories.labels), categories.count)
+        if kind is ColumnKind.CATEGORICAL:
+            return kind, reason, categories
+        return kind, reason, summarise(series, kind)
+    kind, reason = infer_kind(series)
+    return kind, reason, summarise(series, kind)
+
+
+def profile_column(name: str, series: pd.Series, options: DriftOptions) -> ColumnProfile:
+    kind, reason, summary = _kind_and_summary(name, series, options)
+    settled = True
+    if reason != "set in options":
+        settled = summary.count > 0  # a reference without values leaves the kind to the current
     learned = {}
     if kind is not ColumnKind.SKIPPED:
         for test_name in options.learned_tests(name):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pandas.api import types as ptypes
 
 from monitor.drift.cleaning import category_labels, clean, missing_mask
 from monitor.drift.kinds import normalise_dtype
@@ -172,31 +173,54 @@ def numeric_summary(values: FloatArray, rows: int, missing: int, non_numeric: in
     return NumericSummary(ordered, rows, missing, non_numeric)
 
 
-def _categories(series: pd.Series) -> CategorySummary:
-    """Counts by label without labelling every row: factorize (hashing), label the distinct values."""
-    series = normalise_dtype(series)
-    missing = missing_mask(series)
-    present = series[~missing]
-    n_missing = int(missing.sum())
-    if not len(present):
-        return category_summary({}, len(series), n_missing)
-    try:
-        codes, uniques = pd.factorize(present, sort=False)
-        unique_labels = category_labels(pd.Series(uniques))  # the Series keeps the column's dtype
-    except TypeError:  # unhashable values (lists, dicts): label every row, then count
-        codes, uniques = pd.factorize(present.astype(str).to_numpy(dtype=object), sort=False)
-        unique_labels = np.asarray(uniques, dtype=object)
-    per_code = np.bincount(codes, minlength=len(unique_labels))
+def _sorted_in_place(values: FloatArray, rows: int, missing: int) -> NumericSummary:
+    values.sort()  # `values` is already a private copy
+    return NumericSummary(values, rows, missing)
+
+
+def _label_counts(labels: Any, per_label: IntArray) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for label, n in zip(unique_labels, per_code, strict=True):  # distinct values only, not rows
+    for label, n in zip(labels, per_label, strict=True):  # distinct values only, not rows
         counts[str(label)] = counts.get(str(label), 0) + int(n)
-    return category_summary(counts, len(series), n_missing)
+    return counts
+
+
+def _categories(series: pd.Series) -> CategorySummary:
+    """Counts by label without labelling every row: hash the rows once (factorize, which also finds
+    the missing ones), then label and clean only the distinct values."""
+    rows = len(series)
+    try:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists, dicts): label every row, then count
+        missing = missing_mask(series)
+        labels = series[~missing].astype(str).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(labels)
+        per_code = np.bincount(codes, minlength=len(uniques))
+        return category_summary(_label_counts(uniques, per_code), rows, int(missing.sum()))
+    per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)  # [missing, then each unique]
+    distinct = normalise_dtype(pd.Series(uniques))  # the Series keeps the column's dtype
+    infinite = missing_mask(distinct).to_numpy()  # +-inf among the values count as missing too
+    n_missing = int(per_code[0]) + int(per_code[1:][infinite].sum())
+    kept = distinct[~infinite]
+    counts = _label_counts(category_labels(kept), per_code[1:][~infinite]) if len(kept) else {}
+    return category_summary(counts, rows, n_missing)
+
+
+def _plain_numbers(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return (ptypes.is_float_dtype(dtype) or ptypes.is_integer_dtype(dtype)) and not ptypes.is_bool_dtype(
+        dtype
+    )
 
 
 def summarise(series: pd.Series, kind: ColumnKind) -> Summary:
     """One side of one column, cleaned (see cleaning.py for what counts as missing) and summarised."""
     if kind is ColumnKind.CATEGORICAL:
         return _categories(series)
+    if kind is ColumnKind.NUMERICAL and _plain_numbers(series):  # the common case, without copies
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = numbers[np.isfinite(numbers)]  # a new array: boolean indexing copies
+        return _sorted_in_place(finite, len(series), len(series) - len(finite))
     cleaned = clean(series, kind)
     if kind is ColumnKind.NUMERICAL:
         return numeric_summary(cleaned.values, len(series), cleaned.missing, cleaned.non_numeric)

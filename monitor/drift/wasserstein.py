@@ -26,10 +26,8 @@ def wasserstein_from_pair(pair: ColumnPair) -> float:
     n_ref_points, n_cur_points = len(steps.ref_points), len(steps.cur_points)
     # Positions in the merged list of distinct values; a value on both sides appears twice, reference
     # first, with a gap of 0 between the two, so it adds nothing.
-    cur_before_ref = np.searchsorted(steps.cur_points, steps.ref_points, side="left")
-    ref_upto_cur = np.searchsorted(steps.ref_points, steps.cur_points, side="right")
-    ref_positions = np.arange(n_ref_points) + cur_before_ref
-    cur_positions = np.arange(n_cur_points) + ref_upto_cur
+    ref_positions = np.arange(n_ref_points) + steps.cur_below_ref
+    cur_positions = np.arange(n_cur_points) + steps.ref_upto_cur
     size = n_ref_points + n_cur_points
     points = np.empty(size)
     ref_counts = np.empty(size, dtype=np.int64)
