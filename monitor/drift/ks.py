@@ -79,6 +79,7 @@ class KSTest(DriftTest):
             "statistic_sign": sign,
             "p_value_method": method,
             "effect_size_name": "ks_statistic",
+            **pair.bins.details,  # the decile bins, for charts: cheap on sorted values
         }
         if warnings:
             details["warnings"] = warnings

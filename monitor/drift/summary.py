@@ -44,7 +44,7 @@ class NumericSummary:
 
     @property
     def constant(self) -> bool:
-        return self.count > 0 and self.values[0] == self.values[-1]
+        return bool(self.count > 0 and self.values[0] == self.values[-1])
 
     @cached_property
     def runs(self) -> tuple[FloatArray, IntArray]:

@@ -53,5 +53,5 @@ class WassersteinTest(DriftTest):
             raise Unjudgeable(Status.CONSTANT, "the reference is constant: no spread to normalise by")
         distance = wasserstein_from_pair(pair)
         value = distance / ref.std
-        details = {"wasserstein_distance": distance, "reference_std": ref.std}
+        details = {"wasserstein_distance": distance, "reference_std": ref.std, **pair.bins.details}
         return TestOutcome(statistic=value, p_value=None, details=details, effect_size=value)
