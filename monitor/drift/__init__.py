@@ -1,14 +1,8 @@
 """Drift engine: compare a reference and a current dataset, column by column. Pure code, no I/O."""
 
 from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
-from monitor.drift.engine import (
-    MIN_VALUES_PER_SIDE,
-    CurrentSummary,
-    check_options,
-    compare_datasets,
-    compare_summaries,
-    summarise_current,
-)
+from monitor.drift.current import CurrentSummary, summarise_current
+from monitor.drift.engine import MIN_VALUES_PER_SIDE, check_options, compare_datasets, compare_summaries
 from monitor.drift.kinds import infer_kind
 from monitor.drift.options import (
     AUTO,

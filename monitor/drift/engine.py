@@ -33,8 +33,8 @@ p-values adjusted across all columns (correction.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,45 +43,16 @@ import pandas as pd
 from monitor.drift.auto import choose_test
 from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
 from monitor.drift.correction import benjamini_hochberg
-from monitor.drift.kinds import infer_kind
+from monitor.drift.current import CurrentSummary, current_kind, parallel_setting
 from monitor.drift.options import AUTO, BENJAMINI_HOCHBERG, LEARNED, DriftOptions
 from monitor.drift.pair import ColumnPair
 from monitor.drift.parallel import map_columns
-from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile, columns_by_name, set_kind
+from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile, columns_by_name
 from monitor.drift.registry import EVIDENTLY_PREFIX, UnknownTestError, get_test, is_known, known_tests
-from monitor.drift.summary import CategorySummary, CountSummary, NumericSummary, Summary, summarise
+from monitor.drift.summary import CategorySummary, NumericSummary, Summary, summarise
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
 
 MIN_VALUES_PER_SIDE = 2
-
-
-@dataclass(frozen=True)
-class CurrentSummary:
-    """The current window, summarised column by column; pieces of a window merge into the whole."""
-
-    rows: int
-    columns: Mapping[str, Summary]  # in the current data's column order
-    kind_reasons: Mapping[str, str] = field(default_factory=dict)  # why each column has its kind
-
-    def merge(self, other: CurrentSummary) -> CurrentSummary:
-        merged: dict[str, Summary] = {}
-        for name in [*self.columns, *(n for n in other.columns if n not in self.columns)]:
-            mine, theirs = self.columns.get(name), other.columns.get(name)
-            if mine is None or theirs is None:  # a piece without the column: its rows are missing there
-                present, absent_rows = (mine, other.rows) if theirs is None else (theirs, self.rows)
-                assert present is not None
-                merged[name] = present.merge(_all_missing(present.kind, absent_rows))
-            else:
-                merged[name] = mine.merge(theirs)
-        return CurrentSummary(self.rows + other.rows, merged, {**other.kind_reasons, **self.kind_reasons})
-
-
-def _all_missing(kind: ColumnKind, rows: int) -> Summary:
-    if kind is ColumnKind.NUMERICAL:
-        return NumericSummary(np.zeros(0), rows, rows)
-    if kind is ColumnKind.CATEGORICAL:
-        return CategorySummary((), np.zeros(0, dtype=np.int64), rows, rows)
-    return CountSummary(kind, rows, rows, 0)
 
 
 def _columns_to_judge(
@@ -117,19 +88,6 @@ def check_options(options: DriftOptions) -> None:
     for name in dict.fromkeys(learned):
         if not get_test(name).learnable:
             raise ValueError(f"{name} cannot have a learned threshold: it reports no effect size")
-
-
-def _current_kind(
-    name: str, reference: ColumnProfile | None, current: pd.Series | None, options: DriftOptions
-) -> tuple[ColumnKind, str]:
-    kind = set_kind(name, options)
-    if kind is not None:
-        return kind, "set in options"
-    # The reference is the baseline, so it decides; the current only when the reference has nothing.
-    if reference is not None and (reference.kind_settled or current is None):
-        return reference.kind, reference.kind_reason
-    assert current is not None
-    return infer_kind(current)
 
 
 @dataclass(frozen=True)
@@ -380,37 +338,6 @@ def _verdict(
     )
 
 
-def _uses_evidently(options: DriftOptions) -> bool:
-    named = list(options.tests) + [t for col in options.columns.values() for t in (col.tests or ())]
-    return any(name.startswith(EVIDENTLY_PREFIX) for name in named)
-
-
-def _parallel(options: DriftOptions) -> bool | None:
-    # Evidently's tests record their warnings with catch_warnings, which is not thread-safe.
-    return False if _uses_evidently(options) else options.parallel
-
-
-def summarise_current(
-    current: pd.DataFrame, profile: ReferenceProfile, options: DriftOptions | None = None
-) -> CurrentSummary:
-    """The current window's summaries, each column summarised as the profile's kind says."""
-    options = options if options is not None else DriftOptions()
-    by_name = columns_by_name(current, "current")
-    names = list(by_name)
-
-    def work(name: str) -> tuple[Summary, str]:
-        series = current[by_name[name]]
-        kind, reason = _current_kind(name, profile.columns.get(name), series, options)
-        return summarise(series, kind), reason
-
-    done = map_columns(work, names, parallel=_parallel(options), cells=len(current) * len(names))
-    return CurrentSummary(
-        len(current),
-        {name: summary for name, (summary, _) in zip(names, done, strict=True)},
-        {name: reason for name, (_, reason) in zip(names, done, strict=True)},
-    )
-
-
 def compare_summaries(
     profile: ReferenceProfile, current: CurrentSummary, options: DriftOptions | None = None
 ) -> DatasetDrift:
@@ -424,11 +351,11 @@ def compare_summaries(
         if summary is not None:
             kind, reason = summary.kind, current.kind_reasons.get(name, f"{summary.kind}")
         else:
-            kind, reason = _current_kind(name, reference, None, options)
+            kind, reason = current_kind(name, reference, None, options)
         column = _Column(name, kind, reason, reference, summary, profile.rows, current.rows)
         return _judge_column(column, options), _quality(column)
 
-    per_column = map_columns(work, names, parallel=_parallel(options), cells=current.rows * len(names))
+    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=current.rows * len(names))
     return _verdict(profile.rows, current.rows, per_column, options)
 
 
@@ -451,10 +378,10 @@ def compare_datasets(
     def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
         ref_column = profile.columns.get(name)
         series = current[current_columns[name]] if name in current_columns else None
-        kind, reason = _current_kind(name, ref_column, series, options)
+        kind, reason = current_kind(name, ref_column, series, options)
         summary = summarise(series, kind) if series is not None else None
         column = _Column(name, kind, reason, ref_column, summary, profile.rows, len(current))
         return _judge_column(column, options), _quality(column)
 
-    per_column = map_columns(work, names, parallel=_parallel(options), cells=len(current) * len(names))
+    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=len(current) * len(names))
     return _verdict(profile.rows, len(current), per_column, options)
