@@ -238,7 +238,7 @@ def _judge_test(
         threshold=threshold,
         drifted=drifted,
         status=Status.OK,
-        details={**sizes, **outcome.details},
+        details={**sizes, **outcome.details, "effect_size": outcome.effect_size},
         effect_size=outcome.effect_size,
     )
 

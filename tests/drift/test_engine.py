@@ -541,3 +541,20 @@ def test_threads_change_nothing() -> None:
     serial = compare_datasets(ref, cur, DriftOptions(tests=tests, parallel=False))
     threaded = compare_datasets(ref, cur, DriftOptions(tests=tests, parallel=True))
     assert threaded == serial
+
+
+def test_every_result_is_json_with_every_option() -> None:
+    ref, cur = frames(
+        {"c": RNG.choice(["a", "b"], N), "y": RNG.normal(0, 1, N)},
+        {"c": RNG.choice(["a", "b", "z"], N), "y": RNG.normal(0.1, 1, N)},
+    )
+    options = DriftOptions(
+        tests=(*ALL_TESTS, "auto"),
+        thresholds={"psi": "learned", "ks": "learned"},
+        correction="benjamini-hochberg",
+    )
+    drift = compare_datasets(ref, cur, options)
+    text = json.dumps([r.details for r in drift.results])
+    assert "chunk_values" in text and "p_value_adjusted" in text
+    json.dumps(drift.to_dict())
+    assert all(r.details["effect_size"] == r.effect_size for r in drift.results if r.status is Status.OK)
