@@ -47,7 +47,7 @@ from monitor.drift.current import CurrentSummary, current_kind, parallel_setting
 from monitor.drift.options import AUTO, BENJAMINI_HOCHBERG, LEARNED, DriftOptions
 from monitor.drift.pair import ColumnPair
 from monitor.drift.parallel import map_columns
-from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile, columns_by_name
+from monitor.drift.profile import ColumnProfile, ReferenceProfile, columns_by_name, profile_column
 from monitor.drift.registry import EVIDENTLY_PREFIX, UnknownTestError, get_test, is_known, known_tests
 from monitor.drift.summary import CategorySummary, NumericSummary, Summary, summarise
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
@@ -362,26 +362,38 @@ def compare_summaries(
 def compare_datasets(
     reference: pd.DataFrame | ReferenceProfile, current: pd.DataFrame, options: DriftOptions | None = None
 ) -> DatasetDrift:
-    """Judge `current` against a reference DataFrame (profiled here) or a stored ReferenceProfile."""
+    """Judge `current` against a reference DataFrame or a stored ReferenceProfile.
+
+    A DataFrame reference is profiled column by column as the comparison goes, each column's
+    profile dropped once judged, so memory holds a few columns' sorted values, not all of them."""
     options = options if options is not None else DriftOptions()
     check_options(options)
     current_columns = columns_by_name(current, "current")
     if isinstance(reference, ReferenceProfile):
-        profile = reference
-        reference_names = list(profile.columns)
+        reference_columns = None
+        reference_rows = reference.rows
+        names = _columns_to_judge(list(reference.columns), list(current_columns), options.include)
     else:
-        reference_names = list(columns_by_name(reference, "reference"))
-        names = _columns_to_judge(reference_names, list(current_columns), options.include)
-        profile = build_profile(reference, options, include=names)
-    names = _columns_to_judge(reference_names, list(current_columns), options.include)
+        reference_columns = columns_by_name(reference, "reference")
+        reference_rows = len(reference)
+        names = _columns_to_judge(list(reference_columns), list(current_columns), options.include)
+
+    def reference_column(name: str) -> ColumnProfile | None:
+        if isinstance(reference, ReferenceProfile):
+            return reference.columns.get(name)
+        assert reference_columns is not None
+        if name not in reference_columns:
+            return None
+        return profile_column(name, reference[reference_columns[name]], options)
 
     def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
-        ref_column = profile.columns.get(name)
+        ref_column = reference_column(name)
         series = current[current_columns[name]] if name in current_columns else None
         kind, reason = current_kind(name, ref_column, series, options)
         summary = summarise(series, kind) if series is not None else None
-        column = _Column(name, kind, reason, ref_column, summary, profile.rows, len(current))
+        column = _Column(name, kind, reason, ref_column, summary, reference_rows, len(current))
         return _judge_column(column, options), _quality(column)
 
-    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=len(current) * len(names))
-    return _verdict(profile.rows, len(current), per_column, options)
+    cells = (reference_rows + len(current)) * len(names)
+    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=cells)
+    return _verdict(reference_rows, len(current), per_column, options)

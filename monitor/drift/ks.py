@@ -14,6 +14,7 @@ The effect size is the statistic itself: the largest gap between the two CDFs, i
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.stats import distributions
@@ -21,6 +22,7 @@ from scipy.stats._stats_py import _attempt_exact_2kssamp
 
 from monitor.drift.base import Direction, DriftTest, TestOutcome
 from monitor.drift.pair import ColumnPair
+from monitor.drift.summary import FloatArray
 from monitor.drift.types import ColumnKind
 
 MAX_EXACT_N = 10_000  # scipy's MAX_AUTO_N: above it `method="auto"` is asymptotic
@@ -47,6 +49,21 @@ def ks_p_value(statistic: float, n1: int, n2: int) -> tuple[float, float, str, l
     return float(statistic), float(np.clip(prob, 0, 1)), method, warnings
 
 
+def _first_extreme(
+    first: FloatArray, second: FloatArray, first_at: FloatArray, second_at: FloatArray, arg: Any
+) -> tuple[float, float]:
+    """(value, location) of the first maximum (np.argmax) or minimum (np.argmin) of first + second,
+    as if they were concatenated, without concatenating them."""
+    candidates = []
+    for values, points in ((first, first_at), (second, second_at)):
+        if len(values):
+            i = int(arg(values))
+            candidates.append((float(values[i]), float(points[i])))
+    pick = max if arg is np.argmax else min
+    best = pick(value for value, _ in candidates)
+    return next(c for c in candidates if c[0] == best)  # the first part wins ties, as in scipy
+
+
 class KSTest(DriftTest):
     name = "ks"
     kinds = frozenset({ColumnKind.NUMERICAL})
@@ -57,19 +74,17 @@ class KSTest(DriftTest):
         ref, cur = pair.numeric()
         steps = pair.steps
         n1, n2 = ref.count, cur.count
-        # Same order as scipy's concatenation (reference points first), so argmax/argmin pick the
-        # same location when the largest difference is reached more than once.
-        diffs = np.concatenate(
-            [steps.ref_at_ref / n1 - steps.cur_at_ref / n2, steps.ref_at_cur / n1 - steps.cur_at_cur / n2]
-        )
-        points = np.concatenate([steps.ref_points, steps.cur_points])
-        arg_min, arg_max = int(np.argmin(diffs)), int(np.argmax(diffs))
-        min_s = float(np.clip(-diffs[arg_min], 0, 1))
-        max_s = float(diffs[arg_max])
+        # Evaluated at the reference's points, then the current's: scipy's order (it concatenates
+        # reference then current), so the first largest difference is found at the same point.
+        at_ref = steps.ref_at_ref / n1 - steps.cur_at_ref / n2
+        at_cur = steps.ref_at_cur / n1 - steps.cur_at_cur / n2
+        max_s, max_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmax)
+        min_diff, min_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmin)
+        min_s = float(np.clip(-min_diff, 0, 1))
         if min_s > max_s:
-            d, location, sign = min_s, float(points[arg_min]), -1
+            d, location, sign = min_s, min_at, -1
         else:
-            d, location, sign = max_s, float(points[arg_max]), 1
+            d, location, sign = max_s, max_at, 1
         d, p_value, method, warnings = ks_p_value(d, n1, n2)
         details = {
             "reference_n": n1,

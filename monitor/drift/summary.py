@@ -53,6 +53,8 @@ class NumericSummary:
         if not len(values):
             return values, np.zeros(0, dtype=np.int64)
         last = np.flatnonzero(values[1:] != values[:-1])
+        if len(last) == len(values) - 1:  # no ties (continuous data): no copy of the values
+            return values, np.arange(1, len(values) + 1, dtype=np.int64)
         ends = np.append(last, len(values) - 1)
         return values[ends], ends + 1
 
