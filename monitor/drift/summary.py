@@ -47,20 +47,28 @@ class NumericSummary:
         return bool(self.count > 0 and self.values[0] == self.values[-1])
 
     @cached_property
+    def _run_ends(self) -> IntArray | None:
+        """Index of the last value of each run of equal values; None when there are no ties (then
+        every value is its own run, and nothing needs to be kept: a profile stays small)."""
+        values = self.values
+        last = np.flatnonzero(values[1:] != values[:-1])
+        if len(last) == max(len(values) - 1, 0):
+            return None
+        ends: IntArray = np.append(last, len(values) - 1)
+        return ends
+
+    @property
     def runs(self) -> tuple[FloatArray, IntArray]:
         """Distinct values ascending, and how many values are <= each (the ECDF's steps, as counts)."""
-        values = self.values
-        if not len(values):
-            return values, np.zeros(0, dtype=np.int64)
-        last = np.flatnonzero(values[1:] != values[:-1])
-        if len(last) == len(values) - 1:  # no ties (continuous data): no copy of the values
-            return values, np.arange(1, len(values) + 1, dtype=np.int64)
-        ends = np.append(last, len(values) - 1)
-        return values[ends], ends + 1
+        ends = self._run_ends
+        if ends is None:
+            return self.values, np.arange(1, len(self.values) + 1, dtype=np.int64)
+        return self.values[ends], ends + 1
 
     @property
     def distinct(self) -> int:
-        return len(self.runs[0])
+        ends = self._run_ends
+        return len(self.values) if ends is None else len(ends)
 
     @cached_property
     def quantile_edges(self) -> FloatArray:
