@@ -259,9 +259,8 @@ def table(records: list[dict[str, Any]]) -> str:
             if base and base["peak_above_data_mb"] > 0
             else "-"
         )
-        lines.append(
-            f"| {size} | {engine} | {r['seconds']:.2f} | {r['peak_above_data_mb']:.0f} | {ratio_t} | {ratio_m} |"
-        )
+        seconds, memory = f"{r['seconds']:.2f}", f"{r['peak_above_data_mb']:.0f}"
+        lines.append(f"| {size} | {engine} | {seconds} | {memory} | {ratio_t} | {ratio_m} |")
     return "\n".join(lines)
 
 
