@@ -48,16 +48,18 @@ def _steps(ref: NumericSummary, cur: NumericSummary) -> Steps:
     cur_below_ref = cur_upto_ref - shared
     ref_upto_cur = np.cumsum(np.bincount(cur_below_ref, minlength=len(cur_points) + 1))[: len(cur_points)]
 
-    def counts(index: IntArray, cumulative: IntArray) -> IntArray:
+    def counts(index: IntArray, side: NumericSummary, cumulative: IntArray) -> IntArray:
+        if side.distinct == side.count:  # no ties: the k-th distinct value has exactly k values <= it
+            return index
         at: IntArray = np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0)
         return at
 
     return Steps(
         ref_points=ref_points,
         ref_at_ref=ref_cumulative,
-        cur_at_ref=counts(cur_upto_ref, cur_cumulative),
+        cur_at_ref=counts(cur_upto_ref, cur, cur_cumulative),
         cur_points=cur_points,
-        ref_at_cur=counts(ref_upto_cur, ref_cumulative),
+        ref_at_cur=counts(ref_upto_cur, ref, ref_cumulative),
         cur_at_cur=cur_cumulative,
         cur_below_ref=cur_below_ref,
         ref_upto_cur=ref_upto_cur,

@@ -228,8 +228,9 @@ def summarise(series: pd.Series, kind: ColumnKind) -> Summary:
     if kind is ColumnKind.CATEGORICAL:
         return _categories(series)
     if kind is ColumnKind.NUMERICAL and _plain_numbers(series):  # the common case, without copies
-        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = numbers[np.isfinite(numbers)]  # a new array: boolean indexing copies
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)  # may share the frame's memory
+        keep = np.isfinite(numbers)
+        finite = np.array(numbers) if keep.all() else numbers[keep]  # a private copy either way
         return _sorted_in_place(finite, len(series), len(series) - len(finite))
     cleaned = clean(series, kind)
     if kind is ColumnKind.NUMERICAL:

@@ -102,3 +102,18 @@ def test_a_piece_without_a_column_counts_its_rows_as_missing_there() -> None:
     assert merged.rows == 80
     assert merged.columns["y"].missing == 30 and merged.columns["y"].count == 50
     assert merged.columns["x"].count == 80
+
+
+def test_the_callers_data_is_never_modified() -> None:
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame(
+        {"x": rng.normal(0, 1, 5000), "i": rng.integers(0, 1000, 5000), "c": rng.choice(list("ab"), 5000)}
+    )
+    cur = pd.DataFrame(
+        {"x": rng.normal(0, 1, 5000), "i": rng.integers(0, 1000, 5000), "c": rng.choice(list("ab"), 5000)}
+    )
+    before = ref.copy(), cur.copy()
+    compare_datasets(ref, cur, DriftOptions(tests=ALL_TESTS))
+    summarise_current(cur, build_profile(ref))
+    pd.testing.assert_frame_equal(ref, before[0])
+    pd.testing.assert_frame_equal(cur, before[1])
