@@ -99,10 +99,11 @@ class ScheduleConfig(_Strict):
 ThresholdSetting = float | Literal["learned"]
 
 
-def _check_test_names(names: list[str]) -> list[str]:
+def _check_test_names(names: list[str], *, thresholds: bool = False) -> list[str]:
     from monitor.drift.registry import is_known, known_tests  # the drift package is pure and light
 
-    unknown = [name for name in names if not is_known(name)]
+    # `auto` picks a test; thresholds belong to the tests it picks (ks, wasserstein, ...).
+    unknown = [name for name in names if not is_known(name) or (thresholds and name == "auto")]
     if unknown:
         known = ", ".join((*known_tests(), "auto", "evidently:<name>"))
         raise ValueError(f"unknown drift test(s) {', '.join(unknown)}; known: {known}")
@@ -122,7 +123,7 @@ class ColumnDriftConfig(_Strict):
     @field_validator("thresholds")
     @classmethod
     def _known_threshold_tests(cls, value: dict[str, ThresholdSetting]) -> dict[str, ThresholdSetting]:
-        _check_test_names(list(value))
+        _check_test_names(list(value), thresholds=True)
         return value
 
 
@@ -152,7 +153,7 @@ class DriftConfig(_Strict):
     @field_validator("thresholds")
     @classmethod
     def _known_threshold_tests(cls, value: dict[str, ThresholdSetting]) -> dict[str, ThresholdSetting]:
-        _check_test_names(list(value))
+        _check_test_names(list(value), thresholds=True)
         return value
 
 

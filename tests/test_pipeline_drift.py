@@ -62,12 +62,17 @@ def test_defaults_are_auto_without_correction() -> None:
 
 def test_unknown_test_names_in_the_config_are_errors_with_their_path() -> None:
     data = monitor_config("sqlite://")
-    data["monitors"]["m"]["drift"] = {"tests": ["ks", "kss"], "columns": {"x": {"thresholds": {"psy": 1}}}}
+    data["monitors"]["m"]["drift"] = {
+        "tests": ["ks", "kss"],
+        "thresholds": {"auto": 0.1},
+        "columns": {"x": {"thresholds": {"psy": 1}}},
+    }
     with pytest.raises(ConfigError) as caught:
         parse_config(data, base_dir=Path("."))
     paths = dict(caught.value.errors)
     assert "unknown drift test(s) kss" in paths["monitors.m.drift.tests"]
     assert "unknown drift test(s) psy" in paths["monitors.m.drift.columns.x.thresholds"]
+    assert "unknown drift test(s) auto" in paths["monitors.m.drift.thresholds"]
 
 
 def test_kind_override_from_config_reaches_the_results(

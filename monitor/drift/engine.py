@@ -72,7 +72,10 @@ def check_options(options: DriftOptions) -> None:
     """Unknown test names, or settings that cannot work, are the caller's error: raise, naming them."""
     named = list(options.tests) + [t for col in options.columns.values() for t in (col.tests or ())]
     thresholds = [*options.thresholds, *(t for col in options.columns.values() for t in col.thresholds)]
-    unknown = sorted({name for name in named + thresholds if not is_known(name)})
+    # `auto` is a test list entry, not a test: thresholds belong to the tests it picks.
+    unknown = sorted(
+        {n for n in named if not is_known(n)} | {n for n in thresholds if not is_known(n) or n == AUTO}
+    )
     if unknown:
         known = ", ".join((*known_tests(), AUTO, EVIDENTLY_PREFIX + "<name>"))
         raise UnknownTestError(f"unknown drift test(s): {', '.join(unknown)}; known tests: {known}")

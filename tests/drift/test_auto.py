@@ -122,3 +122,9 @@ def test_auto_beside_explicit_tests_and_per_column() -> None:
     options = DriftOptions(tests=("auto", "psi", "ks"), columns={"y": ColumnOptions(tests=("hellinger",))})
     drift = compare_datasets(ref, cur, options)
     assert [(r.column, r.test) for r in drift.results] == [("x", "ks"), ("x", "psi"), ("y", "hellinger")]
+
+
+def test_auto_is_not_a_threshold_name() -> None:
+    frame = pd.DataFrame({"x": np.arange(10.0)})
+    with pytest.raises(ValueError, match="unknown drift test"):
+        compare_datasets(frame, frame, DriftOptions(thresholds={"auto": 0.1}))
