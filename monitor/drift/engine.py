@@ -178,6 +178,7 @@ def _judge_test(
     why: str | None,
     unjudgeable: tuple[Status, str] | None,
     options: DriftOptions,
+    pair: ColumnPair | None,
 ) -> TestResult:
     name, kind = column.name, column.kind
     sizes: dict[str, Any] = {
@@ -223,8 +224,9 @@ def _judge_test(
     if setting == LEARNED and (learned is None or learned.value is None):
         reason = learned.reason if learned is not None else "the reference profile has no learned threshold"
         return unjudged(Status.INSUFFICIENT_DATA, f"no learned threshold: {reason}")
-    assert column.ref_summary is not None and column.current is not None
-    status, outcome = _run(test, ColumnPair(column.ref_summary, column.current), threshold)
+    if pair is None:
+        return unjudged(Status.ERROR, "the two sides were summarised as different kinds")
+    status, outcome = _run(test, pair, threshold)
     if status is not Status.OK:
         return unjudged(status, str(outcome.details.get("reason", "")), outcome.details)
     if setting == LEARNED:
@@ -248,6 +250,12 @@ def _judge_test(
 
 def _judge_column(column: _Column, options: DriftOptions) -> list[TestResult]:
     unjudgeable = _why_unjudgeable(column)
+    # One pair per column: tests share what it computes (CDF steps for KS and Wasserstein; bins
+    # for PSI, Jensen-Shannon and Hellinger).
+    ref, cur = column.ref_summary, column.current
+    pair = None
+    if unjudgeable is None and ref is not None and cur is not None and ref.kind is cur.kind:
+        pair = ColumnPair(ref, cur)
     names, explicit = _test_names(column, options)
     results = []
     for test_name, why in names:
@@ -271,7 +279,7 @@ def _judge_column(column: _Column, options: DriftOptions) -> list[TestResult]:
                     )
                 )
             continue
-        results.append(_judge_test(column, test, why, unjudgeable, options))
+        results.append(_judge_test(column, test, why, unjudgeable, options, pair))
     return results
 
 
