@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +12,6 @@ import pytest
 from scipy import stats
 
 from monitor.adhoc import AdhocInputError, compare_files
-from tests.conftest import unavailable
-from tests.web.test_pages_browser import CHROMIUM_ARGS
 
 N = 3000
 
@@ -98,19 +94,6 @@ def test_unknown_columns_and_tests_are_errors(files: tuple[Path, Path]) -> None:
         compare_files(*files, columns=["age", "nope"])
     with pytest.raises(AdhocInputError, match="unknown drift test"):
         compare_files(*files, tests=["kss"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.browser

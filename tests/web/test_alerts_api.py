@@ -3,7 +3,6 @@ and resending, channel tests; and the alerts pages in headless Chromium."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +13,7 @@ import pytest
 from monitor.runtime import Runtime
 from monitor.web.app import create_app
 from tests.alerting_fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts, serving
-from tests.conftest import unavailable
 from tests.notify.servers import FakeSlack
-from tests.web.test_pages_browser import CHROMIUM_ARGS
 
 RULE = {"name": "drift", "signal": "drift_share", "threshold": 0.3, "notify": ["slack", "gone"]}
 
@@ -144,26 +141,13 @@ def test_a_channel_test_message(setup: tuple[AlertHarness, httpx.Client], fake_s
     assert unknown.status_code == 404 and "known: gone, slack" in unknown.json()["detail"]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.mark.browser
 def test_the_alerts_page_shows_silences_and_dead_letters_and_leads_to_the_history(
-    setup: tuple[AlertHarness, httpx.Client], chromium: Any
+    setup: tuple[AlertHarness, httpx.Client], browser: Any
 ) -> None:
     _, client = setup
     client.post("/api/v1/silences", json={"matchers": ["rule=drift"], "author": "ana", "comment": "on it"})
-    context = chromium.new_context(base_url=str(client.base_url))
+    context = browser.new_context(base_url=str(client.base_url))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
