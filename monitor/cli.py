@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from monitor.config import Config, ConfigError, load_config
 from monitor.errors import UserError
 
@@ -53,30 +55,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor import pipeline
     from monitor.runtime import build_runtime
+    from monitor.service import run_manual
     from monitor.store.engine import upgrade_database
-    from monitor.windows import last_complete_window, window_containing
 
     config = _load(args.config)
     if args.monitor not in config.monitors:
         raise CommandError(f"no monitor named {args.monitor!r} (known: {', '.join(sorted(config.monitors))})")
-    spec = config.monitors[args.monitor].window
-    now = _now()
-    if args.window_end is None:
-        window = last_complete_window(now, spec.size, spec.timezone, spec.length)
-    else:
-        window = window_containing(args.window_end - spec.size / 2, spec.size, spec.timezone, spec.length)
     upgrade_database(config.database_url())
+    now = _now()
     runtime = build_runtime(config, now=now)
     try:
-        outcome = pipeline.run_monitor(
-            runtime, args.monitor, window, now=now, trigger="manual", recompute=True
-        )
+        outcome = run_manual(runtime, args.monitor, window_end=args.window_end, now=now)
     finally:
         runtime.close()
     print(outcome.summary())
-    return EXIT_OK if outcome.status != "failed" else EXIT_FAILED
+    if outcome.status == "skipped":
+        print(f"error: the run did not happen: {outcome.reason}", file=sys.stderr)
+    return EXIT_OK if outcome.status == "succeeded" else EXIT_FAILED
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -421,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path, message in exc.errors:
             print(f"  {path or '(file)'}: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except OperationalError as exc:
+        # The driver's message names host and port, never the password.
+        print(f"error: cannot reach the database: {exc.orig}", file=sys.stderr)
+        return EXIT_FAILED
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

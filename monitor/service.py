@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from monitor import pipeline
-from monitor.config import Config
+from monitor.config import Config, MonitorConfig
+from monitor.errors import UserError
 from monitor.render import format_duration
 from monitor.runtime import Runtime, build_runtime
 from monitor.store import repository
 from monitor.store.engine import upgrade_database
 from monitor.web.schemas import MonitorOut, RunOut, TriggerOut
-from monitor.windows import last_complete_window, window_containing
+from monitor.windows import Window, last_complete_window, window_containing
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,35 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
     return items
 
 
-def trigger_run(runtime: Runtime, name: str, *, window_end: datetime | None, now: datetime) -> TriggerOut:
-    """A run asked for by a person (API or CLI): recomputes the window if it was computed already."""
-    spec = runtime.monitor(name).window
+class WindowNotClosed(UserError):
+    """A manual run asked for a window that is still open: storing it would hide the real one."""
+
+
+def manual_window(monitor: MonitorConfig, *, window_end: datetime | None, now: datetime) -> Window:
+    """The window a person asks for: by default the last one the scheduler would have run by now."""
+    spec = monitor.window
     if window_end is None:
-        window = last_complete_window(now, spec.size, spec.timezone, spec.length)
-    else:
-        end = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
-        window = window_containing(end - spec.size / 2, spec.size, spec.timezone, spec.length)
-    outcome = pipeline.run_monitor(runtime, name, window, now=now, trigger="manual", recompute=True)
+        return last_complete_window(now - monitor.schedule.delay, spec.size, spec.timezone, spec.length)
+    end = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
+    window = window_containing(end - spec.size / 2, spec.size, spec.timezone, spec.length)
+    if window.end > now:
+        raise WindowNotClosed(
+            f"the window {window.start.isoformat()} .. {window.end.isoformat()} has not closed yet; "
+            "a run of it would be stored as complete and the scheduler would skip past it"
+        )
+    return window
+
+
+def run_manual(
+    runtime: Runtime, name: str, *, window_end: datetime | None, now: datetime
+) -> pipeline.RunOutcome:
+    """A run asked for by a person (API or CLI): recomputes the window if it was computed already."""
+    window = manual_window(runtime.monitor(name), window_end=window_end, now=now)
+    return pipeline.run_monitor(runtime, name, window, now=now, trigger="manual", recompute=True)
+
+
+def trigger_run(runtime: Runtime, name: str, *, window_end: datetime | None, now: datetime) -> TriggerOut:
+    outcome = run_manual(runtime, name, window_end=window_end, now=now)
     run = None
     if outcome.run_id is not None:
         with runtime.sessions() as session:

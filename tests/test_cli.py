@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -100,3 +100,24 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("serve", "run", "backfill", "drift", "db", "config", "demo"):
         assert command in result.stdout
+
+
+def test_run_refuses_a_window_that_has_not_closed(
+    monitor_files: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = monitor_files / "config.yaml"
+    path.write_text(yaml.safe_dump(monitor_config(sqlite_url)))
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert main(["run", "m", "--config", str(path), "--window-end", tomorrow]) == 2
+    assert "has not closed yet" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_a_message_not_a_traceback(
+    monitor_files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = monitor_files / "config.yaml"
+    path.write_text(yaml.safe_dump(monitor_config("postgresql+psycopg://u:s3cr3t@127.0.0.1:1/x")))
+    assert main(["run", "m", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot reach the database") and "Traceback" not in err
+    assert "s3cr3t" not in err

@@ -55,9 +55,12 @@ async def trigger_run(name: str, runtime: RuntimeDep, body: TriggerIn | None = N
     _known(runtime, name)
     window_end = body.window_end if body else None
     # The run reads files and computes; keep it off the event loop.
-    return await run_in_threadpool(
-        service.trigger_run, runtime, name, window_end=window_end, now=datetime.now(UTC)
-    )
+    try:
+        return await run_in_threadpool(
+            service.trigger_run, runtime, name, window_end=window_end, now=datetime.now(UTC)
+        )
+    except service.WindowNotClosed as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/runs/{run_id}", response_model=RunDetailOut)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__
 from monitor.runtime import Runtime
@@ -38,8 +39,11 @@ def create_app(runtime: Runtime, *, run_scheduler: bool = False) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> dict[str, str]:
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        try:
+            with runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise HTTPException(503, f"database unreachable: {type(exc).__name__}") from None
         return {"status": "ready"}
 
     app.include_router(api.router)

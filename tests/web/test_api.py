@@ -64,3 +64,8 @@ def test_pages_render(client: httpx.Client) -> None:
     assert client.get("/monitors/nope").status_code == 404
     assert client.get("/alerts").status_code == 200
     assert client.get("/docs").status_code == 200
+
+
+def test_triggering_an_open_window_is_refused(client: httpx.Client) -> None:
+    response = client.post("/api/v1/monitors/m/runs", json={"window_end": "2999-01-01T00:00:00Z"})
+    assert response.status_code == 422 and "has not closed yet" in response.json()["detail"]
