@@ -305,3 +305,19 @@ class RetrainCooldownRow(Base):
     model: Mapped[str] = mapped_column(String(200))
     last_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class MetricRuleCursorRow(Base):
+    """How far a metric rule of a monitor has judged: windows ending by `judged_through` are done.
+
+    Metric rules judge a window when its labels are known, days after it ran, in window order; this is
+    where each rule stands, even for a rule whose alert never breached (and so has no alerts row)."""
+
+    __tablename__ = "metric_rule_cursors"
+    __table_args__ = (UniqueConstraint("monitor_id", "rule"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    judged_through: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
