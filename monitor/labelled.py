@@ -204,9 +204,13 @@ def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[L
                     .where(RunRow.id == run_id)
                     .values(labelled_count=len(labelled), metrics_checked_at=repository.to_db(now))
                 )
+                # A version still short of every metric rule's label coverage unblocks nothing.
+                ready = coverage is None or any(
+                    coverage >= r.label_coverage_needed for r in monitor.alerts if r.signal == "metric"
+                )
                 fired = (
                     _judge(runtime, session, name, monitor_id, now=now)
-                    if version is not None and monitor_id is not None
+                    if version is not None and ready and monitor_id is not None
                     else []
                 )
         except IntegrityError:  # another scheduler wrote this version first
@@ -225,7 +229,8 @@ def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[L
         )
     if monitor_id is not None:
         # Time alone makes windows judgeable too: one leaves the label horizon, or newer ready
-        # windows stop waiting for one whose labels stay incomplete.
+        # windows stop waiting for one whose labels stay incomplete. Nothing is written unless a
+        # window is judged or passed over.
         with transaction(runtime.sessions) as session:
             fired = _judge(runtime, session, name, monitor_id, now=now)
         if fired:
