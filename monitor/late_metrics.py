@@ -57,8 +57,9 @@ def ready_windows(
     """The windows the monitor's metric rules judge now, oldest first, each with the rules judging
     it; moves each rule's cursor past what it judged or passed over. Call with the monitor locked.
 
-    A rule seen for the first time starts with the windows still within the label horizon, and with
-    `running` (the window being run, as in a backfill of old data) if that is older."""
+    A rule seen for the first time starts with the windows still within the label horizon; on a new
+    monitor, with its first window (`running`, as when its history is backfilled with the labels);
+    on a monitor without labels, with the window being run. Older windows are old news."""
     metric_rules = [r for r in rules if not judged_at_run(r)]
     if not metric_rules:
         return []
@@ -67,12 +68,19 @@ def ready_windows(
     horizon = labels.horizon if labels is not None else None
     # An unready window gets one more look at its labels before newer ready windows pass it by.
     grace = labels.recompute_every if labels is not None else timedelta(0)
-    start = now - horizon if horizon is not None else now
-    if running is not None:
-        start = min(start, running.start)
-    cursors = repo.cursors(
-        session=session, monitor_id=monitor_id, rules=[r.name for r in metric_rules], start=start, now=now
-    )
+    names = [r.name for r in metric_rules]
+    cursors = repo.cursors(session=session, monitor_id=monitor_id, rules=names)
+    if len(cursors) < len(names):
+        if horizon is None:  # no labels: nothing comes late, a window is judged when it runs
+            start = running.start if running is not None else now
+        else:
+            start = now - horizon
+            first = repo.first_window_start(session=session, monitor_id=monitor_id)
+            if running is not None and (first is None or running.start <= first):
+                start = min(start, running.start)  # a new monitor's first window: its history is news
+        missing = [n for n in names if n not in cursors]
+        repo.start_cursors(session=session, monitor_id=monitor_id, rules=missing, start=start, now=now)
+        cursors = repo.cursors(session=session, monitor_id=monitor_id, rules=names)
     pending = repo.pending_windows(
         session=session, monitor_id=monitor_id, after=min(cursors.values()), horizon=horizon
     )
@@ -83,6 +91,15 @@ def ready_windows(
         for window, verdict in plan:
             if verdict == "judge":
                 judging.setdefault(window.run_id, []).append(rule)
+                coverage = window.versions[-1].coverage if window.versions else None
+                if coverage is not None and coverage < rule.label_coverage_needed:
+                    logger.info(
+                        "%s: rule %s judges window %s on its final metrics, %.0f%% labelled",
+                        monitor,
+                        rule.name,
+                        Window(window.start, window.end).label(),
+                        coverage * 100,
+                    )
             else:
                 logger.info(
                     "%s: rule %s passes over window %s: its labels stayed below %.0f%% while newer "

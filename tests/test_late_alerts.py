@@ -391,6 +391,28 @@ def test_a_rule_with_min_label_coverage_zero_judges_at_run_time_on_what_is_known
     assert (cursor.rule, cursor.judged_through) == ("auc-low", window(0).end.replace(tzinfo=None))
 
 
+def test_a_rule_added_to_a_running_monitor_starts_with_the_windows_within_the_label_horizon(
+    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+) -> None:
+    log, labels = prediction_log()
+    before = make_runtime(log, labels, [], horizon="5d")
+    pipeline.backfill(before, "m", DAY0, DAY0 + timedelta(days=DAYS), now=at(12))
+    # The rules appear at day 12; the first thing they see is a recompute of (bad) window 3. Windows
+    # ending after day 7, 02:00 (7, 8 and 9) are theirs to judge; the bad days 2 to 5 are old news.
+    after = make_runtime(log, labels, horizon="5d")
+    outcome = pipeline.run_monitor(after, "m", window(3), now=at(12, hours=2), recompute=True)
+    assert outcome.status == "succeeded" and outcome.alerts_fired == ()
+    with after.sessions() as session:
+        cursors = {c.rule: c.judged_through for c in session.scalars(sa.select(MetricRuleCursorRow))}
+        assert session.scalars(sa.select(AlertRow)).all() == []
+    # Windows 7 and 8 are fully labelled and judged (good: no alert); window 9 waits for its labels.
+    assert cursors == {
+        "auc-low": window(8).end.replace(tzinfo=None),
+        "accuracy-low": window(8).end.replace(tzinfo=None),
+    }
+    assert outbox(after) == [] and fake_slack.requests == []
+
+
 def _run_id(runtime: Runtime, day: int) -> int:
     with runtime.sessions() as session:
         run_id = session.scalar(

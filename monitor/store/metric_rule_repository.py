@@ -18,33 +18,39 @@ from monitor.store.repository import from_db, to_db
 from monitor.store.tables import DriftResultRow, MetricRuleCursorRow, MetricValueRow, RunRow
 
 
-def cursors(
-    *, session: Session, monitor_id: int, rules: Sequence[str], start: datetime, now: datetime
-) -> dict[str, datetime]:
-    """How far each rule has judged; a rule seen for the first time starts after `start` (exclusive:
-    windows ending later are its to judge). Inserting is idempotent, so two writers cannot clash."""
-
-    def read() -> dict[str, datetime]:
-        rows = session.execute(
-            select(MetricRuleCursorRow.rule, MetricRuleCursorRow.judged_through).where(
-                MetricRuleCursorRow.monitor_id == monitor_id, MetricRuleCursorRow.rule.in_(list(rules))
-            )
+def cursors(*, session: Session, monitor_id: int, rules: Sequence[str]) -> dict[str, datetime]:
+    """How far each rule has judged: windows ending by then are done. Rules never seen are absent."""
+    rows = session.execute(
+        select(MetricRuleCursorRow.rule, MetricRuleCursorRow.judged_through).where(
+            MetricRuleCursorRow.monitor_id == monitor_id, MetricRuleCursorRow.rule.in_(list(rules))
         )
-        return {rule: from_db(through) for rule, through in rows}
+    )
+    return {rule: from_db(through) for rule, through in rows}
 
-    found = read()
-    missing = [rule for rule in rules if rule not in found]
-    if not missing:
-        return found
+
+def start_cursors(
+    *, session: Session, monitor_id: int, rules: Sequence[str], start: datetime, now: datetime
+) -> None:
+    """Rules seen for the first time judge windows ending after `start`. Idempotent, so two writers
+    starting the same rule cannot clash: the first one's start stands."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for rule in missing:
+    for rule in rules:
         session.execute(
             insert(MetricRuleCursorRow)
             .values(monitor_id=monitor_id, rule=rule, judged_through=to_db(start), updated_at=to_db(now))
             .on_conflict_do_nothing(index_elements=["monitor_id", "rule"])
         )
-    return read()
+
+
+def first_window_start(*, session: Session, monitor_id: int) -> datetime | None:
+    """The start of the monitor's oldest computed window."""
+    start = session.scalar(
+        select(func.min(RunRow.window_start)).where(
+            RunRow.monitor_id == monitor_id, RunRow.status == "succeeded"
+        )
+    )
+    return None if start is None else from_db(start)
 
 
 def move_cursor(*, session: Session, monitor_id: int, rule: str, through: datetime, now: datetime) -> None:
