@@ -119,7 +119,7 @@ def ready_windows(
 def _judged(session: Session, window: PendingWindow, rules: list[AlertRuleConfig]) -> JudgedWindow:
     latest = window.versions[-1] if window.versions else None
     details: dict[str, Any] = {
-        "metrics_version": len(window.versions),
+        "metrics_version": None if latest is None else latest.version,
         "label_coverage": None if latest is None else latest.coverage,
     }
     return JudgedWindow(

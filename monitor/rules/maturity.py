@@ -24,6 +24,7 @@ Verdict = Literal["judge", "pass"]
 class MetricVersion:
     """One stored version of a window's metrics."""
 
+    version: int
     coverage: float | None  # labelled share of the window's rows; None: the window had no rows
     computed_at: datetime
 

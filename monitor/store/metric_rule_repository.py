@@ -90,10 +90,10 @@ def pending_windows(
         .group_by(MetricValueRow.run_id, MetricValueRow.version)
         .order_by(MetricValueRow.run_id, MetricValueRow.version)
     )
-    for run_id, _version, coverage, computed_at in rows:
+    for run_id, version, coverage, computed_at in rows:
         # Rows written before computed_at existed: the metrics have been there since the window ended.
         moment = from_db(computed_at if computed_at is not None else ends[run_id])
-        versions.setdefault(run_id, []).append(MetricVersion(coverage, moment))
+        versions.setdefault(run_id, []).append(MetricVersion(version, coverage, moment))
     return [
         PendingWindow(
             run_id=run_id,

@@ -21,7 +21,7 @@ def window(n: int, *versions: tuple[float | None, float]) -> PendingWindow:
         run_id=n,
         start=day(n),
         end=day(n + 1),
-        versions=tuple(MetricVersion(c, day(at)) for c, at in versions),
+        versions=tuple(MetricVersion(i, c, day(at)) for i, (c, at) in enumerate(versions, 1)),
         final_at=day(n + 1) + HORIZON,
     )
 
