@@ -5,6 +5,8 @@ The scheduler, the CLI and the API all call these functions; none of them holds 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +19,17 @@ from sqlalchemy.orm import Session
 
 from monitor.alerting import apply_rules, window_facts
 from monitor.config import DriftConfig, MonitorConfig
-from monitor.drift import ColumnKind, ColumnOptions, DatasetDrift, DriftOptions, compare_datasets
+from monitor.drift import (
+    ColumnKind,
+    ColumnOptions,
+    DatasetDrift,
+    DriftOptions,
+    LearnedOptions,
+    ReferenceProfile,
+    build_profile,
+    compare_datasets,
+)
+from monitor.drift.profile import PROFILE_FORMAT
 from monitor.labelled import labelled_rows, output_columns, record_metrics, window_metrics
 from monitor.metrics import MetricValue
 from monitor.notify.outbox import deliver_pending
@@ -26,6 +38,7 @@ from monitor.runtime import Runtime
 from monitor.sources import SourceError
 from monitor.store import repository
 from monitor.store.engine import transaction
+from monitor.store.profiles import load_profile, save_profile
 from monitor.store.tables import DriftResultRow, QualityResultRow, RunRow
 from monitor.windows import Window, last_complete_window, windows_between
 
@@ -96,6 +109,8 @@ def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
         },
         include=tuple(features),
         drift_share=drift.drift_share,
+        correction=None if drift.correction == "none" else drift.correction,
+        learned=LearnedOptions(chunks=drift.learned.chunks, std_multiplier=drift.learned.std_multiplier),
     )
 
 
@@ -122,29 +137,93 @@ def _quality_options(monitor: MonitorConfig) -> QualityOptions:
     )
 
 
+def profile_key(monitor: MonitorConfig, data_hash: str) -> str:
+    """What a reference profile depends on: the reference data, and the settings that shape it."""
+    parts = {
+        "format": PROFILE_FORMAT,
+        "data": data_hash,
+        "reference": monitor.reference.model_dump(mode="json"),
+        "schema": monitor.schema_.model_dump(mode="json"),
+        "label": monitor.labels.label_column if monitor.labels else None,
+        "drift": monitor.drift.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _content_hash(frame: pd.DataFrame) -> str | None:
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:  # unhashable cells: no key, so the profile is built but not stored
+        return None
+    head = json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode()
+    return hashlib.sha256(head + rows.tobytes()).hexdigest()
+
+
+def reference_profile(runtime: Runtime, name: str, *, now: datetime) -> ReferenceProfile:
+    """The monitor's reference profile: from memory, else from the store, else built and stored.
+
+    For file references the key comes from the files' sizes and times, so when a stored profile
+    exists the reference is not read at all; other sources are read once per process to hash them."""
+    monitor = runtime.monitor(name)
+    fingerprint = runtime.reference_fingerprint(name)
+    key = profile_key(monitor, fingerprint) if fingerprint is not None else runtime.known_profile_key(name)
+    with runtime.sessions() as session:
+        mid = repository.monitor_id(session=session, name=name)
+        if key is not None:
+            cached = runtime.cached_profile(key)
+            if cached is not None:
+                return cached
+            stored = load_profile(session, monitor_id=mid, key=key) if mid is not None else None
+            if stored is not None:
+                runtime.remember_profile(name, key, stored)
+                return stored
+    frame = runtime.read_reference(name)
+    if key is None:
+        content = _content_hash(frame)
+        key = profile_key(monitor, content) if content is not None else None
+        with runtime.sessions() as session:
+            stored = load_profile(session, monitor_id=mid, key=key) if key and mid is not None else None
+        if stored is not None and key is not None:
+            runtime.remember_profile(name, key, stored)
+            return stored
+    features = feature_columns(monitor, frame)
+    outputs = [c for c in output_columns(monitor) if c in frame.columns and c not in features]
+    profile = build_profile(frame, drift_options(monitor.drift, features + outputs))
+    if key is not None:
+        if mid is not None:
+            save_profile(runtime.sessions, monitor_id=mid, key=key, profile=profile, now=now)
+        runtime.remember_profile(name, key, profile)
+    return profile
+
+
 def compute_window(
     runtime: Runtime, name: str, window: Window, *, now: datetime, recent_row_counts: Sequence[int] = ()
 ) -> WindowComputation:
-    """Reads the window and computes drift, metrics and data quality; touches no table."""
+    """Reads the window and computes drift, metrics and data quality; writes only the reference profile."""
     monitor = runtime.monitor(name)
     schema = monitor.schema_
-    reference = runtime.reference(name)
+    profile = reference_profile(runtime, name, now=now)
     current = runtime.source(name).read(window.start, window.end, time_column=schema.timestamp_column)
-    features = feature_columns(monitor, reference)
-    drift = compare_datasets(reference, current, drift_options(monitor.drift, features))
+    outputs = [c for c in output_columns(monitor) if c in profile.columns]
+    features = (
+        list(schema.features)
+        if schema.features is not None
+        else [c for c in profile.columns if c not in outputs]
+    )
+    drift = compare_datasets(profile, current, drift_options(monitor.drift, features))
     # The outputs' drift needs them in the reference (a training set may hold only features and labels).
-    outputs = [c for c in output_columns(monitor) if c in reference.columns]
     output_drift = (
-        compare_datasets(reference, current, drift_options(monitor.drift, outputs)) if outputs else None
+        compare_datasets(profile, current, drift_options(monitor.drift, outputs)) if outputs else None
     )
     labelled = labelled_rows(runtime, name, current, window, now=now)
     metrics = window_metrics(monitor, labelled)
     ignore = [schema.timestamp_column, schema.id_column]
     if monitor.labels is not None:
         ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
+    # Quality checks still read the reference frame (once per process, cached by the runtime).
     quality = assess_window(
         current,
-        reference,
+        runtime.reference(name),
         columns=features + outputs,
         recent_row_counts=recent_row_counts,
         ignore=ignore,

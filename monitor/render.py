@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from monitor.drift import DatasetDrift
+from monitor.drift import ColumnQuality, DatasetDrift, TestResult
 from monitor.resources import reports_dir
 
 
@@ -50,5 +52,80 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
+MAX_CHART_BINS = 40
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Reference and current shares per bin, ready to draw as paired bars (inline SVG, no script)."""
+
+    labels: list[str]
+    reference: list[float]
+    current: list[float]
+    truncated: int = 0  # bins left out (the smallest, when there are too many to draw)
+
+    @property
+    def top(self) -> float:
+        return max([*self.reference, *self.current, 1e-12])
+
+
+def _bin_labels(details: dict[str, Any]) -> list[str] | None:
+    if details.get("binning") == "quantile":
+        edges = [_number(float(e), 3) for e in details.get("edges", [])]
+        if not edges:
+            return ["all"]
+        middle = [f"{a} – {b}" for a, b in itertools.pairwise(edges)]
+        return [f"< {edges[0]}", *middle, f"≥ {edges[-1]}"]
+    categories = details.get("categories")
+    return None if categories is None else [str(c) for c in categories]
+
+
+def chart_for(results: list[TestResult]) -> Chart | None:
+    """From the first result of a column whose details hold bins (PSI's, or a test that shares them)."""
+    for r in results:
+        labels = _bin_labels(r.details)
+        ref, cur = r.details.get("reference_counts"), r.details.get("current_counts")
+        if labels is None or ref is None or cur is None or len(labels) != len(ref):
+            continue
+        ref_total, cur_total = sum(ref) or 1, sum(cur) or 1
+        bins = [(label, a / ref_total, b / cur_total) for label, a, b in zip(labels, ref, cur, strict=True)]
+        truncated = 0
+        if len(bins) > MAX_CHART_BINS:
+            keep = sorted(bins, key=lambda b: -max(b[1], b[2]))[:MAX_CHART_BINS]
+            truncated = len(bins) - len(keep)
+            bins = [b for b in bins if b in keep]
+        return Chart([b[0] for b in bins], [b[1] for b in bins], [b[2] for b in bins], truncated)
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnSection:
+    name: str
+    quality: ColumnQuality
+    results: list[TestResult]
+    chart: Chart | None
+
+    @property
+    def drifted(self) -> bool:
+        return any(r.drifted for r in self.results)
+
+
+def drift_sections(result: DatasetDrift) -> list[ColumnSection]:
+    by_column: dict[str, list[TestResult]] = {}
+    for r in result.results:
+        by_column.setdefault(r.column, []).append(r)
+    return [
+        ColumnSection(q.column, q, by_column.get(q.column, []), chart_for(by_column.get(q.column, [])))
+        for q in result.columns
+    ]
+
+
 def render_drift_page(result: DatasetDrift, *, reference: str, current: str) -> str:
-    return render("drift_report.html", result=result, reference=reference, current=current)
+    """A self-contained page: inline CSS and SVG, no script, no link to anything outside it."""
+    return render(
+        "drift_report.html",
+        result=result,
+        sections=drift_sections(result),
+        reference=reference,
+        current=current,
+    )

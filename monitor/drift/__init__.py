@@ -1,29 +1,53 @@
 """Drift engine: compare a reference and a current dataset, column by column. Pure code, no I/O."""
 
-from monitor.drift.base import Direction, DriftTest, TestOutcome
-from monitor.drift.engine import MIN_VALUES_PER_SIDE, compare_datasets
+from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
+from monitor.drift.current import CurrentSummary, summarise_current
+from monitor.drift.engine import MIN_VALUES_PER_SIDE, check_options, compare_datasets, compare_summaries
 from monitor.drift.kinds import infer_kind
-from monitor.drift.options import DEFAULT_TESTS, ColumnOptions, DriftOptions
+from monitor.drift.options import (
+    AUTO,
+    BENJAMINI_HOCHBERG,
+    CONTRACT_TESTS,
+    DEFAULT_TESTS,
+    LEARNED,
+    ColumnOptions,
+    DriftOptions,
+    LearnedOptions,
+)
+from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile
 from monitor.drift.registry import UnknownTestError, get_test, known_tests, register
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
 
 __all__ = [
+    "AUTO",
+    "BENJAMINI_HOCHBERG",
+    "CONTRACT_TESTS",
     "DEFAULT_TESTS",
+    "LEARNED",
     "MIN_VALUES_PER_SIDE",
     "ColumnKind",
     "ColumnOptions",
+    "ColumnProfile",
     "ColumnQuality",
+    "CurrentSummary",
     "DatasetDrift",
     "Direction",
     "DriftOptions",
     "DriftTest",
+    "LearnedOptions",
+    "ReferenceProfile",
     "Status",
     "TestOutcome",
     "TestResult",
+    "Unjudgeable",
     "UnknownTestError",
+    "build_profile",
+    "check_options",
     "compare_datasets",
+    "compare_summaries",
     "get_test",
     "infer_kind",
     "known_tests",
     "register",
+    "summarise_current",
 ]

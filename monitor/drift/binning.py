@@ -1,4 +1,4 @@
-"""The bins PSI compares shares over, exactly as the product spec defines them.
+"""The bins PSI, Jensen-Shannon and Hellinger compare shares over, exactly as the product spec defines them.
 
 - Numerical, more than 10 distinct reference values: inner edges
   `E = np.unique(np.quantile(ref, [0.1, ..., 0.9]))` and value v in bin `np.searchsorted(E, v, "right")`.
@@ -6,6 +6,9 @@
   bins (np.unique), so there can be fewer than 10.
 - Numerical with at most 10 distinct reference values, and categorical: one bin per distinct value
   of the union of both sides.
+
+Everything is counted on summaries: the values are sorted, so a bin's count is a difference of two
+binary searches (no pass over the rows), and the reference's edges are computed once per profile.
 """
 
 from __future__ import annotations
@@ -14,41 +17,86 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from monitor.drift.base import Values, count_categories
-from monitor.drift.types import ColumnKind
+from monitor.drift.summary import CategorySummary, FloatArray, IntArray, NumericSummary
 
 MAX_DISTINCT_FOR_VALUE_BINS = 10
-# Spelled out rather than np.linspace so the floats are exactly the spec's literals.
-QUANTILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Bins beyond this many are counted and used, but not listed in a result's details (a float column
+# whose reference had 3 values and whose current is continuous would list every current value).
+MAX_LISTED_BINS = 1000
 
 
 @dataclass(frozen=True)
 class Bins:
-    reference_counts: list[int]
-    current_counts: list[int]
+    reference_counts: IntArray
+    current_counts: IntArray
     details: dict[str, Any]  # JSON-able description of the bins, for charts
 
 
-def quantile_edges(reference: Values) -> Values:
-    return np.unique(np.quantile(reference, QUANTILES))
+@dataclass(frozen=True)
+class CategoryCounts:
+    categories: list[Any]  # sorted union of both sides' distinct values
+    reference: IntArray
+    current: IntArray
 
 
-def bin_counts(reference: Values, current: Values, kind: ColumnKind) -> Bins:
-    if kind is ColumnKind.NUMERICAL and len(pd.unique(reference)) > MAX_DISTINCT_FOR_VALUE_BINS:
-        edges = quantile_edges(reference)
-        n_bins = len(edges) + 1
-        reference_counts = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=n_bins)
-        current_counts = np.bincount(np.searchsorted(edges, current, side="right"), minlength=n_bins)
-        return Bins(
-            reference_counts=[int(n) for n in reference_counts],
-            current_counts=[int(n) for n in current_counts],
-            details={"binning": "quantile", "edges": [float(e) for e in edges]},
-        )
-    counts = count_categories(reference, current)
-    return Bins(
-        reference_counts=counts.reference,
-        current_counts=counts.current,
-        details={"binning": "distinct", "categories": counts.categories},
+def _counts_between(values: FloatArray, edges: FloatArray) -> IntArray:
+    """Per bin `searchsorted(edges, v, 'right')`: E[b-1] <= v < E[b], from the sorted values."""
+    below = np.searchsorted(values, edges, side="left")  # values < E[b]
+    counts: IntArray = np.diff(np.concatenate([[0], below, [len(values)]])).astype(np.int64)
+    return counts
+
+
+def _counts_by_value(summary: NumericSummary, union: FloatArray) -> IntArray:
+    distinct, cumulative = summary.runs
+    per_value = np.diff(np.concatenate([[0], cumulative]))
+    counts = np.zeros(len(union), dtype=np.int64)
+    counts[np.searchsorted(union, distinct)] = per_value
+    return counts
+
+
+def union_counts(reference: CategorySummary, current: CategorySummary) -> CategoryCounts:
+    ref, cur = reference.as_dict(), current.as_dict()
+    categories = sorted(ref.keys() | cur.keys())
+    return CategoryCounts(
+        categories=categories,
+        reference=np.array([ref.get(k, 0) for k in categories], dtype=np.int64),
+        current=np.array([cur.get(k, 0) for k in categories], dtype=np.int64),
     )
+
+
+def _listed(details: dict[str, Any], key: str, items: Any, ref: IntArray, cur: IntArray) -> None:
+    if len(items) > MAX_LISTED_BINS:
+        details["bins"] = len(items)
+        details["bins_listed"] = False
+        return
+    details[key] = items.tolist() if isinstance(items, np.ndarray) else list(items)
+    details["reference_counts"] = [int(n) for n in ref]
+    details["current_counts"] = [int(n) for n in cur]
+
+
+def numeric_bins(reference: NumericSummary, current: NumericSummary) -> Bins:
+    details: dict[str, Any]
+    if reference.distinct > MAX_DISTINCT_FOR_VALUE_BINS:
+        edges = reference.quantile_edges
+        ref_counts = _counts_between(reference.values, edges)
+        cur_counts = _counts_between(current.values, edges)
+        details = {
+            "binning": "quantile",
+            "edges": [float(e) for e in edges],
+            "reference_counts": [int(n) for n in ref_counts],
+            "current_counts": [int(n) for n in cur_counts],
+        }
+        return Bins(ref_counts, cur_counts, details)
+    union = np.union1d(reference.runs[0], current.runs[0])
+    ref_counts, cur_counts = _counts_by_value(reference, union), _counts_by_value(current, union)
+    details = {"binning": "distinct"}
+    _listed(details, "categories", union, ref_counts, cur_counts)
+    return Bins(ref_counts, cur_counts, details)
+
+
+def category_bins(reference: CategorySummary, current: CategorySummary) -> Bins:
+    counts = union_counts(reference, current)
+    details: dict[str, Any] = {"binning": "distinct"}
+    _listed(details, "categories", counts.categories, counts.reference, counts.current)
+    return Bins(counts.reference, counts.current, details)

@@ -33,7 +33,7 @@ class CleanValues:
     non_numeric: int = 0
 
 
-def _missing_mask(series: pd.Series) -> pd.Series:
+def missing_mask(series: pd.Series) -> pd.Series:
     if ptypes.is_float_dtype(series.dtype):
         return series.isna() | series.isin(_INFINITIES)
     if ptypes.is_object_dtype(series.dtype):  # an object column can still hold float infinities
@@ -64,7 +64,7 @@ def category_labels(values: pd.Series) -> Values:
 
 def clean(series: pd.Series, kind: ColumnKind) -> CleanValues:
     series = normalise_dtype(series)
-    missing = _missing_mask(series)
+    missing = missing_mask(series)
     present = series[~missing]
     if kind is ColumnKind.SKIPPED:  # only counted, never tested: labelling would be wasted work
         # ...except object values, which may be unhashable (lists, dicts) and are counted distinct.

@@ -1,82 +1,65 @@
 """Compare two datasets column by column: one TestResult per (column, test) that fits the column.
 
+The reference side is a ReferenceProfile (profile.py: built from a DataFrame here, or loaded from the
+store by a scheduled run); the current side is a DataFrame, or a CurrentSummary merged from pieces.
+
 Which columns: `options.include` in its order if given (a name on neither side is a ValueError),
 otherwise the reference's columns then those only the current has. Which tests: the column's own
-`options.columns[col].tests` if set, else `options.tests`; a monitor-wide test that does not fit
-the column's kind is left out, but a test set for that very column always gets a row (status
-`not_applicable` if it does not fit), so a config mistake is visible. Unknown test names raise.
+`options.columns[col].tests` if set, else `options.tests`; `auto` becomes one test chosen by kind and
+sample size (auto.py); a monitor-wide test that does not fit the column's kind is left out, but a
+test set for that very column always gets a row (status `not_applicable` if it does not fit), so a
+config mistake is visible. Unknown test names raise.
 
 Bad data never raises and never lies. A column that cannot be judged gets, for each of its tests,
 a result with statistic None and drifted False, and the first of these statuses that applies:
 - `missing_in_reference` / `missing_in_current`: the column exists on one side only;
 - `empty_current`: the current window has no rows at all;
 - `insufficient_data`: the reference has no rows at all;
-- `all_missing`: a side has rows but every value is missing (NaN, None, +-inf);
-- `insufficient_data`: a side has fewer than MIN_VALUES_PER_SIDE (2) non-missing values. Two is the
-  least that can describe a spread; the p-value tests account for small samples themselves, PSI does
-  not, so `details` of every result carries both sample sizes for the reader to weigh.
-Constant columns are judged, not skipped: a reference that was always 0 and now varies is real
-drift, and KS, chi2 and PSI are all well defined on it (both sides constant on the same value give
-statistic 0 and no drift). Constancy is reported in ColumnQuality instead. A test that fails
-unexpectedly yields status `error` with the message in details rather than aborting the comparison.
+- `all_missing`: a side has rows but every value is missing (NaN, None, +-inf, unreadable as a number);
+- `insufficient_data`: a side has fewer non-missing values than the test's minimum (base.py: 2 for
+  p-value tests, 100 for distances), or a learned threshold could not be learned (the reason says why);
+- `constant`: a test undefined on a constant reference (Wasserstein has no spread to normalise by);
+- `error`: the test failed unexpectedly or gave a non-finite value; the message is in details.
+Constant columns are otherwise judged, not skipped: a reference that was always 0 and now varies is
+real drift, and KS, chi2 and PSI are all well defined on it. Constancy, missing counts and new
+categories are reported in ColumnQuality.
 
 A column is drifted when any of its `ok` tests drifted; drift_share = drifted columns / columns with
 at least one `ok` test (0.0 if none); the dataset drifted when that share >= options.drift_share and
-at least one column was judged.
+at least one column was judged. With `correction: benjamini-hochberg`, p-value tests are judged on
+p-values adjusted across all columns (correction.py).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from collections import Counter
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from monitor.drift.base import DriftTest, TestOutcome, Values
-from monitor.drift.cleaning import CleanValues, clean
-from monitor.drift.kinds import infer_kind
-from monitor.drift.options import DriftOptions
-from monitor.drift.registry import UnknownTestError, get_test, known_tests
+from monitor.drift.auto import choose_test
+from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
+from monitor.drift.correction import benjamini_hochberg
+from monitor.drift.current import CurrentSummary, current_kind, parallel_setting
+from monitor.drift.options import AUTO, BENJAMINI_HOCHBERG, LEARNED, DriftOptions
+from monitor.drift.pair import ColumnPair
+from monitor.drift.parallel import map_columns
+from monitor.drift.profile import ColumnProfile, ReferenceProfile, columns_by_name, profile_column
+from monitor.drift.registry import EVIDENTLY_PREFIX, UnknownTestError, get_test, is_known, known_tests
+from monitor.drift.summary import CategorySummary, NumericSummary, Summary, summarise
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
 
 MIN_VALUES_PER_SIDE = 2
 
 
-@dataclass(frozen=True)
-class _Side:
-    """One side of one column: present or not, and its cleaned values."""
-
-    present: bool
-    rows: int
-    clean: CleanValues | None
-
-    @property
-    def count(self) -> int:
-        return len(self.clean.values) if self.clean is not None else 0
-
-    @property
-    def missing(self) -> int:
-        return self.clean.missing if self.clean is not None else 0
-
-
-def _columns_by_name(frame: pd.DataFrame, side: str) -> dict[str, Hashable]:
-    names = [str(c) for c in frame.columns]
-    duplicated = sorted(n for n, times in Counter(names).items() if times > 1)
-    if duplicated:
-        raise ValueError(f"{side} has duplicated column names: {', '.join(duplicated)}")
-    return dict(zip(names, frame.columns, strict=True))
-
-
 def _columns_to_judge(
-    reference: dict[str, Hashable], current: dict[str, Hashable], include: Sequence[str] | None
+    reference: Sequence[str], current: Sequence[str], include: Sequence[str] | None
 ) -> list[str]:
     if include is None:
-        return list(reference) + [name for name in current if name not in reference]
+        return list(reference) + [name for name in current if name not in set(reference)]
     unknown = [name for name in include if name not in reference and name not in current]
     if unknown:
         available = sorted(set(reference) | set(current))
@@ -85,64 +68,103 @@ def _columns_to_judge(
     return list(dict.fromkeys(include))  # keep the caller's order, drop repeats
 
 
-def _check_test_names(options: DriftOptions) -> None:
+def check_options(options: DriftOptions) -> None:
+    """Unknown test names, or settings that cannot work, are the caller's error: raise, naming them."""
     named = list(options.tests) + [t for col in options.columns.values() for t in (col.tests or ())]
-    unknown = sorted({name for name in named if name not in known_tests()})
+    thresholds = [*options.thresholds, *(t for col in options.columns.values() for t in col.thresholds)]
+    # `auto` is a test list entry, not a test: thresholds belong to the tests it picks.
+    unknown = sorted(
+        {n for n in named if not is_known(n)} | {n for n in thresholds if not is_known(n) or n == AUTO}
+    )
     if unknown:
-        known = ", ".join(known_tests())
+        known = ", ".join((*known_tests(), AUTO, EVIDENTLY_PREFIX + "<name>"))
         raise UnknownTestError(f"unknown drift test(s): {', '.join(unknown)}; known tests: {known}")
+    for name in dict.fromkeys(named):
+        if name != AUTO:
+            get_test(name)  # an `evidently:` name Evidently does not know raises here
+    if options.correction not in (None, BENJAMINI_HOCHBERG):
+        raise ValueError(f"unknown correction {options.correction!r}; known: {BENJAMINI_HOCHBERG}")
+    if options.learned.chunks < 2 or options.learned.std_multiplier < 0:
+        raise ValueError("learned thresholds need at least 2 chunks and a std multiplier >= 0")
+    learned = [name for name, value in options.thresholds.items() if value == LEARNED]
+    learned += [name for column in options.columns for name in options.learned_tests(column)]
+    for name in dict.fromkeys(learned):
+        if not get_test(name).learnable:
+            raise ValueError(f"{name} cannot have a learned threshold: it reports no effect size")
 
 
-def _kind(
-    name: str, reference: pd.Series | None, current: pd.Series | None, options: DriftOptions
-) -> tuple[ColumnKind, str]:
-    column_options = options.columns.get(name)
-    if column_options is not None and column_options.kind is not None:
-        return ColumnKind(column_options.kind), "set in options"
-    # The reference is the baseline, so it decides; the current only when the reference has nothing.
-    if reference is not None and (current is None or reference.notna().any()):
-        return infer_kind(reference)
-    assert current is not None
-    return infer_kind(current)
+@dataclass(frozen=True)
+class _Column:
+    """One column's two sides as the engine judges them."""
+
+    name: str
+    kind: ColumnKind
+    kind_reason: str
+    reference: ColumnProfile | None
+    current: Summary | None
+    reference_rows: int
+    current_rows: int
+
+    def count(self, side: Summary | None) -> int:
+        return side.count if side is not None else 0
+
+    @property
+    def ref_summary(self) -> Summary | None:
+        return self.reference.summary if self.reference is not None else None
 
 
-def _why_unjudgeable(reference: _Side, current: _Side) -> tuple[Status, str] | None:
-    if not reference.present:
+def _why_unjudgeable(column: _Column) -> tuple[Status, str] | None:
+    if column.reference is None:
         return Status.MISSING_IN_REFERENCE, "the column is not in the reference"
-    if not current.present:
+    if column.current is None:
         return Status.MISSING_IN_CURRENT, "the column is not in the current data"
-    if current.rows == 0:
+    if column.current_rows == 0:
         return Status.EMPTY_CURRENT, "the current window has no rows"
-    if reference.rows == 0:
+    if column.reference_rows == 0:
         return Status.INSUFFICIENT_DATA, "the reference has no rows"
-    for side, label in ((reference, "reference"), (current, "current")):
-        if side.count == 0:
-            return Status.ALL_MISSING, f"all {side.rows} {label} values are missing"
-    for side, label in ((reference, "reference"), (current, "current")):
-        if side.count < MIN_VALUES_PER_SIDE:
+    sides = ((column.ref_summary, "reference"), (column.current, "current"))
+    for side, label in sides:
+        if column.count(side) == 0:
+            rows = side.rows if side is not None else 0
+            return Status.ALL_MISSING, f"all {rows} {label} values are missing"
+    for side, label in sides:
+        if column.count(side) < MIN_VALUES_PER_SIDE:
             return (
                 Status.INSUFFICIENT_DATA,
-                f"{side.count} non-missing {label} value(s), fewer than {MIN_VALUES_PER_SIDE}",
+                f"{column.count(side)} non-missing {label} value(s), fewer than {MIN_VALUES_PER_SIDE}",
             )
     return None
 
 
-def _run_test(
-    test: DriftTest, reference: _Side, current: _Side, kind: ColumnKind
-) -> tuple[Status, TestOutcome]:
-    assert reference.clean is not None and current.clean is not None
-    # scipy warns about what it did (e.g. ks_2samp falling back from exact to asymptotic p-values);
-    # that belongs with the result, not on stderr. catch_warnings is process-global state, so a
-    # warning another thread raises at the same moment may land here too: harmless, just misplaced.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            outcome = test.compute(reference.clean.values, current.clean.values, kind)
-        except Exception as exc:  # one odd column must not abort the whole comparison
-            return Status.ERROR, TestOutcome(math.nan, None, {"reason": f"{type(exc).__name__}: {exc}"})
-    if caught:
-        messages = list(dict.fromkeys(str(w.message) for w in caught))
-        outcome = TestOutcome(outcome.statistic, outcome.p_value, {**outcome.details, "warnings": messages})
+def _test_names(column: _Column, options: DriftOptions) -> tuple[list[tuple[str, str | None]], bool]:
+    """(test name, why it was chosen) pairs, and whether the column's own options named them."""
+    column_options = options.columns.get(column.name)
+    column_tests = column_options.tests if column_options is not None else None
+    names = column_tests if column_tests is not None else options.tests
+    chosen: dict[str, str | None] = {}
+    for name in names:
+        if name != AUTO:
+            chosen.setdefault(name, None)
+            continue
+
+        def threshold_of(test: str) -> float:
+            value = options.threshold_for(column.name, test, get_test(test).default_threshold)
+            return get_test(test).default_threshold if value == LEARNED else float(value)
+
+        auto_name, why = choose_test(column.kind, column.ref_summary, column.current, threshold_of)
+        if auto_name is not None:
+            chosen.setdefault(auto_name, why)
+    return list(chosen.items()), column_tests is not None
+
+
+def _run(test: DriftTest, pair: ColumnPair, threshold: float) -> tuple[Status, TestOutcome]:
+    try:
+        with np.errstate(all="ignore"):  # non-finite results are checked below, not warned about
+            outcome = test.compare(pair, threshold)
+    except Unjudgeable as exc:
+        return exc.status, TestOutcome(math.nan, None, {"reason": exc.reason})
+    except Exception as exc:  # one odd column must not abort the whole comparison
+        return Status.ERROR, TestOutcome(math.nan, None, {"reason": f"{type(exc).__name__}: {exc}"})
     p_value_ok = outcome.p_value is None or math.isfinite(outcome.p_value)
     if not math.isfinite(outcome.statistic) or not p_value_ok:
         details = {**outcome.details, "reason": "non-finite statistic or p-value"}
@@ -150,121 +172,239 @@ def _run_test(
     return Status.OK, outcome
 
 
-def _unjudged(
-    name: str, kind: ColumnKind, test: DriftTest, threshold: float, status: Status, details: dict[str, Any]
+def _judge_test(
+    column: _Column,
+    test: DriftTest,
+    why: str | None,
+    unjudgeable: tuple[Status, str] | None,
+    options: DriftOptions,
+    pair: ColumnPair | None,
 ) -> TestResult:
-    return TestResult(name, kind, test.name, None, None, threshold, False, status, details)
+    name, kind = column.name, column.kind
+    sizes: dict[str, Any] = {
+        "reference_n": column.count(column.ref_summary),
+        "current_n": column.count(column.current),
+    }
+    for side, label in ((column.ref_summary, "reference"), (column.current, "current")):
+        if isinstance(side, NumericSummary) and side.non_numeric:
+            sizes[f"{label}_non_numeric"] = side.non_numeric
+    if why is not None:
+        sizes["chosen_by"] = why
+    setting = options.threshold_for(name, test.name, test.default_threshold)
+    learned = column.reference.learned.get(test.name) if column.reference is not None else None
+    threshold = test.default_threshold if setting == LEARNED else float(setting)
+    if setting == LEARNED:
+        sizes["threshold_source"] = "learned"
+        if learned is not None and learned.value is not None:
+            threshold = learned.value
+            sizes["learned"] = learned.to_dict()
 
-
-def _judge_column(
-    name: str, kind: ColumnKind, reference: _Side, current: _Side, options: DriftOptions
-) -> list[TestResult]:
-    column_options = options.columns.get(name)
-    column_tests = column_options.tests if column_options is not None else None
-    explicit = column_tests is not None
-    test_names = column_tests if column_tests is not None else options.tests
-    unjudgeable = _why_unjudgeable(reference, current)
-    sizes: dict[str, Any] = {"reference_n": reference.count, "current_n": current.count}
-    if reference.clean is not None and reference.clean.non_numeric:
-        sizes["reference_non_numeric"] = reference.clean.non_numeric
-    if current.clean is not None and current.clean.non_numeric:
-        sizes["current_non_numeric"] = current.clean.non_numeric
-    results = []
-    for test_name in dict.fromkeys(test_names):
-        test = get_test(test_name)
-        threshold = options.threshold_for(name, test.name, test.default_threshold)
-        if not test.accepts(kind):
-            if explicit:
-                reason = f"{test.name} does not apply to {kind} columns"
-                results.append(
-                    _unjudged(name, kind, test, threshold, Status.NOT_APPLICABLE, {"reason": reason})
-                )
-            continue
-        if unjudgeable is not None:
-            status, reason = unjudgeable
-            results.append(_unjudged(name, kind, test, threshold, status, {**sizes, "reason": reason}))
-            continue
-        status, outcome = _run_test(test, reference, current, kind)
-        ok = status is Status.OK
-        results.append(
-            TestResult(
-                column=name,
-                kind=kind,
-                test=test.name,
-                statistic=outcome.statistic if ok else None,
-                p_value=outcome.p_value if ok else None,
-                threshold=threshold,
-                drifted=ok and test.is_drifted(outcome, threshold),
-                status=status,
-                details={**sizes, **outcome.details},
-            )
+    def unjudged(status: Status, reason: str, details: dict[str, Any] | None = None) -> TestResult:
+        return TestResult(
+            name,
+            kind,
+            test.name,
+            None,
+            None,
+            threshold,
+            False,
+            status,
+            {**sizes, **(details or {}), "reason": reason},
         )
-    return results
 
-
-def _side(frame: pd.DataFrame, column: Hashable | None, kind: ColumnKind) -> _Side:
-    if column is None:
-        return _Side(present=False, rows=len(frame), clean=None)
-    return _Side(present=True, rows=len(frame), clean=clean(frame[column], kind))
-
-
-def _quality(name: str, kind: ColumnKind, reason: str, reference: _Side, current: _Side) -> ColumnQuality:
-    def distinct(side: _Side) -> Values:  # hashing, not sorting: a million rows stay cheap
-        return pd.unique(side.clean.values) if side.clean is not None else np.array([])
-
-    ref_distinct, cur_distinct = distinct(reference), distinct(current)
-    new: tuple[str, ...] = ()
-    if kind is ColumnKind.CATEGORICAL and reference.present:
-        new = tuple(sorted(str(v) for v in set(cur_distinct) - set(ref_distinct)))
-    return ColumnQuality(
+    if unjudgeable is not None:
+        return unjudged(*unjudgeable)
+    smallest = min(column.count(column.ref_summary), column.count(column.current))
+    if smallest < test.min_values:
+        which = "reference" if column.count(column.ref_summary) == smallest else "current"
+        return unjudged(
+            Status.INSUFFICIENT_DATA,
+            f"{smallest} {which} values, fewer than the {test.min_values} {test.name} needs",
+        )
+    if setting == LEARNED and (learned is None or learned.value is None):
+        reason = learned.reason if learned is not None else "the reference profile has no learned threshold"
+        return unjudged(Status.INSUFFICIENT_DATA, f"no learned threshold: {reason}")
+    if pair is None:
+        return unjudged(Status.ERROR, "the two sides were summarised as different kinds")
+    status, outcome = _run(test, pair, threshold)
+    if status is not Status.OK:
+        return unjudged(status, str(outcome.details.get("reason", "")), outcome.details)
+    if setting == LEARNED:
+        value = test.learned_value(outcome)
+        drifted = value is not None and value >= threshold
+    else:
+        drifted = test.is_drifted(outcome, threshold)
+    return TestResult(
         column=name,
         kind=kind,
-        kind_reason=reason,
-        reference_missing=reference.missing,
-        current_missing=current.missing,
-        reference_count=reference.count,
-        current_count=current.count,
-        new_categories=new,
-        reference_constant=len(ref_distinct) == 1,
-        current_constant=len(cur_distinct) == 1,
+        test=test.name,
+        statistic=outcome.statistic,
+        p_value=outcome.p_value,
+        threshold=threshold,
+        drifted=drifted,
+        status=Status.OK,
+        details={**sizes, **outcome.details, "effect_size": outcome.effect_size},
+        effect_size=outcome.effect_size,
     )
 
 
-def compare_datasets(
-    reference: pd.DataFrame, current: pd.DataFrame, options: DriftOptions | None = None
+def _judge_column(column: _Column, options: DriftOptions) -> list[TestResult]:
+    unjudgeable = _why_unjudgeable(column)
+    # One pair per column: tests share what it computes (CDF steps for KS and Wasserstein; bins
+    # for PSI, Jensen-Shannon and Hellinger).
+    ref, cur = column.ref_summary, column.current
+    pair = None
+    if unjudgeable is None and ref is not None and cur is not None and ref.kind is cur.kind:
+        pair = ColumnPair(ref, cur)
+    names, explicit = _test_names(column, options)
+    results = []
+    for test_name, why in names:
+        test = get_test(test_name)
+        if not test.accepts(column.kind):
+            if explicit:
+                reason = f"{test.name} does not apply to {column.kind} columns"
+                threshold = options.threshold_for(column.name, test.name, test.default_threshold)
+                value = test.default_threshold if threshold == LEARNED else float(threshold)
+                results.append(
+                    TestResult(
+                        column.name,
+                        column.kind,
+                        test.name,
+                        None,
+                        None,
+                        value,
+                        False,
+                        Status.NOT_APPLICABLE,
+                        {"reason": reason},
+                    )
+                )
+            continue
+        results.append(_judge_test(column, test, why, unjudgeable, options, pair))
+    return results
+
+
+def _quality(column: _Column) -> ColumnQuality:
+    ref, cur = column.ref_summary, column.current
+    new: tuple[str, ...] = ()
+    if isinstance(ref, CategorySummary) and isinstance(cur, CategorySummary):
+        new = tuple(sorted(set(cur.labels) - set(ref.labels)))
+    return ColumnQuality(
+        column=column.name,
+        kind=column.kind,
+        kind_reason=column.kind_reason,
+        reference_missing=ref.missing if ref is not None else 0,
+        current_missing=cur.missing if cur is not None else 0,
+        reference_count=column.count(ref),
+        current_count=column.count(cur),
+        new_categories=new,
+        reference_constant=ref is not None and ref.constant,
+        current_constant=cur is not None and cur.constant,
+    )
+
+
+def _corrected(results: list[TestResult], options: DriftOptions) -> list[TestResult]:
+    """Benjamini-Hochberg across the `ok` p-value results judged on their p-value (not learned)."""
+    if options.correction != BENJAMINI_HOCHBERG:
+        return results
+    family = [
+        i
+        for i, r in enumerate(results)
+        if r.status is Status.OK
+        and r.p_value is not None
+        and get_test(r.test).direction is Direction.P_VALUE
+        and r.details.get("threshold_source") != "learned"
+    ]
+    adjusted = benjamini_hochberg([results[i].p_value or 0.0 for i in family])
+    corrected = list(results)
+    for i, p in zip(family, adjusted, strict=True):
+        r = results[i]
+        details = {
+            **r.details,
+            "p_value_adjusted": float(p),
+            "correction": BENJAMINI_HOCHBERG,
+            "tests_in_family": len(family),
+        }
+        corrected[i] = replace(r, drifted=bool(p < r.threshold), details=details)
+    return corrected
+
+
+def _verdict(
+    reference_rows: int,
+    current_rows: int,
+    per_column: list[tuple[list[TestResult], ColumnQuality]],
+    options: DriftOptions,
 ) -> DatasetDrift:
-    options = options if options is not None else DriftOptions()
-    _check_test_names(options)
-    reference_columns = _columns_by_name(reference, "reference")
-    current_columns = _columns_by_name(current, "current")
-    results: list[TestResult] = []
-    qualities: list[ColumnQuality] = []
-    judged: list[str] = []
-    drifted: list[str] = []
-    for name in _columns_to_judge(reference_columns, current_columns, options.include):
-        ref_column, cur_column = reference_columns.get(name), current_columns.get(name)
-        kind, reason = _kind(
-            name,
-            reference[ref_column] if ref_column is not None else None,
-            current[cur_column] if cur_column is not None else None,
-            options,
-        )
-        ref_side, cur_side = _side(reference, ref_column, kind), _side(current, cur_column, kind)
-        column_results = _judge_column(name, kind, ref_side, cur_side, options)
-        results.extend(column_results)
-        qualities.append(_quality(name, kind, reason, ref_side, cur_side))
-        ok_results = [r for r in column_results if r.status is Status.OK]
-        if ok_results:
-            judged.append(name)
-            if any(r.drifted for r in ok_results):
-                drifted.append(name)
+    results = _corrected([r for column_results, _ in per_column for r in column_results], options)
+    judged = list(dict.fromkeys(r.column for r in results if r.status is Status.OK))
+    drifted = list(dict.fromkeys(r.column for r in results if r.status is Status.OK and r.drifted))
     drift_share = len(drifted) / len(judged) if judged else 0.0
     return DatasetDrift(
-        reference_rows=len(reference),
-        current_rows=len(current),
+        reference_rows=reference_rows,
+        current_rows=current_rows,
         results=tuple(results),
-        columns=tuple(qualities),
+        columns=tuple(quality for _, quality in per_column),
         drifted_columns=tuple(drifted),
         drift_share=drift_share,
         dataset_drifted=bool(judged) and drift_share >= options.drift_share,
     )
+
+
+def compare_summaries(
+    profile: ReferenceProfile, current: CurrentSummary, options: DriftOptions | None = None
+) -> DatasetDrift:
+    """Judge a current window given as (merged) summaries against a reference profile."""
+    options = options if options is not None else DriftOptions()
+    check_options(options)
+    names = _columns_to_judge(list(profile.columns), list(current.columns), options.include)
+
+    def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
+        reference, summary = profile.columns.get(name), current.columns.get(name)
+        if summary is not None:
+            kind, reason = summary.kind, current.kind_reasons.get(name, f"{summary.kind}")
+        else:
+            kind, reason = current_kind(name, reference, None, options)
+        column = _Column(name, kind, reason, reference, summary, profile.rows, current.rows)
+        return _judge_column(column, options), _quality(column)
+
+    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=current.rows * len(names))
+    return _verdict(profile.rows, current.rows, per_column, options)
+
+
+def compare_datasets(
+    reference: pd.DataFrame | ReferenceProfile, current: pd.DataFrame, options: DriftOptions | None = None
+) -> DatasetDrift:
+    """Judge `current` against a reference DataFrame or a stored ReferenceProfile.
+
+    A DataFrame reference is profiled column by column as the comparison goes, each column's
+    profile dropped once judged, so memory holds a few columns' sorted values, not all of them."""
+    options = options if options is not None else DriftOptions()
+    check_options(options)
+    current_columns = columns_by_name(current, "current")
+    if isinstance(reference, ReferenceProfile):
+        reference_columns = None
+        reference_rows = reference.rows
+        names = _columns_to_judge(list(reference.columns), list(current_columns), options.include)
+    else:
+        reference_columns = columns_by_name(reference, "reference")
+        reference_rows = len(reference)
+        names = _columns_to_judge(list(reference_columns), list(current_columns), options.include)
+
+    def reference_column(name: str) -> ColumnProfile | None:
+        if isinstance(reference, ReferenceProfile):
+            return reference.columns.get(name)
+        assert reference_columns is not None
+        if name not in reference_columns:
+            return None
+        return profile_column(name, reference[reference_columns[name]], options)
+
+    def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
+        ref_column = reference_column(name)
+        series = current[current_columns[name]] if name in current_columns else None
+        kind, reason = current_kind(name, ref_column, series, options)
+        summary = summarise(series, kind) if series is not None else None
+        column = _Column(name, kind, reason, ref_column, summary, reference_rows, len(current))
+        return _judge_column(column, options), _quality(column)
+
+    cells = (reference_rows + len(current)) * len(names)
+    per_column = map_columns(work, names, parallel=parallel_setting(options), cells=cells)
+    return _verdict(reference_rows, len(current), per_column, options)

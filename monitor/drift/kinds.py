@@ -15,6 +15,7 @@ Python ints is judged as integers. Config overrides this via `DriftOptions.colum
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -39,14 +40,40 @@ def _few_values(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
     return ColumnKind.NUMERICAL, f"{what} with {distinct} > {MAX_INTEGER_CATEGORIES} distinct values"
 
 
-def _strings(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
-    distinct, count = values.nunique(), len(values)
+def strings_kind(distinct: int, count: int, what: str = "string") -> tuple[ColumnKind, str]:
+    """Categorical, unless ID-like: many distinct values making up nearly all values."""
     if distinct >= ID_LIKE_MIN_DISTINCT and distinct >= ID_LIKE_UNIQUE_SHARE * count:
         return ColumnKind.SKIPPED, f"ID-like {what}: {distinct} distinct in {count} values"
     return ColumnKind.CATEGORICAL, what
 
 
+def is_plain_strings(series: pd.Series) -> bool:
+    """Strings and missing values only (object or string dtype): judged by strings_kind."""
+    dtype = series.dtype
+    if ptypes.is_object_dtype(dtype):
+        return bool(ptypes.infer_dtype(series, skipna=True) == "string")
+    return ptypes.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
+
+
+def _strings(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # one hashing pass for both counts
+    return strings_kind(len(uniques), int(np.count_nonzero(codes >= 0)), what)
+
+
+def _whole_numbers(values: pd.Series) -> pd.Series | None:
+    """The finite values if every one is a whole number, else None (usually known from the first few)."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = numbers[np.isfinite(numbers)]
+    head = finite[:1000]
+    if not len(finite) or not np.array_equal(head, np.floor(head)):
+        return None
+    return pd.Series(finite) if np.array_equal(finite, np.floor(finite)) else None
+
+
 def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
+    if ptypes.is_object_dtype(series.dtype) and ptypes.infer_dtype(series, skipna=True) == "string":
+        # Plain strings, by far the most common object column: no need to convert the whole column.
+        return _strings(series, "string")
     series = normalise_dtype(series)
     dtype = series.dtype
     values = series.dropna()
@@ -61,9 +88,9 @@ def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
     if ptypes.is_integer_dtype(dtype):
         return _few_values(values, "integer")
     if ptypes.is_float_dtype(dtype):
-        finite = values[values.abs() != float("inf")]
-        if len(finite) and bool((finite % 1 == 0).all()):
-            return _few_values(finite, "whole-number float")
+        whole = _whole_numbers(values)
+        if whole is not None:
+            return _few_values(whole, "whole-number float")
         return ColumnKind.NUMERICAL, "float"
     if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):  # e.g. decimal types
         return ColumnKind.NUMERICAL, str(dtype)

@@ -4,29 +4,58 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from monitor.drift.types import ColumnKind
 
-DEFAULT_TESTS: tuple[str, ...] = ("ks", "chi2", "psi")
+AUTO = "auto"
+LEARNED = "learned"
+BENJAMINI_HOCHBERG = "benjamini-hochberg"
+DEFAULT_TESTS: tuple[str, ...] = (AUTO,)
+# The tests the product contract defines; what `tests: auto` was before it existed.
+CONTRACT_TESTS: tuple[str, ...] = ("ks", "chi2", "psi")
+
+# A threshold is a number, or "learned" from the reference (see learned.py).
+Threshold = float | Literal["learned"]
+
+
+@dataclass(frozen=True)
+class LearnedOptions:
+    """How `learned` thresholds are learned: the reference cut into `chunks` consecutive pieces, the
+    statistic of each piece against the whole, threshold = mean + std_multiplier * std (NannyML's rule)."""
+
+    chunks: int = 10
+    std_multiplier: float = 3.0
 
 
 @dataclass(frozen=True)
 class ColumnOptions:
     kind: ColumnKind | None = None  # None: inferred from dtype and cardinality
     tests: tuple[str, ...] | None = None  # None: the monitor's tests
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class DriftOptions:
     tests: tuple[str, ...] = DEFAULT_TESTS  # each runs on the columns whose kind it accepts
-    thresholds: Mapping[str, float] = field(default_factory=dict)  # per test, monitor-wide
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)  # per test, monitor-wide
     columns: Mapping[str, ColumnOptions] = field(default_factory=dict)
     include: tuple[str, ...] | None = None  # None: every column both sides share
     drift_share: float = 0.5  # dataset drifted when this share of judged columns drifted
+    # "benjamini-hochberg": p-value tests are judged on p-values adjusted across all columns.
+    correction: str | None = None
+    learned: LearnedOptions = field(default_factory=LearnedOptions)
+    # Columns computed in threads: None decides by size, False never, True always (when >1 column).
+    parallel: bool | None = None
 
-    def threshold_for(self, column: str, test: str, default: float) -> float:
+    def threshold_for(self, column: str, test: str, default: float) -> Threshold:
         col = self.columns.get(column)
         if col is not None and test in col.thresholds:
             return col.thresholds[test]
         return self.thresholds.get(test, default)
+
+    def learned_tests(self, column: str) -> tuple[str, ...]:
+        """Names of the tests whose threshold for this column is learned."""
+        col = self.columns.get(column)
+        names = dict.fromkeys([*self.thresholds, *(col.thresholds if col is not None else {})])
+        return tuple(n for n in names if self.threshold_for(column, n, 0.0) == LEARNED)

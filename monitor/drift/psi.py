@@ -7,21 +7,26 @@ always have the same sign, so PSI is never negative; identical samples give exac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from monitor.drift.base import Direction, DriftTest, TestOutcome, Values
-from monitor.drift.binning import bin_counts
+from monitor.drift.base import MIN_VALUES_DISTANCE, Direction, DriftTest, TestOutcome, Values
+from monitor.drift.pair import ColumnPair
 from monitor.drift.types import ColumnKind
 
 EMPTY_SHARE = 1e-4
 
 
-def shares(counts: list[int]) -> Values:
-    share = np.asarray(counts, dtype=np.float64) / sum(counts)
+def shares(counts: Sequence[int] | Values) -> Values:
+    counts = np.asarray(counts, dtype=np.float64)
+    share = counts / counts.sum()
     return np.where(share == 0.0, EMPTY_SHARE, share)
 
 
-def psi_from_counts(reference_counts: list[int], current_counts: list[int]) -> float:
+def psi_from_counts(
+    reference_counts: Sequence[int] | Values, current_counts: Sequence[int] | Values
+) -> float:
     r = shares(reference_counts)
     c = shares(current_counts)
     return float(np.sum((c - r) * np.log(c / r)))
@@ -32,15 +37,9 @@ class PSITest(DriftTest):
     kinds = frozenset({ColumnKind.NUMERICAL, ColumnKind.CATEGORICAL})
     default_threshold = 0.2
     direction = Direction.DISTANCE
+    min_values = MIN_VALUES_DISTANCE
 
-    def compute(self, reference: Values, current: Values, kind: ColumnKind) -> TestOutcome:
-        bins = bin_counts(reference, current, kind)
-        return TestOutcome(
-            statistic=psi_from_counts(bins.reference_counts, bins.current_counts),
-            p_value=None,
-            details={
-                **bins.details,
-                "reference_counts": bins.reference_counts,
-                "current_counts": bins.current_counts,
-            },
-        )
+    def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
+        bins = pair.bins
+        value = psi_from_counts(bins.reference_counts, bins.current_counts)
+        return TestOutcome(statistic=value, p_value=None, details=dict(bins.details), effect_size=value)

@@ -43,6 +43,8 @@ class TestResult:
     status: Status
     # What a chart or a later merge needs: bin edges, counts of both sides, category counts.
     details: dict[str, Any] = field(default_factory=dict)
+    # How big the shift is, beside a p-value: the KS statistic, Cramér's V; a distance's own value.
+    effect_size: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,10 @@ class TestResult:
             "threshold": self.threshold,
             "drifted": self.drifted,
             "status": str(self.status),
+            "effect_size": self.effect_size,
+            # why it could not be judged (None when it was), and why `auto` chose this test
+            "reason": None if self.status is Status.OK else self.details.get("reason"),
+            "chosen_by": self.details.get("chosen_by"),
         }
 
 
@@ -73,6 +79,20 @@ class ColumnQuality:
     reference_constant: bool = False
     current_constant: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "kind": str(self.kind),
+            "kind_reason": self.kind_reason,
+            "reference_missing": self.reference_missing,
+            "current_missing": self.current_missing,
+            "reference_count": self.reference_count,
+            "current_count": self.current_count,
+            "new_categories": list(self.new_categories),
+            "reference_constant": self.reference_constant,
+            "current_constant": self.current_constant,
+        }
+
 
 @dataclass(frozen=True)
 class DatasetDrift:
@@ -91,4 +111,6 @@ class DatasetDrift:
             "results": [r.to_dict() for r in self.results],
             "drift_share": self.drift_share,
             "dataset_drifted": self.dataset_drifted,
+            "drifted_columns": list(self.drifted_columns),
+            "columns": [c.to_dict() for c in self.columns],
         }

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -305,6 +306,24 @@ class RetrainCooldownRow(Base):
     model: Mapped[str] = mapped_column(String(200))
     last_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class ReferenceProfileRow(Base):
+    """A monitor's reference profile (monitor/drift/profile.py: sorted values, category counts, learned
+    thresholds), keyed by a hash of the reference data and the drift settings it was built with, so a
+    scheduled run reads only its current window. `payload` is ReferenceProfile.to_bytes() (no pickle)."""
+
+    __tablename__ = "reference_profiles"
+    __table_args__ = (UniqueConstraint("monitor_id", "profile_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"), index=True)
+    profile_key: Mapped[str] = mapped_column(String(64))
+    reference_rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MetricRuleCursorRow(Base):

@@ -68,3 +68,17 @@ def test_chi2_on_a_single_shared_category_is_no_drift() -> None:
 
 def test_chi2_applies_to_categorical_columns_only() -> None:
     assert CHI2.accepts(ColumnKind.CATEGORICAL) and not CHI2.accepts(ColumnKind.NUMERICAL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reference=categorical_samples, current=categorical_samples)
+def test_the_effect_size_is_cramers_v_as_scipy_computes_it(reference: list[str], current: list[str]) -> None:
+    outcome = CHI2.compute(labels(reference), labels(current), ColumnKind.CATEGORICAL)
+    union = sorted(set(reference) | set(current))
+    if len(union) < 2:
+        assert outcome.effect_size == 0.0  # one category on both sides: nothing moved
+        return
+    table = np.array([[reference.count(c) for c in union], [current.count(c) for c in union]])
+    expected = stats.contingency.association(table, method="cramer", correction=False)
+    assert outcome.effect_size == pytest.approx(expected, abs=1e-9, rel=1e-9)
+    assert outcome.details["effect_size_name"] == "cramers_v"
