@@ -313,6 +313,8 @@ class BaselineConfig(_Strict):
 
 # Labels the service sets on alerts; a rule's own labels may not shadow them.
 RESERVED_LABELS = frozenset({"rule", "monitor", "model", "severity", "column", "metric", "check", "test"})
+# Metric rules judge a window once this share of its rows has a label (see docs/alerting.md).
+DEFAULT_MIN_LABEL_COVERAGE = 0.8
 # Quality checks whose value is a 0/1 finding: the threshold defaults to 1 (the finding is present).
 FINDING_CHECKS = frozenset({"no_rows", "schema_change", "missing_column", "new_column", "type_change"})
 
@@ -338,6 +340,9 @@ class AlertRuleConfig(_Strict):
     action: Literal["retrain"] | None = None
     # The `retrain` notifier to call; needed only when several are configured.
     retrain_via: str | None = None
+    # signal 'metric': a window is judged once this share of its rows has a label (or once it has
+    # left the label horizon), not when it is run; default DEFAULT_MIN_LABEL_COVERAGE.
+    min_label_coverage: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _signal_fields(self) -> AlertRuleConfig:
@@ -352,10 +357,17 @@ class AlertRuleConfig(_Strict):
                 raise ValueError("a rule with `baseline` takes no `threshold`: max_drop or max_rise sets it")
         elif self.threshold is None and not self._threshold_has_default():
             raise ValueError(f"signal {self.signal!r} needs `threshold`")
+        if self.min_label_coverage is not None and self.signal != "metric":
+            raise ValueError("`min_label_coverage` applies to signal 'metric' only")
         shadowed = sorted(RESERVED_LABELS & set(self.labels))
         if shadowed:
             raise ValueError(f"labels {', '.join(shadowed)} are set by the service and cannot be given")
         return self
+
+    @property
+    def label_coverage_needed(self) -> float:
+        """The label coverage at which a metric rule judges a window."""
+        return DEFAULT_MIN_LABEL_COVERAGE if self.min_label_coverage is None else self.min_label_coverage
 
     def _threshold_has_default(self) -> bool:
         return self.signal == "column_drift" or (self.signal == "quality" and self.check in FINDING_CHECKS)

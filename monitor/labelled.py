@@ -1,5 +1,6 @@
 """Delayed ground truth: labels joined to a window's predictions, metrics on the labelled rows, and
-past windows kept right as labels arrive late.
+past windows kept right as labels arrive late, and metric alert rules judging windows once their
+labels are known.
 
 A window's metrics are computed on its predictions that have a label known at the time of the
 computation, with the label coverage (labelled share) stored beside them. The scheduler calls
@@ -7,6 +8,10 @@ computation, with the label coverage (labelled share) stored beside them. The sc
 were not looked at for `recompute_every` are recomputed, and when anything changed (more labels, so
 other values) the metrics are stored as a new version. Earlier versions stay: the API and pages
 show the latest and keep the history. Windows older than the horizon are final.
+
+Metric alert rules judge a window when its labels are known (monitor.late_metrics), so the
+transaction that stores a new version also moves the alerts it makes judgeable and writes their
+outbox rows: they commit together or not at all.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.alerting import judge_late_metrics
 from monitor.config import MonitorConfig
 from monitor.metrics import MetricValue, compute_metrics
 from monitor.runtime import Runtime
@@ -157,10 +163,13 @@ class LabelRefresh:
     version: int | None  # None: the metrics did not change
     labelled_count: int
     metrics: dict[str, float | None]
+    # Metric alerts that fired in the same transaction, each with the window it fired on.
+    alerts_fired: tuple[str, ...] = ()
 
     def summary(self) -> str:
         what = f"metrics version {self.version}" if self.version else "metrics unchanged"
-        return f"{self.monitor} {self.window.label()}: {self.labelled_count} labelled rows, {what}"
+        fired = f"; alerts fired: {', '.join(self.alerts_fired)}" if self.alerts_fired else ""
+        return f"{self.monitor} {self.window.label()}: {self.labelled_count} labelled rows, {what}{fired}"
 
 
 def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[LabelRefresh]:
@@ -169,6 +178,7 @@ def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[L
     if monitor.labels is None:
         return []
     with runtime.sessions() as session:
+        monitor_id = repository.monitor_id(session=session, name=name)
         runs = repository.runs_awaiting_labels(
             session=session,
             monitor=name,
@@ -194,10 +204,46 @@ def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[L
                     .where(RunRow.id == run_id)
                     .values(labelled_count=len(labelled), metrics_checked_at=repository.to_db(now))
                 )
+                # A version still short of every metric rule's label coverage unblocks nothing.
+                ready = coverage is None or any(
+                    coverage >= r.label_coverage_needed for r in monitor.alerts if r.signal == "metric"
+                )
+                fired = (
+                    _judge(runtime, session, name, monitor_id, now=now)
+                    if version is not None and ready and monitor_id is not None
+                    else []
+                )
         except IntegrityError:  # another scheduler wrote this version first
             logger.info("late labels of %s %s were applied elsewhere", name, window.label())
             continue
         refreshed.append(
-            LabelRefresh(name, window, run_id, version, len(labelled), {m.metric: m.value for m in metrics})
+            LabelRefresh(
+                name,
+                window,
+                run_id,
+                version,
+                len(labelled),
+                {m.metric: m.value for m in metrics},
+                tuple(fired),
+            )
         )
+    if monitor_id is not None:
+        # Time alone makes windows judgeable too: one leaves the label horizon, or newer ready
+        # windows stop waiting for one whose labels stay incomplete. Nothing is written unless a
+        # window is judged or passed over.
+        with transaction(runtime.sessions) as session:
+            fired = _judge(runtime, session, name, monitor_id, now=now)
+        if fired:
+            logger.info("%s: alerts fired as windows became final: %s", name, ", ".join(fired))
     return refreshed
+
+
+def _judge(runtime: Runtime, session: Session, name: str, monitor_id: int, *, now: datetime) -> list[str]:
+    return judge_late_metrics(
+        session=session,
+        config=runtime.config,
+        monitor=name,
+        model=runtime.monitor(name).model,
+        monitor_id=monitor_id,
+        now=now,
+    )

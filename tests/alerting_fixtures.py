@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from monitor.alerting import apply_rules
 from monitor.config import Config, parse_config
@@ -25,7 +25,7 @@ from monitor.notify.outbox import deliver_pending
 from monitor.rules import TestFact, WindowFacts
 from monitor.store import repository
 from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
-from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow
+from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow, RunRow
 from monitor.windows import Window
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver
@@ -136,10 +136,18 @@ class AlertHarness:
         """Runs the rules on one window's facts, as a run's transaction does."""
         w = window(day)
         claim = repository.claim_run(
-            self.sessions, monitor_id=self.monitor_id, start=w.start, end=w.end, trigger="manual", now=now
+            self.sessions,
+            monitor_id=self.monitor_id,
+            start=w.start,
+            end=w.end,
+            trigger="manual",
+            now=now,
+            recompute=True,
         )
         assert claim.run_id is not None
         with transaction(self.sessions) as session:
+            # As a run stores its results before the rules see them.
+            session.execute(update(RunRow).where(RunRow.id == claim.run_id).values(status="succeeded"))
             return apply_rules(
                 session=session,
                 monitor="m",

@@ -110,6 +110,16 @@ def test_channel_errors_name_their_path(notifier: dict[str, Any], path: str, mes
             "monitors.credit.alerts[0].action",
             "found none",
         ),
+        (
+            {"signal": "drift_share", "threshold": 0.3, "min_label_coverage": 0.5},
+            "monitors.credit.alerts[0]",
+            "`min_label_coverage` applies to signal 'metric' only",
+        ),
+        (
+            {"signal": "metric", "metric": "roc_auc", "threshold": 0.7, "min_label_coverage": 1.5},
+            "monitors.credit.alerts[0].min_label_coverage",
+            "less than or equal to 1",
+        ),
     ],
 )
 def test_rule_errors_name_their_path(rule: dict[str, Any], path: str, message: str) -> None:
@@ -136,3 +146,20 @@ def test_several_retrain_webhooks_need_retrain_via() -> None:
         with_notifiers(hooks, alerts=[{**rule, "retrain_via": "b"}]), base_dir=Path("/"), env={}
     )
     assert config.retrain_channel(config.monitors["credit"].alerts[0]) == "b"
+
+
+def test_metric_rules_wait_for_80_percent_of_labels_unless_told_otherwise() -> None:
+    rules = [
+        {"name": "auc", "signal": "metric", "metric": "roc_auc", "op": "<", "threshold": 0.7},
+        {
+            "name": "acc",
+            "signal": "metric",
+            "metric": "accuracy",
+            "threshold": 0.6,
+            "min_label_coverage": 0.5,
+        },
+    ]
+    config = parse_config(minimal(alerts=rules), base_dir=Path("/cfg"), env={})
+    auc, acc = config.monitors["credit"].alerts
+    assert (auc.min_label_coverage, auc.label_coverage_needed) == (None, 0.8)
+    assert (acc.min_label_coverage, acc.label_coverage_needed) == (0.5, 0.5)

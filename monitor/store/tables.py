@@ -324,3 +324,19 @@ class ReferenceProfileRow(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MetricRuleCursorRow(Base):
+    """How far a metric rule of a monitor has judged: windows ending by `judged_through` are done.
+
+    Metric rules judge a window when its labels are known, days after it ran, in window order; this is
+    where each rule stands, even for a rule whose alert never breached (and so has no alerts row)."""
+
+    __tablename__ = "metric_rule_cursors"
+    __table_args__ = (UniqueConstraint("monitor_id", "rule"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    judged_through: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
