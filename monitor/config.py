@@ -609,12 +609,17 @@ class Config(_Strict):
         return (self.server.public_url or f"http://{self.server.host}:{self.server.port}").rstrip("/")
 
 
-def interpolate_env(value: Any, env: Mapping[str, str], path: str = "") -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree."""
+def interpolate_env(
+    value: Any, env: Mapping[str, str], path: str = "", missing: list[tuple[str, str]] | None = None
+) -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.
+
+    An unset variable without a default is an error at its path: collected into `missing` when
+    given (so validation can still report everything else), raised at once otherwise."""
     if isinstance(value, dict):
-        return {k: interpolate_env(v, env, _join(path, k)) for k, v in value.items()}
+        return {k: interpolate_env(v, env, _join(path, k), missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate_env(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [interpolate_env(v, env, f"{path}[{i}]", missing) for i, v in enumerate(value)]
     if isinstance(value, str):
 
         def substitute(match: re.Match[str]) -> str:
@@ -623,7 +628,11 @@ def interpolate_env(value: Any, env: Mapping[str, str], path: str = "") -> Any:
                 return env[name]
             if default is not None:
                 return default
-            raise ConfigError([(path, f"environment variable {name} is not set")])
+            error = (path, f"environment variable {name} is not set")
+            if missing is None:
+                raise ConfigError([error])
+            missing.append(error)
+            return ""
 
         return _ENV_PATTERN.sub(substitute, value)
     return value
@@ -636,12 +645,18 @@ def _join(path: str, key: Any) -> str:
 _UNION_TAGS = {"files", "sql", "ingest", "period", "log", "slack", "webhook", "retrain"}
 
 
+def _is_union_slot(loc: tuple[int | str, ...], i: int) -> bool:
+    """Whether loc[i] is the member pydantic names inside a source or notifier union, not a user's key
+    (a notifier may well be called `slack`)."""
+    return (i >= 1 and loc[i - 1] in ("source", "reference")) or (i >= 2 and loc[i - 2] == "notifiers")
+
+
 def _error_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for i, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in _UNION_TAGS and i > 0:
+        elif part in _UNION_TAGS and _is_union_slot(loc, i):
             continue  # pydantic names the union member it tried; the user never wrote that
         else:
             path = _join(path, "for" if part == "for_" else part)
@@ -653,11 +668,12 @@ def parse_config(data: Any, *, base_dir: Path, env: Mapping[str, str] | None = N
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([("", "the file must hold a mapping (key: value) at the top level")])
-    data = interpolate_env(data, os.environ if env is None else env)
+    missing: list[tuple[str, str]] = []
+    data = interpolate_env(data, os.environ if env is None else env, missing=missing)
     try:
-        return Config.model_validate({**data, "base_dir": base_dir})
+        config = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        errors = []
+        errors = list(missing)
         for err in exc.errors():
             message = err["msg"].removeprefix("Value error, ")
             loc = err["loc"]
@@ -667,8 +683,13 @@ def parse_config(data: Any, *, base_dir: Path, env: Mapping[str, str] | None = N
                 continue
             if err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
                 message = message.replace("tag", "type")
-            errors.append((_error_path(loc), message))
+            where = _error_path(loc)
+            if not any(where == path for path, _ in missing):  # the unset variable says it already
+                errors.append((where, message))
         raise ConfigError(errors) from None
+    if missing:
+        raise ConfigError(missing)
+    return config
 
 
 def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:

@@ -172,3 +172,17 @@ def test_a_rolling_window_covers_at_least_one_step() -> None:
     assert path == "monitors.credit.window" and "at least `size`" in message
     config = parse_config(minimal(window={"size": "1d", "length": "30d"}), base_dir=Path("/"), env={})
     assert config.monitors["credit"].window.length is not None
+
+
+def test_unset_variables_and_other_errors_are_all_reported() -> None:
+    data = minimal(
+        window={"size": "${WINDOW}"}, alerts=[{"name": "a", "signal": "drift_share", "threshold": "high"}]
+    )
+    data["notifiers"]["log"]["level"] = "${LEVEL}"
+    errors = dict(errors_of(data))
+    assert errors == {
+        "notifiers.log.level": "environment variable LEVEL is not set",
+        "monitors.credit.window.size": "environment variable WINDOW is not set",
+        "monitors.credit.alerts[0].threshold": errors["monitors.credit.alerts[0].threshold"],
+    }
+    assert "number" in errors["monitors.credit.alerts[0].threshold"]
