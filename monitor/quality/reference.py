@@ -6,8 +6,11 @@ the checks used to compute it from the reference DataFrame, so the results are t
 - per summarised column: its value family (`type_change`), its missing share (`missing_share`),
   the min and max of its values read as numbers (`out_of_range`) and the set of its values as
   strings (`new_categories`).
-The range and the category set are kept only when a check can use them (see `check_kinds`): the
-string form of every distinct float, or of an ID column, would be as large as the column itself.
+The range and the category set are kept only when a check can use them (`check_kinds`): the check of
+the column's family (what a column gets when no kind is given, as the model's outputs are) or of the
+kind the drift engine gives it. So a float column keeps no set of its values as text, which would be
+as large as the column; a text column keeps its set even when the engine skips it as ID-like, since
+a check given no kind would use it.
 
 The reference profile (monitor/drift/profile.py) builds one and stores it with the drift summaries.
 """
