@@ -220,10 +220,10 @@ def compute_window(
     ignore = [schema.timestamp_column, schema.id_column]
     if monitor.labels is not None:
         ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
-    # Quality checks still read the reference frame (once per process, cached by the runtime).
+    # Quality compares the window with the profile's summary of the reference, which is not read.
     quality = assess_window(
         current,
-        runtime.reference(name),
+        profile.quality,
         columns=features + outputs,
         recent_row_counts=recent_row_counts,
         ignore=ignore,

@@ -1,4 +1,4 @@
-"""What a running service holds: config, database, notifiers, cached references. Built by a factory."""
+"""What a running service holds: config, database, notifiers, reference profiles. Built by a factory."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     notifiers: dict[str, Notifier]
-    _references: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     # Sources keep connection pools (sql), so they are built once per monitor, role and config version.
     _sources: dict[tuple[str, Role, str], Source] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,18 +62,6 @@ class Runtime:
     def labels_source(self, name: str) -> Source | None:
         labels = self.monitor(name).labels
         return None if labels is None else self._source(name, "labels", labels.source)
-
-    def reference(self, name: str) -> pd.DataFrame:
-        """The reference data, read once per process and config version."""
-        key = (name, config_hash(self.monitor(name)))
-        with self._lock:
-            cached = self._references.get(key)
-        if cached is not None:
-            return cached
-        frame = self._source(name, "reference", self.monitor(name).reference).read()
-        with self._lock:
-            self._references[key] = frame
-        return frame
 
     def reference_fingerprint(self, name: str) -> str | None:
         """A cheap hash of the reference's files (paths, sizes, modification times): a new or changed

@@ -2,7 +2,9 @@
 
 Per column: its kind (and why), its summary (sorted values or category counts, from which the tests
 derive quantile edges, distinct values and the standard deviation, cached on first use) and its
-learned thresholds. A scheduled run loads the profile and reads only the current window.
+learned thresholds. Beside these, what the data-quality checks need of the reference (every column
+name; per profiled column its value family, missing share, range and category set: see
+monitor/quality/reference.py). A scheduled run loads the profile and reads only the current window.
 
 `to_bytes`/`from_bytes` serialise a profile without pickle (a JSON header and plain numpy arrays in
 an .npz), so loading a stored profile can never run code. Values stay float64: exact, not rounded.
@@ -27,8 +29,11 @@ from monitor.drift.parallel import map_columns
 from monitor.drift.registry import get_test
 from monitor.drift.summary import CategorySummary, CountSummary, NumericSummary, Summary, summarise
 from monitor.drift.types import ColumnKind
+from monitor.quality.reference import QualityReference, ReferenceColumn, describe_column
 
-PROFILE_FORMAT = 1
+# Bumped whenever what a profile holds changes: a stored profile of another format is built again.
+# 2: the data-quality facts (`quality`).
+PROFILE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class ColumnProfile:
 class ReferenceProfile:
     rows: int
     columns: Mapping[str, ColumnProfile]  # in the reference's column order
+    quality: QualityReference  # what the data-quality checks need of the reference
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, Any] = {}
@@ -61,7 +67,12 @@ class ReferenceProfile:
                     "learned": {name: t.to_dict() for name, t in col.learned.items()},
                 }
             )
-        header = {"format": PROFILE_FORMAT, "rows": self.rows, "columns": columns}
+        header = {
+            "format": PROFILE_FORMAT,
+            "rows": self.rows,
+            "columns": columns,
+            "quality": self.quality.to_dict(),
+        }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
@@ -85,7 +96,9 @@ class ReferenceProfile:
                     kind_settled=col["kind_settled"],
                     learned={n: LearnedThreshold.from_dict(t) for n, t in col["learned"].items()},
                 )
-        return cls(rows=header["rows"], columns=columns)
+        return cls(
+            rows=header["rows"], columns=columns, quality=QualityReference.from_dict(header["quality"])
+        )
 
 
 def _summary_header(summary: Summary, i: int, arrays: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +170,11 @@ def profile_column(name: str, series: pd.Series, options: DriftOptions) -> Colum
     return ColumnProfile(name, kind, reason, summary, settled, learned)
 
 
+def _quality_facts(column: ColumnProfile, series: pd.Series) -> ReferenceColumn:
+    # The drift engine gives the checks this column's kind, unless the current is to decide it.
+    return describe_column(series, kind=str(column.kind) if column.kind_settled else None)
+
+
 def build_profile(
     reference: pd.DataFrame, options: DriftOptions | None = None, *, include: Sequence[str] | None = None
 ) -> ReferenceProfile:
@@ -165,10 +183,17 @@ def build_profile(
     by_name = columns_by_name(reference, "reference")
     wanted = include if include is not None else options.include
     names = list(by_name) if wanted is None else [n for n in dict.fromkeys(wanted) if n in by_name]
-    profiles = map_columns(
-        lambda name: profile_column(name, reference[by_name[name]], options),
-        names,
-        parallel=options.parallel,
-        cells=len(reference) * len(names),
+
+    def work(name: str) -> tuple[ColumnProfile, ReferenceColumn]:
+        series = reference[by_name[name]]
+        column = profile_column(name, series, options)
+        return column, _quality_facts(column, series)
+
+    done = map_columns(work, names, parallel=options.parallel, cells=len(reference) * len(names))
+    return ReferenceProfile(
+        rows=len(reference),
+        columns={name: column for name, (column, _) in zip(names, done, strict=True)},
+        quality=QualityReference(
+            tuple(by_name), {name: facts for name, (_, facts) in zip(names, done, strict=True)}
+        ),
     )
-    return ReferenceProfile(rows=len(reference), columns=dict(zip(names, profiles, strict=True)))

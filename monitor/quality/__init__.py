@@ -1,5 +1,22 @@
 """Data quality of a window: row counts, missing shares, schema changes, ranges, new categories. Pure."""
 
-from monitor.quality.checks import QualityCheck, QualityOptions, QualityReport, assess_window, value_family
+from monitor.quality.checks import QualityCheck, QualityOptions, QualityReport, assess_window
+from monitor.quality.reference import (
+    QualityReference,
+    ReferenceColumn,
+    describe_column,
+    describe_reference,
+    value_family,
+)
 
-__all__ = ["QualityCheck", "QualityOptions", "QualityReport", "assess_window", "value_family"]
+__all__ = [
+    "QualityCheck",
+    "QualityOptions",
+    "QualityReference",
+    "QualityReport",
+    "ReferenceColumn",
+    "assess_window",
+    "describe_column",
+    "describe_reference",
+    "value_family",
+]

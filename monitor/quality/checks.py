@@ -12,6 +12,9 @@ shares and ranges of every column; `finding` marks the ones that need a look:
 - `out_of_range`: numerical values outside the reference's [min, max].
 - `new_categories`: categorical values the reference never had.
 A window with no rows gets only the `row_count` check: its columns say nothing.
+
+The reference is given as a QualityReference (reference.py), summarised once: a run reads only its
+window.
 """
 
 from __future__ import annotations
@@ -23,6 +26,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from monitor.quality.reference import (
+    CATEGORICAL,
+    NUMERICAL,
+    QualityReference,
+    ReferenceColumn,
+    family_kind,
+    finite_numbers,
+    missing_values,
+    value_family,
+)
 
 MAX_LISTED_CATEGORIES = 20
 SCHEMA_CHECKS = ("missing_column", "new_column", "type_change")
@@ -74,38 +88,6 @@ class QualityReport:
         return signals
 
 
-def value_family(values: pd.Series) -> str | None:
-    """number, boolean, text, datetime or mixed; None when there is no value to tell by."""
-    dtype = values.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    inferred = pd.api.types.infer_dtype(values, skipna=True)
-    return {
-        "empty": None,
-        "string": "text",
-        "categorical": "text",
-        "integer": "number",
-        "floating": "number",
-        "mixed-integer-float": "number",
-        "decimal": "number",
-        "boolean": "boolean",
-        "datetime": "datetime",
-        "datetime64": "datetime",
-        "date": "datetime",
-    }.get(inferred, "mixed")
-
-
-def _missing(values: pd.Series) -> pd.Series:
-    missing = values.isna()
-    if pd.api.types.is_float_dtype(values.dtype):
-        missing |= np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
-    return missing
-
-
 def _row_count(rows: int, recent: Sequence[int], options: QualityOptions) -> QualityCheck:
     details: dict[str, Any] = {"recent": list(recent)}
     if rows == 0:
@@ -127,16 +109,16 @@ def _row_count(rows: int, recent: Sequence[int], options: QualityOptions) -> Qua
 
 
 def _numeric_range(
-    column: str, reference: pd.Series, current: pd.Series, options: QualityOptions
+    column: str, reference: ReferenceColumn, current: pd.Series, options: QualityOptions
 ) -> QualityCheck:
-    ref = pd.to_numeric(reference, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    cur = pd.to_numeric(current, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
-    if len(ref) == 0 or len(cur) == 0:
+    if not reference.ranged:
+        raise ValueError(f"the reference summary of column {column!r} has no range for a range check")
+    cur = finite_numbers(current)
+    if reference.value_range is None or len(cur) == 0:
         return QualityCheck(
             "out_of_range", column, None, options.out_of_range_share, False, "no values to compare"
         )
-    low, high = float(ref.min()), float(ref.max())
+    low, high = reference.value_range
     below, above = int(np.sum(cur < low)), int(np.sum(cur > high))
     share = (below + above) / len(cur)
     details = {
@@ -153,9 +135,11 @@ def _numeric_range(
 
 
 def _new_categories(
-    column: str, reference: pd.Series, current: pd.Series, options: QualityOptions
+    column: str, reference: ReferenceColumn, current: pd.Series, options: QualityOptions
 ) -> QualityCheck:
-    known = set(reference.dropna().astype(str).unique())
+    known = reference.categories
+    if known is None:
+        raise ValueError(f"the reference summary of column {column!r} has no categories for a category check")
     present = current.dropna().astype(str)
     counts = present[~present.isin(known)].value_counts()
     share = float(counts.sum() / len(present)) if len(present) else 0.0
@@ -173,13 +157,14 @@ def _new_categories(
 
 
 def _column_checks(
-    column: str, reference: pd.DataFrame, current: pd.DataFrame, kind: str | None, options: QualityOptions
+    column: str, reference: QualityReference, current: pd.DataFrame, kind: str | None, options: QualityOptions
 ) -> list[QualityCheck]:
     values = current[column]
-    missing = int(_missing(values).sum())
+    missing = int(missing_values(values).sum())
     share = missing / len(values)
-    in_reference = column in reference.columns
-    ref_share = float(_missing(reference[column]).mean()) if in_reference and len(reference) else 0.0
+    in_reference = reference.has(column)
+    facts = reference.column(column) if in_reference else None
+    ref_share = facts.missing_share if facts is not None else 0.0
     increase = share - ref_share
     checks = [
         QualityCheck(
@@ -192,9 +177,9 @@ def _column_checks(
             {"reference_share": ref_share, "missing": missing},
         )
     ]
-    if not in_reference:
+    if facts is None:
         return checks
-    ref_family, cur_family = value_family(reference[column]), value_family(values)
+    ref_family, cur_family = facts.family, value_family(values)
     if ref_family is not None and cur_family is not None and ref_family != cur_family:
         message = f"values are {cur_family}, the reference's are {ref_family}"
         checks.append(
@@ -210,17 +195,17 @@ def _column_checks(
         )
         return checks
     if kind is None:
-        kind = {"number": "numerical", "text": "categorical", "boolean": "categorical"}.get(ref_family or "")
-    if kind == "numerical":
-        checks.append(_numeric_range(column, reference[column], values, options))
-    elif kind == "categorical":
-        checks.append(_new_categories(column, reference[column], values, options))
+        kind = family_kind(ref_family)
+    if kind == NUMERICAL:
+        checks.append(_numeric_range(column, facts, values, options))
+    elif kind == CATEGORICAL:
+        checks.append(_new_categories(column, facts, values, options))
     return checks
 
 
 def assess_window(
     current: pd.DataFrame,
-    reference: pd.DataFrame,
+    reference: QualityReference,
     *,
     columns: Sequence[str],
     recent_row_counts: Sequence[int] = (),
@@ -228,16 +213,17 @@ def assess_window(
     kinds: Mapping[str, str] | None = None,
     options: QualityOptions | None = None,
 ) -> QualityReport:
-    """Checks of `current` against `reference` for the model's `columns`; columns in `ignore` (time,
-    ids, labels) are not reported as new. `kinds` (numerical / categorical / skipped, as the drift
-    engine decided) picks the range or category check; without it the reference's values decide."""
+    """Checks of `current` against the summary of the reference for the model's `columns`; columns
+    in `ignore` (time, ids, labels) are not reported as new. `kinds` (numerical / categorical /
+    skipped, as the drift engine decided) picks the range or category check; without it the
+    reference's value family decides."""
     options = options or QualityOptions()
     checks = [_row_count(len(current), recent_row_counts, options)]
     if len(current) == 0:
         return QualityReport(0, tuple(checks))
     for column in columns:
         if column not in current.columns:
-            where = "in the reference" if column in reference.columns else "expected by the schema"
+            where = "in the reference" if reference.has(column) else "expected by the schema"
             checks.append(
                 QualityCheck("missing_column", column, None, None, True, f"the column is missing ({where})")
             )
@@ -247,7 +233,7 @@ def assess_window(
     skip = set(ignore) | set(columns)
     for column in current.columns:
         name = str(column)
-        if name not in skip and name not in reference.columns:
+        if name not in skip and not reference.has(name):
             checks.append(
                 QualityCheck("new_column", name, None, None, True, "a column the reference does not have")
             )

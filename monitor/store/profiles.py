@@ -32,7 +32,8 @@ def save_profile(
     sessions: sessionmaker[Session], *, monitor_id: int, key: str, profile: ReferenceProfile, now: datetime
 ) -> None:
     """Stores the profile and drops the monitor's profiles of other keys (older data or settings).
-    Another process saving the same key at the same moment is fine: the first one wins."""
+    A stored profile of the same key is replaced: it is saved again only when it could not be
+    loaded (damaged), and a process saving it at the same moment saves the same profile."""
     payload = profile.to_bytes()
     try:
         with transaction(sessions) as session:
@@ -41,22 +42,18 @@ def save_profile(
                     ReferenceProfileRow.monitor_id == monitor_id, ReferenceProfileRow.profile_key != key
                 )
             )
-            exists = session.scalar(
-                select(ReferenceProfileRow.id).where(
+            row = session.scalar(
+                select(ReferenceProfileRow).where(
                     ReferenceProfileRow.monitor_id == monitor_id, ReferenceProfileRow.profile_key == key
                 )
             )
-            if exists is None:
-                session.add(
-                    ReferenceProfileRow(
-                        monitor_id=monitor_id,
-                        profile_key=key,
-                        reference_rows=profile.rows,
-                        columns=list(profile.columns),
-                        size_bytes=len(payload),
-                        created_at=repository.to_db(now),
-                        payload=payload,
-                    )
-                )
+            if row is None:
+                row = ReferenceProfileRow(monitor_id=monitor_id, profile_key=key)
+                session.add(row)
+            row.reference_rows = profile.rows
+            row.columns = list(profile.columns)
+            row.size_bytes = len(payload)
+            row.created_at = repository.to_db(now)
+            row.payload = payload
     except IntegrityError:
         pass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +18,7 @@ from monitor.drift import (
     build_profile,
     compare_datasets,
 )
+from monitor.drift.profile import PROFILE_FORMAT
 from monitor.drift.summary import NumericSummary
 
 RNG = np.random.default_rng(41)
@@ -75,3 +79,34 @@ def test_a_damaged_or_foreign_payload_is_refused() -> None:
 def test_profiles_only_what_is_asked_for() -> None:
     profile = build_profile(REF, DriftOptions(include=("c", "x", "nope")))
     assert list(profile.columns) == ["c", "x"]
+
+
+def as_format_1(payload: bytes) -> bytes:
+    """A profile as format 1 stored it: the same arrays, a header without the quality facts."""
+    with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    header = json.loads(arrays["header"].tobytes().decode())
+    header["format"] = 1
+    del header["quality"]
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_a_profile_of_an_older_format_is_refused_not_misread() -> None:
+    old = as_format_1(build_profile(REF, OPTIONS).to_bytes())
+    with pytest.raises(ValueError, match=f"format 1, expected {PROFILE_FORMAT}"):
+        ReferenceProfile.from_bytes(old)
+
+
+def test_the_profile_holds_what_the_quality_checks_need() -> None:
+    quality = ReferenceProfile.from_bytes(
+        build_profile(REF, DriftOptions(include=("x", "c"))).to_bytes()
+    ).quality
+    assert quality.column_names == ("x", "c", "flag", "id", "empty")  # every column, profiled or not
+    assert list(quality.columns) == ["x", "c"]
+    x, c = quality.columns["x"], quality.columns["c"]
+    assert (x.family, x.missing_share, x.value_range) == ("number", 0.0, (REF["x"].min(), REF["x"].max()))
+    assert x.categories is None  # numerical: no category check, so no set of every value
+    assert (c.family, c.categories) == ("text", frozenset({"a", "b", "c"}))

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.quality import QualityOptions, assess_window
+from monitor.quality import QualityOptions, QualityReference, assess_window, describe_reference
 
 
 @pytest.fixture
-def reference() -> pd.DataFrame:
+def reference_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "age": [20.0, 35.0, 50.0, 65.0, np.nan],
@@ -18,12 +18,22 @@ def reference() -> pd.DataFrame:
     )
 
 
+@pytest.fixture
+def reference(reference_frame: pd.DataFrame) -> QualityReference:
+    """What the checks are given: the reference's summary (a run reads it from the stored profile)."""
+    return describe_reference(reference_frame)
+
+
 def checks_of(report, check: str) -> dict[str, object]:
     return {c.column: c for c in report.checks if c.check == check}
 
 
-def test_a_clean_window_has_no_finding_but_reports_every_column(reference: pd.DataFrame) -> None:
-    current = pd.DataFrame({"ts": pd.Timestamp("2026-01-01", tz="UTC"), **reference.iloc[:4].to_dict("list")})
+def test_a_clean_window_has_no_finding_but_reports_every_column(
+    reference: QualityReference, reference_frame: pd.DataFrame
+) -> None:
+    current = pd.DataFrame(
+        {"ts": pd.Timestamp("2026-01-01", tz="UTC"), **reference_frame.iloc[:4].to_dict("list")}
+    )
     report = assess_window(
         current, reference, columns=["age", "city", "vip"], recent_row_counts=[4, 5, 3], ignore=["ts"]
     )
@@ -40,8 +50,12 @@ def test_a_clean_window_has_no_finding_but_reports_every_column(reference: pd.Da
     assert checks_of(report, "missing_share")["age"].details["reference_share"] == 0.2
 
 
-def test_an_empty_window_is_a_finding_not_a_silence(reference: pd.DataFrame) -> None:
-    report = assess_window(reference.iloc[0:0], reference, columns=["age"], recent_row_counts=[100, 120])
+def test_an_empty_window_is_a_finding_not_a_silence(
+    reference: QualityReference, reference_frame: pd.DataFrame
+) -> None:
+    report = assess_window(
+        reference_frame.iloc[0:0], reference, columns=["age"], recent_row_counts=[100, 120]
+    )
     (only,) = report.checks
     assert (only.check, only.value, only.finding, only.message) == (
         "row_count",
@@ -51,8 +65,10 @@ def test_an_empty_window_is_a_finding_not_a_silence(reference: pd.DataFrame) -> 
     )
 
 
-def test_row_count_change_against_the_median_of_recent_windows(reference: pd.DataFrame) -> None:
-    current = pd.concat([reference] * 2, ignore_index=True)  # 10 rows
+def test_row_count_change_against_the_median_of_recent_windows(
+    reference: QualityReference, reference_frame: pd.DataFrame
+) -> None:
+    current = pd.concat([reference_frame] * 2, ignore_index=True)  # 10 rows
     report = assess_window(current, reference, columns=[], recent_row_counts=[4, 20, 5, 6, 30])
     (count,) = report.checks
     # median 6 -> 10 / 6 - 1 = 0.667 more, above the 0.5 default
@@ -61,7 +77,7 @@ def test_row_count_change_against_the_median_of_recent_windows(reference: pd.Dat
     assert not calm.checks[0].finding
 
 
-def test_missing_share_finds_an_increase_over_the_reference(reference: pd.DataFrame) -> None:
+def test_missing_share_finds_an_increase_over_the_reference(reference: QualityReference) -> None:
     current = pd.DataFrame({"age": [30.0, np.nan, np.inf, 40.0], "city": [None, None, "paris", "lyon"]})
     report = assess_window(current, reference, columns=["age", "city"])
     missing = checks_of(report, "missing_share")
@@ -69,7 +85,7 @@ def test_missing_share_finds_an_increase_over_the_reference(reference: pd.DataFr
     assert missing["city"].value == 0.5 and missing["city"].finding
 
 
-def test_schema_changes_missing_new_and_retyped_columns(reference: pd.DataFrame) -> None:
+def test_schema_changes_missing_new_and_retyped_columns(reference: QualityReference) -> None:
     current = pd.DataFrame(
         {"age": ["old", "young"], "vip": [True, False], "colour": ["red", "blue"], "id": [1, 2]}
     )
@@ -79,7 +95,7 @@ def test_schema_changes_missing_new_and_retyped_columns(reference: pd.DataFrame)
     assert checks_of(report, "type_change")["age"].details == {"reference": "number", "current": "text"}
 
 
-def test_values_outside_the_reference_range(reference: pd.DataFrame) -> None:
+def test_values_outside_the_reference_range(reference: QualityReference) -> None:
     current = pd.DataFrame({"age": [10.0, 30.0, 40.0, 70.0, 80.0] + [45.0] * 95})
     (_, _, out) = assess_window(current, reference, columns=["age"]).checks
     assert (out.value, out.finding) == (0.03, True)
@@ -90,15 +106,17 @@ def test_values_outside_the_reference_range(reference: pd.DataFrame) -> None:
     assert not lenient.checks[2].finding
 
 
-def test_new_categories_are_listed_with_their_counts(reference: pd.DataFrame) -> None:
+def test_new_categories_are_listed_with_their_counts(reference: QualityReference) -> None:
     current = pd.DataFrame({"city": ["paris", "lille", "lille", "brest", None]})
     (_, _, new) = assess_window(current, reference, columns=["city"]).checks
     assert new.finding and new.details["new"] == {"lille": 2, "brest": 1}
     assert new.value == pytest.approx(3 / 4)
 
 
-def test_kinds_from_the_drift_engine_pick_the_check(reference: pd.DataFrame) -> None:
-    current = reference.assign(age=[1.0, 2.0, 3.0, 4.0, 5.0])
+def test_kinds_from_the_drift_engine_pick_the_check(
+    reference: QualityReference, reference_frame: pd.DataFrame
+) -> None:
+    current = reference_frame.assign(age=[1.0, 2.0, 3.0, 4.0, 5.0])
     report = assess_window(
         current, reference, columns=["age", "city"], kinds={"age": "categorical", "city": "skipped"}
     )
@@ -110,7 +128,7 @@ def test_kinds_from_the_drift_engine_pick_the_check(reference: pd.DataFrame) -> 
     }
 
 
-def test_signals_for_alert_rules(reference: pd.DataFrame) -> None:
+def test_signals_for_alert_rules(reference: QualityReference) -> None:
     current = pd.DataFrame({"age": [10.0, 30.0, 40.0, 99.0], "colour": ["red"] * 4})
     signals = assess_window(current, reference, columns=["age", "city"], recent_row_counts=[8]).signals()
     assert signals["missing_column"] == {"age": 0.0, "city": 1.0, "colour": 0.0}
