@@ -19,6 +19,7 @@ from monitor.notify.redact import Redactor
 
 USER_AGENT = f"model-monitor/{__version__}"
 _BODY_EXCERPT = 300
+MAX_RETRY_AFTER = 86_400.0  # a day: a longer wait is the receiver's bug, not a schedule to keep
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
@@ -27,21 +28,20 @@ def encode(payload: Mapping[str, Any]) -> bytes:
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: a number of seconds, or an HTTP date (RFC 9110)."""
+    """Retry-After as seconds, at most MAX_RETRY_AFTER: delay-seconds (digits only) or an HTTP date
+    (RFC 9110). Anything else ("inf", "1e20", "-5") is ignored rather than trusted."""
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if value.isascii() and value.isdigit():
+        return MAX_RETRY_AFTER if len(value) > 9 else min(float(value), MAX_RETRY_AFTER)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (moment - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
 
 
 def classify(status: int, headers: Mapping[str, str], body: str, *, what: str) -> Delivery:
