@@ -164,3 +164,16 @@ def test_sign_uses_the_current_time_by_default() -> None:
     header = sign(SECRET, b"{}")
     timestamp = int(header.split(",")[0].removeprefix("t="))
     assert abs(timestamp - time.time()) < 5
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirecting_endpoint_is_not_followed_nor_delivered(plain: WebhookReceiver, status: int) -> None:
+    plain.fail_next(Answer(status, "moved", {"Location": "http://elsewhere.example/hooks/s3cr3t?token=abc"}))
+    notifier = WebhookNotifier("hook", plain.url + "/old")
+    result = notifier.send(TestMessage("hook", "x", "t"), idempotency_key="k")
+    assert (result.ok, result.retryable, result.status_code) == (False, False, status)
+    assert result.error == (
+        f"webhook 'hook' endpoint redirects to http://elsewhere.example (HTTP {status}); "
+        "redirects are not followed: configure the final URL"
+    )
+    assert [r.path for r in plain.requests] == ["/old"]  # one POST, no follow-up request
