@@ -54,6 +54,7 @@ import httpx
 logger = logging.getLogger(__name__)
 
 Stream = Literal["predictions", "ground-truth"]
+_STREAMS = ("predictions", "ground-truth")
 _RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -326,6 +327,33 @@ class MonitorClient:
                 found.append(path)
         return found
 
+    def _read_spool(self, path: Path) -> list[dict[str, Any]]:
+        """The spool's entries; a line that is not one (torn by a process killed mid-write) is set
+        aside in rejected.ndjson, so it cannot stop the lines around it being sent."""
+        items, torn = [], []
+        for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                torn.append((line, f"unreadable spool line ({exc})"))
+                continue
+            if not (
+                isinstance(item, dict)
+                and item.get("stream") in _STREAMS
+                and isinstance(item.get("row"), dict)
+            ):
+                torn.append((line, "spool line is not a {stream, row} entry"))
+                continue
+            items.append(item)
+        if torn:
+            logger.error("monitor client: %d unreadable line(s) in %s set aside", len(torn), path.name)
+            with self._spool_lock, (self.spool_dir / "rejected.ndjson").open("a", encoding="utf-8") as out:
+                out.writelines(json.dumps({"line": line, "reason": reason}) + "\n" for line, reason in torn)
+                self.stats.rejected += len(torn)
+        return items
+
     def _replay_spools(self) -> None:
         for path in self._pending_spools():
             claimed = path.with_name(f"spool-{os.getpid()}-{uuid.uuid4().hex[:8]}.sending")
@@ -334,7 +362,7 @@ class MonitorClient:
                     path.rename(claimed)
                 except FileNotFoundError:
                     continue
-            items = [json.loads(line) for line in claimed.read_text(encoding="utf-8").splitlines() if line]
+            items = self._read_spool(claimed)
             for stream in ("predictions", "ground-truth"):
                 rows = [item["row"] for item in items if item["stream"] == stream]
                 for start in range(0, len(rows), self.batch_size):

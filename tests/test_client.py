@@ -189,3 +189,24 @@ def test_the_background_thread_survives_a_disk_error_and_loses_nothing(
         assert sorted(json.loads(line)["row"]["prediction_id"] for line in rejected) == ids(3)
     finally:
         client_for_unknown.close(timeout=1)
+
+
+def test_a_spool_torn_by_a_killed_process_is_sent_and_the_torn_line_set_aside(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime, tmp_path: Path
+) -> None:
+    (tmp_path / "spool").mkdir()
+    orphan = tmp_path / "spool" / f"spool-{2**22 + 1}-deadbeef.ndjson"
+    whole = "".join(json.dumps({"stream": "predictions", "row": r}) + "\n" for r in rows(4))
+    orphan.write_text(whole + '{"stream": "predictions", "row": {"predic')  # killed mid-write
+    server.start()
+    client = make_client()
+    assert client.flush(timeout=30)
+    client.log_prediction(rows(1, start=4)[0])  # and the client keeps working
+    assert client.flush(timeout=30)
+    assert stored_ids(runtime)[0] == ids(5)
+    (rejected,) = [
+        json.loads(line) for line in (tmp_path / "spool" / "rejected.ndjson").read_text().splitlines()
+    ]
+    assert rejected["line"] == '{"stream": "predictions", "row": {"predic'
+    assert rejected["reason"].startswith("unreadable spool line (")
+    assert spool_files(tmp_path) == [] and client.stats.rejected == 1
