@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_REPORTED_ERRORS = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
@@ -122,6 +124,9 @@ def parse_time(value: Any) -> datetime:
     return moment
 
 
+_FLOAT_MAX = int(sys.float_info.max)
+
+
 def _describe(value: Any) -> str:
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "object"}
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
@@ -139,12 +144,16 @@ def check_value(value: Any, expected: str | None) -> Any:
     if expected == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {_describe(value)}")
+        if isinstance(value, int) and not -_FLOAT_MAX <= value <= _FLOAT_MAX:  # read back as float: inf
+            raise ValueError(f"{_describe(value)} is too large for a 64-bit float")
         return value
     if expected == "integer":
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"expected an integer, got {_describe(value)}")
+        if not INT64_MIN <= value <= INT64_MAX:  # read back as int64: it would not fit
+            raise ValueError(f"{_describe(value)} is outside the 64-bit integer range")
         return value
     if expected == "string":
         if not isinstance(value, str):

@@ -226,3 +226,23 @@ def test_labels_join_by_id_and_metrics_follow(client: httpx.Client, runtime: Run
         runtime, "churn", Window(DAY0, DAY0 + timedelta(days=1)), now=in_ten_days, recompute=True
     )
     assert later.metrics["roc_auc"] == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)
+
+
+def test_numbers_the_stored_types_cannot_hold_are_row_errors(client: httpx.Client, runtime: Runtime) -> None:
+    good = rows(6)
+    batch = [
+        {**good[0], "age": 2**63},  # one past int64
+        {**good[1], "age": -(2**63) - 1},
+        {**good[2], "age": 1e19},  # an integral float, still outside int64
+        {**good[3], "spend": 10**400},  # a JSON integer no float can hold (would read back as inf)
+        {**good[4], "age": 2**63 - 1, "spend": 10**300},  # the limits themselves are fine
+    ]
+    response = client.post(PREDICTIONS, json=batch)
+    assert rejected(response) == {(0, "age"), (1, "age"), (2, "age"), (3, "spend")}
+    messages = {e["row"]: e["message"] for e in response.json()["detail"]["errors"]}
+    assert messages[0] == "integer 9223372036854775808 is outside the 64-bit integer range"
+    assert messages[3].endswith("is too large for a 64-bit float")
+    assert stored(runtime) == (0, 0)
+    assert client.post(PREDICTIONS, json=[batch[4]]).status_code == 200
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
+    assert (int(window["age"].iloc[0]), float(window["spend"].iloc[0])) == (2**63 - 1, 1e300)
