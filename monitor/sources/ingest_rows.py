@@ -88,7 +88,9 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
         raise BatchRejected([RowError(None, None, f"the body is not UTF-8: {exc}")]) from None
     if media in NDJSON_TYPES:
         rows, errors = [], []
-        for number, line in enumerate(row for row in text.splitlines() if row.strip()):
+        # "\n" only: str.splitlines() would also split at U+2028 and others, legal inside a JSON string.
+        lines = (line.removesuffix("\r") for line in text.split("\n"))
+        for number, line in enumerate(line for line in lines if line.strip()):
             try:
                 rows.append(json.loads(line, parse_constant=_reject_constant))
             except ValueError as exc:

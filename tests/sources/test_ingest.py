@@ -246,3 +246,15 @@ def test_numbers_the_stored_types_cannot_hold_are_row_errors(client: httpx.Clien
     assert client.post(PREDICTIONS, json=[batch[4]]).status_code == 200
     window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
     assert (int(window["age"].iloc[0]), float(window["spend"].iloc[0])) == (2**63 - 1, 1e300)
+
+
+def test_ndjson_splits_rows_at_newlines_only(client: httpx.Client, runtime: Runtime) -> None:
+    first, second = rows(2)
+    first["plan"] = "pro\u2028plus\x85\x1c"  # separators str.splitlines() would split at
+    body = json.dumps(first, ensure_ascii=False) + "\r\n" + json.dumps(second, ensure_ascii=False) + "\r\n"
+    response = client.post(
+        PREDICTIONS, content=body.encode(), headers={"content-type": "application/x-ndjson"}
+    )
+    assert response.json() == {"rows": 2, "accepted": 2, "duplicates": 0}
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
+    assert window.set_index("prediction_id").loc["p0", "plan"] == "pro\u2028plus\x85\x1c"
