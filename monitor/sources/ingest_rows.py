@@ -170,12 +170,18 @@ def check_value(value: Any, expected: str | None) -> Any:
     raise ValueError(f"unknown column type {expected!r}")
 
 
+# PostgreSQL text and jsonb cannot hold U+0000 (COPY fails); refused on SQLite too, to agree.
+_NUL = "contains a NUL character (U+0000), which cannot be stored"
+
+
 def _check_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise ValueError(f"expected a non-empty string or integer id, got {_describe(value)}")
     text = str(value)
     if len(text) > 200:
         raise ValueError("ids are at most 200 characters")
+    if "\x00" in text:
+        raise ValueError(_NUL)
     return text
 
 
@@ -228,6 +234,8 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
                 continue
             if isinstance(checked, float) and not math.isfinite(checked):
                 row_errors.append(RowError(index, name, "not a finite number"))
+            elif isinstance(checked, str) and "\x00" in checked:
+                row_errors.append(RowError(index, name, _NUL))
             elif name in row:
                 values[name] = checked
         if identifier and not row_errors:

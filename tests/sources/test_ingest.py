@@ -258,3 +258,19 @@ def test_ndjson_splits_rows_at_newlines_only(client: httpx.Client, runtime: Runt
     assert response.json() == {"rows": 2, "accepted": 2, "duplicates": 0}
     window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
     assert window.set_index("prediction_id").loc["p0", "plan"] == "pro\u2028plus\x85\x1c"
+
+
+def test_nul_characters_are_row_errors_on_every_database(client: httpx.Client, runtime: Runtime) -> None:
+    good = rows(3)
+    batch = [
+        {**good[0], "prediction_id": "p\x000"},
+        {**good[1], "plan": "pro\x00"},
+    ]
+    response = client.post(PREDICTIONS, json=batch)
+    assert rejected(response) == {(0, "prediction_id"), (1, "plan")}
+    assert {e["message"] for e in response.json()["detail"]["errors"]} == {
+        "contains a NUL character (U+0000), which cannot be stored"
+    }
+    label = client.post(LABELS, json=[{"prediction_id": "p\x000", "label": 1}])
+    assert rejected(label) == {(0, "prediction_id")}
+    assert stored(runtime) == (0, 0)
