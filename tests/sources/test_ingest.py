@@ -274,3 +274,17 @@ def test_nul_characters_are_row_errors_on_every_database(client: httpx.Client, r
     label = client.post(LABELS, json=[{"prediction_id": "p\x000", "label": 1}])
     assert rejected(label) == {(0, "prediction_id")}
     assert stored(runtime) == (0, 0)
+
+
+def test_rows_are_read_in_time_then_id_order_whatever_the_order_sent(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    batch = rows(12)
+    for i, row in enumerate(batch):
+        row["timestamp"] = (DAY0 + timedelta(minutes=i % 3)).isoformat()  # ties on time
+    shuffled = [batch[i] for i in (7, 2, 11, 0, 9, 4, 1, 10, 5, 8, 3, 6)]
+    assert client.post(PREDICTIONS, json=shuffled[:6]).status_code == 200
+    assert client.post(PREDICTIONS, json=shuffled[6:]).status_code == 200
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(hours=1), time_column="timestamp")
+    expected = sorted(batch, key=lambda r: (r["timestamp"], r["prediction_id"]))
+    assert list(window.prediction_id) == [r["prediction_id"] for r in expected]
