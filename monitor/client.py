@@ -54,6 +54,7 @@ import httpx
 logger = logging.getLogger(__name__)
 
 Stream = Literal["predictions", "ground-truth"]
+_STREAMS = ("predictions", "ground-truth")
 _RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -70,6 +71,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if isinstance(value, Decimal):
         value = float(value)
     item = getattr(value, "item", None)  # numpy and pandas scalars
@@ -79,6 +82,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _checked(record: dict[str, Any]) -> dict[str, Any]:
+    """The record, if it can be sent as JSON; a TypeError naming the column otherwise. Checked here,
+    in the caller's thread: found later, in the background, the row could only be lost."""
+    for key, value in record.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"column {key!r}: a {type(value).__name__} cannot be sent as JSON ({exc}); "
+                "convert it to a number, string, boolean, None, or a list/dict of those"
+            ) from None
+    return record
 
 
 def _pid_alive(pid: int) -> bool:
@@ -137,7 +154,7 @@ class MonitorClient:
 
     def log_prediction(self, row: Mapping[str, Any]) -> str:
         """Queues one prediction (features, prediction, score...); returns its id."""
-        record = {str(k): _plain(v) for k, v in row.items()}
+        record = _checked({str(k): _plain(v) for k, v in row.items()})
         if record.get(self.id_column) is None:
             record[self.id_column] = uuid.uuid4().hex
         if self.time_column and record.get(self.time_column) is None:
@@ -147,7 +164,7 @@ class MonitorClient:
 
     def log_label(self, prediction_id: str, label: Any, *, labelled_at: datetime | None = None) -> None:
         """Queues the ground truth of one prediction."""
-        record = {self.id_column: prediction_id, self.label_column: _plain(label)}
+        record = _checked({self.id_column: _plain(prediction_id), self.label_column: _plain(label)})
         if labelled_at is not None and self.labelled_at_column:
             record[self.labelled_at_column] = labelled_at.isoformat()
         self._put("ground-truth", record)
@@ -198,14 +215,27 @@ class MonitorClient:
     def _run(self) -> None:
         while not (self._closing.is_set() and self._queue.empty()):
             batch = self._collect()
-            for stream in ("predictions", "ground-truth"):
-                rows = [row for s, row in batch if s == stream]
-                if rows:
-                    self._deliver(stream, rows)
-            if not self._given_up():
-                self._replay_spools()
+            try:
+                for stream in ("predictions", "ground-truth"):
+                    rows = [row for s, row in batch if s == stream]
+                    if rows:
+                        self._deliver(stream, rows)
+            except Exception:  # the thread must outlive any bug or disk error: keep the batch on disk
+                logger.exception("monitor client: sending a batch failed; spooling it")
+                self._spool_safely(batch)
+            try:
+                if not self._given_up():
+                    self._replay_spools()
+            except Exception:
+                logger.exception("monitor client: sending the spool failed; will try again")
             if self._queue.empty():
                 self._idle.set()
+
+    def _spool_safely(self, batch: list[tuple[Stream, dict[str, Any]]]) -> None:
+        try:
+            self._spool(batch)
+        except Exception:
+            logger.exception("monitor client: could not spool %d row(s); they are lost", len(batch))
 
     def _collect(self) -> list[tuple[Stream, dict[str, Any]]]:
         """Up to batch_size queued rows, waiting at most flush_interval for them (not at all when closing)."""
@@ -297,6 +327,33 @@ class MonitorClient:
                 found.append(path)
         return found
 
+    def _read_spool(self, path: Path) -> list[dict[str, Any]]:
+        """The spool's entries; a line that is not one (torn by a process killed mid-write) is set
+        aside in rejected.ndjson, so it cannot stop the lines around it being sent."""
+        items, torn = [], []
+        for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                torn.append((line, f"unreadable spool line ({exc})"))
+                continue
+            if not (
+                isinstance(item, dict)
+                and item.get("stream") in _STREAMS
+                and isinstance(item.get("row"), dict)
+            ):
+                torn.append((line, "spool line is not a {stream, row} entry"))
+                continue
+            items.append(item)
+        if torn:
+            logger.error("monitor client: %d unreadable line(s) in %s set aside", len(torn), path.name)
+            with self._spool_lock, (self.spool_dir / "rejected.ndjson").open("a", encoding="utf-8") as out:
+                out.writelines(json.dumps({"line": line, "reason": reason}) + "\n" for line, reason in torn)
+                self.stats.rejected += len(torn)
+        return items
+
     def _replay_spools(self) -> None:
         for path in self._pending_spools():
             claimed = path.with_name(f"spool-{os.getpid()}-{uuid.uuid4().hex[:8]}.sending")
@@ -305,7 +362,7 @@ class MonitorClient:
                     path.rename(claimed)
                 except FileNotFoundError:
                     continue
-            items = [json.loads(line) for line in claimed.read_text(encoding="utf-8").splitlines() if line]
+            items = self._read_spool(claimed)
             for stream in ("predictions", "ground-truth"):
                 rows = [item["row"] for item in items if item["stream"] == stream]
                 for start in range(0, len(rows), self.batch_size):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -150,3 +151,62 @@ def test_ids_and_times_are_filled_in(
     prediction_id = client.log_prediction(row)
     assert client.flush(timeout=30)
     assert stored_ids(runtime)[0] == [prediction_id]
+
+
+def test_values_json_cannot_carry_are_refused_to_the_caller_and_the_thread_goes_on(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime
+) -> None:
+    server.start()
+    client = make_client()
+    first, second = rows(2)
+    client.log_prediction({**first, "prediction_id": uuid.UUID(int=7)})  # a UUID id is sent as its text
+    with pytest.raises(TypeError, match="column 'plan': a set cannot be sent as JSON"):
+        client.log_prediction({**second, "plan": {"pro"}})
+    with pytest.raises(TypeError, match="column 'age': a bytes cannot be sent as JSON"):
+        client.log_prediction({**second, "age": b"41"})
+    with pytest.raises(TypeError, match="column 'label': a list cannot be sent as JSON"):
+        client.log_label("p1", [float("nan")])
+    client.log_prediction(second)
+    assert client.flush(timeout=30)
+    assert stored_ids(runtime)[0] == sorted([str(uuid.UUID(int=7)), "p1"])
+
+
+def test_the_background_thread_survives_a_disk_error_and_loses_nothing(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    server.start()
+    (tmp_path / "spool" / "rejected.ndjson").mkdir(parents=True)  # writing rejections fails
+    client_for_unknown = MonitorClient(
+        server.url, "no-such-model", spool_dir=tmp_path / "spool", flush_interval=0.05, register_atexit=False
+    )
+    try:
+        for row in rows(3):
+            client_for_unknown.log_prediction(row)  # answered 404: set aside in rejected.ndjson
+        assert not client_for_unknown.flush(timeout=1)
+        (tmp_path / "spool" / "rejected.ndjson").rmdir()
+        assert client_for_unknown.flush(timeout=30)
+        rejected = (tmp_path / "spool" / "rejected.ndjson").read_text().splitlines()
+        assert sorted(json.loads(line)["row"]["prediction_id"] for line in rejected) == ids(3)
+    finally:
+        client_for_unknown.close(timeout=1)
+
+
+def test_a_spool_torn_by_a_killed_process_is_sent_and_the_torn_line_set_aside(
+    server: LiveServer, make_client: Callable[..., MonitorClient], runtime: Runtime, tmp_path: Path
+) -> None:
+    (tmp_path / "spool").mkdir()
+    orphan = tmp_path / "spool" / f"spool-{2**22 + 1}-deadbeef.ndjson"
+    whole = "".join(json.dumps({"stream": "predictions", "row": r}) + "\n" for r in rows(4))
+    orphan.write_text(whole + '{"stream": "predictions", "row": {"predic')  # killed mid-write
+    server.start()
+    client = make_client()
+    assert client.flush(timeout=30)
+    client.log_prediction(rows(1, start=4)[0])  # and the client keeps working
+    assert client.flush(timeout=30)
+    assert stored_ids(runtime)[0] == ids(5)
+    (rejected,) = [
+        json.loads(line) for line in (tmp_path / "spool" / "rejected.ndjson").read_text().splitlines()
+    ]
+    assert rejected["line"] == '{"stream": "predictions", "row": {"predic'
+    assert rejected["reason"].startswith("unreadable spool line (")
+    assert spool_files(tmp_path) == [] and client.stats.rejected == 1

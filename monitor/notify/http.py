@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor import __version__
 from monitor.notify.base import Delivery
@@ -19,6 +20,26 @@ from monitor.notify.redact import Redactor
 
 USER_AGENT = f"model-monitor/{__version__}"
 _BODY_EXCERPT = 300
+MAX_RETRY_AFTER = 86_400.0  # a day: a longer wait is the receiver's bug, not a schedule to keep
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a 301/302/303 as a body-less GET: the payload never arrives, yet the
+    GET's 200 would count as delivered. A redirect is answered as it came (an HTTPError)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
+def _where(location: str | None) -> str:
+    """Scheme and host of a redirect target: its path and query may hold a secret."""
+    if not location:
+        return "an unnamed location"
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "another path on the same host"
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
@@ -27,21 +48,20 @@ def encode(payload: Mapping[str, Any]) -> bytes:
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: a number of seconds, or an HTTP date (RFC 9110)."""
+    """Retry-After as seconds, at most MAX_RETRY_AFTER: delay-seconds (digits only) or an HTTP date
+    (RFC 9110). Anything else ("inf", "1e20", "-5") is ignored rather than trusted."""
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if value.isascii() and value.isdigit():
+        return MAX_RETRY_AFTER if len(value) > 9 else min(float(value), MAX_RETRY_AFTER)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (moment - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
 
 
 def classify(status: int, headers: Mapping[str, str], body: str, *, what: str) -> Delivery:
@@ -58,6 +78,14 @@ def classify(status: int, headers: Mapping[str, str], body: str, *, what: str) -
             status_code=status,
             retry_after=wait,
             error=f"{what} is rate limiting (HTTP 429, Retry-After {lower.get('retry-after', 'not given')})",
+        )
+    if 300 <= status < 400:
+        return Delivery(
+            ok=False,
+            retryable=False,
+            status_code=status,
+            error=f"{what} endpoint redirects to {_where(lower.get('location'))} (HTTP {status}); "
+            "redirects are not followed: configure the final URL",
         )
     if status == 408 or status >= 500:
         return Delivery(
@@ -87,7 +115,7 @@ def post_json(
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             text = response.read().decode("utf-8", "replace")
             return classify(response.status, dict(response.headers.items()), text, what=what)
     except urllib.error.HTTPError as exc:

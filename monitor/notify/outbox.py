@@ -92,7 +92,22 @@ def deliver_pending(
             skipped.add(claimed)
             continue
         result = _send(notifiers, claimed)
-        if _record(sessions, name, claimed, result, clock(), rng):
+        try:
+            kept = _record(sessions, name, claimed, result, clock(), rng)
+        except Exception as exc:  # one row's bad outcome must not block every row behind it
+            logger.exception("notification %s: storing the outcome failed", claimed.idempotency_key)
+            result = Delivery(
+                ok=False,
+                retryable=result.retryable,
+                status_code=result.status_code,
+                error=f"storing the outcome failed ({type(exc).__name__}: {exc}); was: {result.error}",
+            )
+            try:
+                kept = _record(sessions, name, claimed, result, clock(), rng)
+            except Exception:  # the database itself: the lease runs out and the row is retried
+                logger.exception("notification %s: recording the failure failed", claimed.idempotency_key)
+                kept = False
+        if kept:
             delivered += 1 if result.ok else 0
     return delivered
 

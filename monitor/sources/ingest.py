@@ -277,6 +277,8 @@ class IngestSource:
             statement = statement.where(time >= _naive_utc(start))
         if end is not None:
             statement = statement.where(time < _naive_utc(end))
+        # A fixed order: the same rows must give the same frame (and metrics) on every read.
+        statement = statement.order_by(time, table.prediction_id)
         columns = list(schema.columns)
         frames = []
         with self.sessions() as session:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_REPORTED_ERRORS = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
@@ -86,7 +88,9 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
         raise BatchRejected([RowError(None, None, f"the body is not UTF-8: {exc}")]) from None
     if media in NDJSON_TYPES:
         rows, errors = [], []
-        for number, line in enumerate(row for row in text.splitlines() if row.strip()):
+        # "\n" only: str.splitlines() would also split at U+2028 and others, legal inside a JSON string.
+        lines = (line.removesuffix("\r") for line in text.split("\n"))
+        for number, line in enumerate(line for line in lines if line.strip()):
             try:
                 rows.append(json.loads(line, parse_constant=_reject_constant))
             except ValueError as exc:
@@ -122,6 +126,9 @@ def parse_time(value: Any) -> datetime:
     return moment
 
 
+_FLOAT_MAX = int(sys.float_info.max)
+
+
 def _describe(value: Any) -> str:
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "object"}
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
@@ -139,12 +146,16 @@ def check_value(value: Any, expected: str | None) -> Any:
     if expected == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {_describe(value)}")
+        if isinstance(value, int) and not -_FLOAT_MAX <= value <= _FLOAT_MAX:  # read back as float: inf
+            raise ValueError(f"{_describe(value)} is too large for a 64-bit float")
         return value
     if expected == "integer":
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"expected an integer, got {_describe(value)}")
+        if not INT64_MIN <= value <= INT64_MAX:  # read back as int64: it would not fit
+            raise ValueError(f"{_describe(value)} is outside the 64-bit integer range")
         return value
     if expected == "string":
         if not isinstance(value, str):
@@ -159,12 +170,18 @@ def check_value(value: Any, expected: str | None) -> Any:
     raise ValueError(f"unknown column type {expected!r}")
 
 
+# PostgreSQL text and jsonb cannot hold U+0000 (COPY fails); refused on SQLite too, to agree.
+_NUL = "contains a NUL character (U+0000), which cannot be stored"
+
+
 def _check_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise ValueError(f"expected a non-empty string or integer id, got {_describe(value)}")
     text = str(value)
     if len(text) > 200:
         raise ValueError("ids are at most 200 characters")
+    if "\x00" in text:
+        raise ValueError(_NUL)
     return text
 
 
@@ -217,6 +234,8 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
                 continue
             if isinstance(checked, float) and not math.isfinite(checked):
                 row_errors.append(RowError(index, name, "not a finite number"))
+            elif isinstance(checked, str) and "\x00" in checked:
+                row_errors.append(RowError(index, name, _NUL))
             elif name in row:
                 values[name] = checked
         if identifier and not row_errors:

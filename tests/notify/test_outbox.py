@@ -17,7 +17,8 @@ import pytest
 
 from monitor import alert_service
 from monitor.alert_routing import enqueue
-from monitor.notify.messages import TestMessage, to_payload
+from monitor.notify.base import Delivery
+from monitor.notify.messages import Message, TestMessage, to_payload
 from monitor.notify.outbox import BASE_DELAY, MAX_DELAY, backoff
 from monitor.store.engine import transaction
 from monitor.store.repository import from_db
@@ -211,3 +212,31 @@ def test_a_dispatcher_killed_mid_delivery_delivers_after_restart_with_the_same_k
     (row,) = h.outbox()
     assert (row.status, row.attempts) == ("delivered", 2)
     assert [a.outcome for a in h.attempts(row.id)] == ["abandoned", "delivered"]
+
+
+class _AbsurdChannel:
+    """A third-party channel that asks for a wait no timedelta can hold."""
+
+    name = "hook"
+
+    def send(self, message: Message, *, idempotency_key: str) -> Delivery:
+        return Delivery(ok=False, retryable=True, status_code=429, retry_after=1e20, error="rate limited")
+
+    def redact(self, text: str) -> str:
+        return text
+
+
+def test_one_rows_unstorable_outcome_does_not_block_the_other_rows(
+    harness: HarnessFactory, fake_slack: FakeSlack, receiver: WebhookReceiver
+) -> None:
+    rule = {**RULE, "notify": ["hook", "slack"]}
+    h = harness([rule], {"slack": slack(fake_slack), "hook": {"type": "webhook", "url": receiver.url}})
+    h.notifiers["hook"] = _AbsurdChannel()  # type: ignore[assignment]
+    h.evaluate(0, DRIFTING, now=NOW)
+    assert h.deliver(NOW) == 1
+    rows = {row.channel: row for row in h.outbox()}
+    assert rows["slack"].status == "delivered" and len(fake_slack.delivered()) == 1
+    hook = rows["hook"]
+    assert hook.status == "pending" and "storing the outcome failed (OverflowError" in (hook.last_error or "")
+    assert from_db(hook.next_attempt_at) - NOW <= timedelta(seconds=20)  # ordinary backoff
+    assert [a.outcome for a in h.attempts(hook.id)] == ["retry"]

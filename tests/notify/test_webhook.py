@@ -132,10 +132,48 @@ def test_retry_after_as_an_http_date() -> None:
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert retry_after_seconds("Sun, 01 Mar 2026 12:01:30 GMT", now=now) == 90.0
     assert retry_after_seconds("soon", now=now) is None
-    assert retry_after_seconds("-5") == 0.0
+    assert retry_after_seconds("-5") is None  # not delay-seconds (RFC 9110: digits only)
+    assert retry_after_seconds("Sun, 01 Mar 2099 12:00:00 GMT", now=now) == 86_400.0  # capped at a day
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("inf", None),
+        ("1e20", None),
+        ("1_000", None),
+        ("nan", None),
+        ("2.5", None),
+        ("99999999999999999999", 86_400.0),
+        ("9" * 5000, 86_400.0),
+    ],
+)
+def test_retry_after_accepts_only_delay_seconds_capped_at_a_day(header: str, expected: float | None) -> None:
+    assert retry_after_seconds(header) == expected
+
+
+def test_an_absurd_retry_after_from_a_real_server_is_ignored(plain: WebhookReceiver) -> None:
+    plain.fail_next(Answer(429, "slow down", {"Retry-After": "1e20"}))
+    result = WebhookNotifier("hook", plain.url).send(TestMessage("hook", "x", "t"), idempotency_key="k")
+    assert (result.retryable, result.status_code, result.retry_after) == (True, 429, None)
 
 
 def test_sign_uses_the_current_time_by_default() -> None:
     header = sign(SECRET, b"{}")
     timestamp = int(header.split(",")[0].removeprefix("t="))
     assert abs(timestamp - time.time()) < 5
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirecting_endpoint_is_not_followed_nor_delivered(plain: WebhookReceiver, status: int) -> None:
+    plain.fail_next(Answer(status, "moved", {"Location": "http://elsewhere.example/hooks/s3cr3t?token=abc"}))
+    notifier = WebhookNotifier("hook", plain.url + "/old")
+    result = notifier.send(TestMessage("hook", "x", "t"), idempotency_key="k")
+    assert (result.ok, result.retryable, result.status_code) == (False, False, status)
+    assert result.error == (
+        f"webhook 'hook' endpoint redirects to http://elsewhere.example (HTTP {status}); "
+        "redirects are not followed: configure the final URL"
+    )
+    assert [r.path for r in plain.requests] == ["/old"]  # one POST, no follow-up request

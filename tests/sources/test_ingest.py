@@ -226,3 +226,65 @@ def test_labels_join_by_id_and_metrics_follow(client: httpx.Client, runtime: Run
         runtime, "churn", Window(DAY0, DAY0 + timedelta(days=1)), now=in_ten_days, recompute=True
     )
     assert later.metrics["roc_auc"] == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)
+
+
+def test_numbers_the_stored_types_cannot_hold_are_row_errors(client: httpx.Client, runtime: Runtime) -> None:
+    good = rows(6)
+    batch = [
+        {**good[0], "age": 2**63},  # one past int64
+        {**good[1], "age": -(2**63) - 1},
+        {**good[2], "age": 1e19},  # an integral float, still outside int64
+        {**good[3], "spend": 10**400},  # a JSON integer no float can hold (would read back as inf)
+        {**good[4], "age": 2**63 - 1, "spend": 10**300},  # the limits themselves are fine
+    ]
+    response = client.post(PREDICTIONS, json=batch)
+    assert rejected(response) == {(0, "age"), (1, "age"), (2, "age"), (3, "spend")}
+    messages = {e["row"]: e["message"] for e in response.json()["detail"]["errors"]}
+    assert messages[0] == "integer 9223372036854775808 is outside the 64-bit integer range"
+    assert messages[3].endswith("is too large for a 64-bit float")
+    assert stored(runtime) == (0, 0)
+    assert client.post(PREDICTIONS, json=[batch[4]]).status_code == 200
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
+    assert (int(window["age"].iloc[0]), float(window["spend"].iloc[0])) == (2**63 - 1, 1e300)
+
+
+def test_ndjson_splits_rows_at_newlines_only(client: httpx.Client, runtime: Runtime) -> None:
+    first, second = rows(2)
+    first["plan"] = "pro\u2028plus\x85\x1c"  # separators str.splitlines() would split at
+    body = json.dumps(first, ensure_ascii=False) + "\r\n" + json.dumps(second, ensure_ascii=False) + "\r\n"
+    response = client.post(
+        PREDICTIONS, content=body.encode(), headers={"content-type": "application/x-ndjson"}
+    )
+    assert response.json() == {"rows": 2, "accepted": 2, "duplicates": 0}
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
+    assert window.set_index("prediction_id").loc["p0", "plan"] == "pro\u2028plus\x85\x1c"
+
+
+def test_nul_characters_are_row_errors_on_every_database(client: httpx.Client, runtime: Runtime) -> None:
+    good = rows(3)
+    batch = [
+        {**good[0], "prediction_id": "p\x000"},
+        {**good[1], "plan": "pro\x00"},
+    ]
+    response = client.post(PREDICTIONS, json=batch)
+    assert rejected(response) == {(0, "prediction_id"), (1, "plan")}
+    assert {e["message"] for e in response.json()["detail"]["errors"]} == {
+        "contains a NUL character (U+0000), which cannot be stored"
+    }
+    label = client.post(LABELS, json=[{"prediction_id": "p\x000", "label": 1}])
+    assert rejected(label) == {(0, "prediction_id")}
+    assert stored(runtime) == (0, 0)
+
+
+def test_rows_are_read_in_time_then_id_order_whatever_the_order_sent(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    batch = rows(12)
+    for i, row in enumerate(batch):
+        row["timestamp"] = (DAY0 + timedelta(minutes=i % 3)).isoformat()  # ties on time
+    shuffled = [batch[i] for i in (7, 2, 11, 0, 9, 4, 1, 10, 5, 8, 3, 6)]
+    assert client.post(PREDICTIONS, json=shuffled[:6]).status_code == 200
+    assert client.post(PREDICTIONS, json=shuffled[6:]).status_code == 200
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(hours=1), time_column="timestamp")
+    expected = sorted(batch, key=lambda r: (r["timestamp"], r["prediction_id"]))
+    assert list(window.prediction_id) == [r["prediction_id"] for r in expected]
