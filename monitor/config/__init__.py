@@ -1,0 +1,244 @@
+"""The YAML configuration file: pydantic models, `${VAR}` interpolation, readable error paths.
+
+Relative paths in the file (data files, a SQLite database) are resolved against the directory
+the file is in, as docker-compose does, so a config works from any working directory.
+
+The sections live in submodules (_base, sources, drift, alerts, monitors); every public name is
+re-exported here, so `from monitor.config import X` is the one way in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from monitor.config._base import (
+    DATABASE_URL_ENV,
+    ConfigError,
+    Duration,
+    _error_path,
+    _Strict,
+    interpolate_env,
+)
+from monitor.config.alerts import (
+    DEFAULT_MIN_LABEL_COVERAGE,
+    FINDING_CHECKS,
+    RESERVED_LABELS,
+    AlertingConfig,
+    AlertRuleConfig,
+    BaselineConfig,
+    ChannelConfig,
+    Comparison,
+    LogNotifierConfig,
+    NotifierConfig,
+    RetrainNotifierConfig,
+    SlackNotifierConfig,
+    WebhookNotifierConfig,
+)
+from monitor.config.drift import ColumnDriftConfig, DriftConfig, LearnedThresholdConfig, ThresholdSetting
+from monitor.config.monitors import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    ColumnType,
+    LabelsConfig,
+    MetricName,
+    ModelSchemaConfig,
+    MonitorConfig,
+    QualityConfig,
+    ScheduleConfig,
+    Task,
+    WindowConfig,
+)
+from monitor.config.sources import (
+    FilesSourceConfig,
+    IngestSourceConfig,
+    PeriodReferenceConfig,
+    ReferenceConfig,
+    SourceConfig,
+    SqlSourceConfig,
+)
+
+__all__ = [
+    "CLASSIFICATION_METRICS",
+    "DATABASE_URL_ENV",
+    "DEFAULT_MIN_LABEL_COVERAGE",
+    "FINDING_CHECKS",
+    "REGRESSION_METRICS",
+    "RESERVED_LABELS",
+    "AlertRuleConfig",
+    "AlertingConfig",
+    "BaselineConfig",
+    "ChannelConfig",
+    "ColumnDriftConfig",
+    "ColumnType",
+    "Comparison",
+    "Config",
+    "ConfigError",
+    "DatabaseConfig",
+    "DriftConfig",
+    "Duration",
+    "FilesSourceConfig",
+    "IngestConfig",
+    "IngestSourceConfig",
+    "LabelsConfig",
+    "LearnedThresholdConfig",
+    "LogNotifierConfig",
+    "MetricName",
+    "ModelSchemaConfig",
+    "MonitorConfig",
+    "NotifierConfig",
+    "PeriodReferenceConfig",
+    "QualityConfig",
+    "ReferenceConfig",
+    "RetrainNotifierConfig",
+    "ScheduleConfig",
+    "ServerConfig",
+    "SlackNotifierConfig",
+    "SourceConfig",
+    "SqlSourceConfig",
+    "Task",
+    "ThresholdSetting",
+    "WebhookNotifierConfig",
+    "WindowConfig",
+    "interpolate_env",
+    "load_config",
+    "parse_config",
+]
+
+
+class IngestConfig(_Strict):
+    """Limits of POST /api/v1/models/{model}/predictions and /ground-truth."""
+
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_rows: int = Field(100_000, ge=1)
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite:///monitor.db"
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    # Where links in notifications point; defaults to http://host:port.
+    public_url: str | None = None
+
+
+class Config(_Strict):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
+    # Directory of the config file; relative paths resolve against it. Set by load_config.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _notifiers_exist(self) -> Config:
+        known = ", ".join(sorted(self.notifiers)) or "none configured"
+        retrainers = sorted(n for n, c in self.notifiers.items() if c.type == "retrain")
+        for name, monitor in self.monitors.items():
+            for i, rule in enumerate(monitor.alerts):
+                where = f"monitors.{name}.alerts[{i}]"
+                for channel in rule.notify:
+                    if channel not in self.notifiers:
+                        raise ValueError(f"{where}.notify: unknown notifier {channel!r} (known: {known})")
+                    if self.notifiers[channel].type == "retrain":
+                        raise ValueError(
+                            f"{where}.notify: {channel!r} is a retrain webhook; use `action: retrain`"
+                        )
+                if rule.retrain_via is not None and rule.retrain_via not in retrainers:
+                    raise ValueError(
+                        f"{where}.retrain_via: {rule.retrain_via!r} is not a notifier of type retrain "
+                        f"(known: {', '.join(retrainers) or 'none'})"
+                    )
+                if rule.action == "retrain" and rule.retrain_via is None and len(retrainers) != 1:
+                    found = "found none" if not retrainers else "found several: name one in retrain_via"
+                    raise ValueError(f"{where}.action: needs a notifier of type retrain, {found}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_schema_per_pushed_model(self) -> Config:
+        first: dict[str, tuple[str, ModelSchemaConfig]] = {}
+        for name, monitor in self.monitors.items():
+            if monitor.source.type != "ingest":
+                continue
+            seen = first.setdefault(monitor.model, (name, monitor.schema_))
+            if seen[1] != monitor.schema_:
+                raise ValueError(
+                    f"monitors.{name}.schema: model {monitor.model!r} is pushed over HTTP and monitor "
+                    f"{seen[0]!r} declares another schema for it; one model has one schema"
+                )
+        return self
+
+    def retrain_channel(self, rule: AlertRuleConfig) -> str | None:
+        """The retrain notifier a rule calls, or None when the rule takes no action."""
+        if rule.action != "retrain":
+            return None
+        if rule.retrain_via is not None:
+            return rule.retrain_via
+        return next(n for n, c in self.notifiers.items() if c.type == "retrain")
+
+    def resolve_path(self, path: str) -> Path:
+        candidate = Path(path).expanduser()
+        return Path(os.path.normpath(candidate if candidate.is_absolute() else self.base_dir / candidate))
+
+    def database_url(self) -> str:
+        url = os.environ.get(DATABASE_URL_ENV) or self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            relative = url[len(prefix) :]
+            if relative and relative != ":memory:":
+                return prefix + str(self.resolve_path(relative))
+        return url
+
+    def public_url(self) -> str:
+        return (self.server.public_url or f"http://{self.server.host}:{self.server.port}").rstrip("/")
+
+
+def parse_config(data: Any, *, base_dir: Path, env: Mapping[str, str] | None = None) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([("", "the file must hold a mapping (key: value) at the top level")])
+    missing: list[tuple[str, str]] = []
+    data = interpolate_env(data, os.environ if env is None else env, missing=missing)
+    try:
+        config = Config.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        errors = list(missing)
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            loc = err["loc"]
+            if message.startswith("monitors."):  # cross-field check that names its own path
+                where, _, message = message.partition(": ")
+                errors.append((where, message))
+                continue
+            if err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
+                message = message.replace("tag", "type")
+            where = _error_path(loc)
+            if not any(where == path for path, _ in missing):  # the unset variable says it already
+                errors.append((where, message))
+        raise ConfigError(errors) from None
+    if missing:
+        raise ConfigError(missing)
+    return config
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([("", f"cannot read {file}: {exc.strerror or exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([("", f"{file} is not valid YAML: {exc}")]) from None
+    return parse_config(data, base_dir=file.resolve().parent, env=env)

@@ -1,0 +1,170 @@
+"""Alert rules, the channels that carry notifications, and delivery settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from monitor.config._base import Duration, _Strict
+
+Comparison = Literal[">", ">=", "<", "<="]
+
+
+class BaselineConfig(_Strict):
+    """What a metric is compared with: the mean over the previous `windows` windows that have a
+    value, or over a fixed period [start, end). The rule breaches on a drop (or rise) beyond the
+    allowed amount, absolute or relative to the baseline."""
+
+    windows: int | None = Field(None, ge=1)
+    start: datetime | None = None
+    end: datetime | None = None
+    max_drop: float | None = Field(None, gt=0)
+    max_rise: float | None = Field(None, gt=0)
+    relative: bool = False
+    # Fewer windows with a value than this: no baseline yet, so the rule does not judge.
+    min_windows: int = Field(1, ge=1)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> BaselineConfig:
+        fixed = self.start is not None or self.end is not None
+        if (self.windows is None) == (not fixed):
+            raise ValueError("give either `windows` (previous N windows) or `start` and `end` (a period)")
+        if fixed and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("a fixed baseline period needs `start` before `end`")
+        if (self.max_drop is None) == (self.max_rise is None):
+            raise ValueError("give exactly one of `max_drop` or `max_rise`")
+        return self
+
+
+# Labels the service sets on alerts; a rule's own labels may not shadow them.
+RESERVED_LABELS = frozenset({"rule", "monitor", "model", "severity", "column", "metric", "check", "test"})
+# Metric rules judge a window once this share of its rows has a label (see docs/alerting.md).
+DEFAULT_MIN_LABEL_COVERAGE = 0.8
+# Quality checks whose value is a 0/1 finding: the threshold defaults to 1 (the finding is present).
+FINDING_CHECKS = frozenset({"no_rows", "schema_change", "missing_column", "new_column", "type_change"})
+
+
+class AlertRuleConfig(_Strict):
+    name: str
+    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality"]
+    metric: str | None = None
+    column: str | None = None
+    # column_drift: only this drift test's verdict counts (default: any test that judged the column).
+    test: str | None = None
+    # quality: the finding to watch, e.g. no_rows, schema_change, missing_share.
+    check: str | None = None
+    op: Comparison = ">="
+    threshold: float | None = None
+    baseline: BaselineConfig | None = None
+    for_: int = Field(1, alias="for", ge=1)
+    # Clear windows an alert keeps firing through before it resolves (a flapping signal stays one alert).
+    keep_firing_for: int = Field(0, ge=0)
+    severity: Literal["info", "warning", "critical"] = "warning"
+    labels: dict[str, str] = Field(default_factory=dict)
+    notify: list[str] = Field(default_factory=list)
+    action: Literal["retrain"] | None = None
+    # The `retrain` notifier to call; needed only when several are configured.
+    retrain_via: str | None = None
+    # signal 'metric': a window is judged once this share of its rows has a label (or once it has
+    # left the label horizon), not when it is run; default DEFAULT_MIN_LABEL_COVERAGE.
+    min_label_coverage: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _signal_fields(self) -> AlertRuleConfig:
+        if self.signal == "metric" and not self.metric:
+            raise ValueError("signal 'metric' needs `metric` (for example roc_auc)")
+        if self.signal == "quality" and not self.check:
+            raise ValueError("signal 'quality' needs `check` (no_rows, schema_change or missing_share)")
+        if self.baseline is not None:
+            if self.signal != "metric":
+                raise ValueError("`baseline` applies to signal 'metric' only")
+            if self.threshold is not None:
+                raise ValueError("a rule with `baseline` takes no `threshold`: max_drop or max_rise sets it")
+        elif self.threshold is None and not self._threshold_has_default():
+            raise ValueError(f"signal {self.signal!r} needs `threshold`")
+        if self.min_label_coverage is not None and self.signal != "metric":
+            raise ValueError("`min_label_coverage` applies to signal 'metric' only")
+        shadowed = sorted(RESERVED_LABELS & set(self.labels))
+        if shadowed:
+            raise ValueError(f"labels {', '.join(shadowed)} are set by the service and cannot be given")
+        return self
+
+    @property
+    def label_coverage_needed(self) -> float:
+        """The label coverage at which a metric rule judges a window."""
+        return DEFAULT_MIN_LABEL_COVERAGE if self.min_label_coverage is None else self.min_label_coverage
+
+    def _threshold_has_default(self) -> bool:
+        return self.signal == "column_drift" or (self.signal == "quality" and self.check in FINDING_CHECKS)
+
+
+class _ChannelConfig(_Strict):
+    """How alerts reach one channel, as an Alertmanager route: grouping and repetition."""
+
+    # Alerts of one monitor and window sharing these labels make one message (empty: one per monitor).
+    group_by: list[str] = Field(default_factory=list)
+    repeat_interval: Duration = timedelta(hours=4)
+    send_resolved: bool = True
+
+
+class LogNotifierConfig(_ChannelConfig):
+    type: Literal["log"]
+    level: Literal["INFO", "WARNING", "ERROR"] = "WARNING"
+
+
+class SlackNotifierConfig(_ChannelConfig):
+    """An incoming webhook URL, or a bot token and a channel (chat.postMessage)."""
+
+    type: Literal["slack"]
+    webhook_url: SecretStr | None = None
+    token: SecretStr | None = None
+    channel: str | None = None
+    # Slack's Web API; tests and proxies point it elsewhere.
+    base_url: str = "https://slack.com/api/"
+    timeout: float = Field(10, gt=0)
+    max_features: int = Field(10, ge=1, le=40)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> SlackNotifierConfig:
+        if (self.webhook_url is None) == (self.token is None):
+            raise ValueError("give either `webhook_url` or `token` with `channel`")
+        if self.token is not None and not self.channel:
+            raise ValueError("a bot `token` needs the `channel` to post to")
+        return self
+
+
+class WebhookNotifierConfig(_ChannelConfig):
+    """A JSON POST to any URL; signed like the retraining webhook when `secret` is set."""
+
+    type: Literal["webhook"]
+    url: SecretStr
+    secret: SecretStr | None = None
+    timeout: float = Field(10, gt=0)
+
+
+class RetrainNotifierConfig(_Strict):
+    """The webhook that starts a retraining: signed, idempotent, at most once per cooldown per model."""
+
+    type: Literal["retrain"]
+    url: SecretStr
+    secret: SecretStr
+    cooldown: Duration = timedelta(hours=24)
+    timeout: float = Field(10, gt=0)
+
+
+ChannelConfig = LogNotifierConfig | SlackNotifierConfig | WebhookNotifierConfig
+NotifierConfig = Annotated[ChannelConfig | RetrainNotifierConfig, Field(discriminator="type")]
+
+
+class AlertingConfig(_Strict):
+    # A notification not delivered within this age goes to the dead-letter list.
+    delivery_max_age: Duration = timedelta(hours=24)
+    # How long a dispatcher owns a notification it is sending; after that (a crash), another takes it.
+    dispatch_lease: Duration = timedelta(minutes=2)

@@ -1,0 +1,70 @@
+"""Which drift tests judge a monitor's columns, and their thresholds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from monitor.config._base import _Strict
+
+# A threshold is a number, or "learned" from the reference's own variation (monitor/drift/learned.py).
+ThresholdSetting = float | Literal["learned"]
+
+
+def _check_test_names(names: list[str], *, thresholds: bool = False) -> list[str]:
+    from monitor.drift.registry import is_known, known_tests  # the drift package is pure and light
+
+    # `auto` picks a test; thresholds belong to the tests it picks (ks, wasserstein, ...).
+    unknown = [name for name in names if not is_known(name) or (thresholds and name == "auto")]
+    if unknown:
+        known = ", ".join((*known_tests(), "auto", "evidently:<name>"))
+        raise ValueError(f"unknown drift test(s) {', '.join(unknown)}; known: {known}")
+    return names
+
+
+class ColumnDriftConfig(_Strict):
+    kind: Literal["numerical", "categorical", "skipped"] | None = None
+    tests: list[str] | None = None
+    thresholds: dict[str, ThresholdSetting] = Field(default_factory=dict)
+
+    @field_validator("tests")
+    @classmethod
+    def _known_tests(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_test_names(value)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_threshold_tests(cls, value: dict[str, ThresholdSetting]) -> dict[str, ThresholdSetting]:
+        _check_test_names(list(value), thresholds=True)
+        return value
+
+
+class LearnedThresholdConfig(_Strict):
+    """How `learned` thresholds are set: the reference cut into `chunks` consecutive pieces, each
+    compared with the whole; threshold = mean + std_multiplier * std of those values (as NannyML)."""
+
+    chunks: int = Field(10, ge=2)
+    std_multiplier: float = Field(3.0, ge=0)
+
+
+class DriftConfig(_Strict):
+    # `auto` picks a test per column by kind and sample size (see docs/drift.md).
+    tests: list[str] = Field(default_factory=lambda: ["auto"])
+    thresholds: dict[str, ThresholdSetting] = Field(default_factory=dict)
+    columns: dict[str, ColumnDriftConfig] = Field(default_factory=dict)
+    drift_share: float = Field(0.5, gt=0, le=1)
+    # benjamini-hochberg: p-value tests judged on p-values adjusted across the monitor's columns.
+    correction: Literal["none", "benjamini-hochberg"] = "none"
+    learned: LearnedThresholdConfig = Field(default_factory=LearnedThresholdConfig)
+
+    @field_validator("tests")
+    @classmethod
+    def _known_tests(cls, value: list[str]) -> list[str]:
+        return _check_test_names(value)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_threshold_tests(cls, value: dict[str, ThresholdSetting]) -> dict[str, ThresholdSetting]:
+        _check_test_names(list(value), thresholds=True)
+        return value

@@ -1,0 +1,169 @@
+"""One monitor: its model, sources, window, schedule, schema, metrics, quality checks and rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from monitor.config._base import Duration, _check_zone, _Strict
+from monitor.config.alerts import AlertRuleConfig
+from monitor.config.drift import DriftConfig
+from monitor.config.sources import ReferenceConfig, SourceConfig
+
+
+class LabelsConfig(_Strict):
+    source: SourceConfig
+    id_column: str = "prediction_id"
+    label_column: str = "label"
+    # When the label became known; labels not yet known at a run's time are not used.
+    timestamp_column: str | None = "labelled_at"
+    # Windows that ended less than this long ago have their metrics recomputed as labels arrive
+    # (each change stored as a new version); older windows are final.
+    horizon: Duration = timedelta(days=14)
+    # How often those windows are looked at again.
+    recompute_every: Duration = timedelta(hours=1)
+
+
+class WindowConfig(_Strict):
+    # The step: a tumbling window's size, or how often a rolling window is evaluated.
+    size: Duration = timedelta(days=1)
+    timezone: str = "UTC"
+    # Set for a rolling window: each window ends at a step's end and reaches this far back (7d, 30d).
+    length: Duration | None = None
+
+    @field_validator("size", "length")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be a positive duration such as 1h or 1d")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @model_validator(mode="after")
+    def _length_covers_a_step(self) -> WindowConfig:
+        if self.length is not None and self.length < self.size:
+            raise ValueError("`length` (rolling window) must be at least `size` (its step)")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    # Run when a window has closed and this much time has passed (lets late rows land).
+    delay: Duration = timedelta(minutes=5)
+    # Cron expression (5 fields) overriding "every window close"; evaluated in the window's zone.
+    cron: str | None = None
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"not a 5-field cron expression ({exc})") from None
+        return value
+
+
+ColumnType = Literal["number", "integer", "string", "boolean", "timestamp"]
+
+
+class ModelSchemaConfig(_Strict):
+    timestamp_column: str = "timestamp"
+    id_column: str = "prediction_id"
+    prediction_column: str | None = "prediction"
+    score_column: str | None = "score"
+    # None: every column that is not the timestamp, id, prediction or score.
+    features: list[str] | None = None
+    # Multiclass: the probability column of each class (class label -> column).
+    class_score_columns: dict[str, str] | None = None
+    # Declared column types; rows pushed over HTTP are checked against them. Undeclared columns of the
+    # schema take any scalar.
+    types: dict[str, ColumnType] = Field(default_factory=dict)
+
+
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
+MetricName = Literal[
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "mae",
+    "rmse",
+    "mape",
+    "r2",
+]
+CLASSIFICATION_METRICS: tuple[MetricName, ...] = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+)
+REGRESSION_METRICS: tuple[MetricName, ...] = ("mae", "rmse", "mape", "r2")
+
+
+class QualityConfig(_Strict):
+    """When a data-quality fact of a window becomes a finding."""
+
+    # Row count against the median of this many preceding windows.
+    recent_windows: int = Field(7, ge=1)
+    row_count_change: float = Field(0.5, gt=0)  # relative change, either way
+    missing_share_increase: float = Field(0.1, ge=0, le=1)  # above the reference's share
+    out_of_range_share: float = Field(0.01, ge=0, le=1)  # numerical values outside the reference's
+    new_category_share: float = Field(0.0, ge=0, le=1)  # rows holding categories the reference lacks
+
+
+class MonitorConfig(_Strict):
+    model: str
+    description: str = ""
+    source: SourceConfig
+    labels: LabelsConfig | None = None
+    reference: ReferenceConfig
+    schema_: ModelSchemaConfig = Field(default_factory=ModelSchemaConfig, alias="schema")
+    window: WindowConfig = Field(default_factory=WindowConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    task: Task = "binary_classification"
+    # Default: every metric of the task.
+    metrics: list[MetricName] = Field(default_factory=list)
+    # Binary classification: the class the score is the probability of.
+    positive_label: int | str | bool = 1
+    # Multiclass precision, recall and F1: how per-class values are averaged (scikit-learn's `average`).
+    average: Literal["macro", "weighted", "micro"] = "macro"
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    alerts: list[AlertRuleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _metrics_fit_the_task(self) -> MonitorConfig:
+        allowed = REGRESSION_METRICS if self.task == "regression" else CLASSIFICATION_METRICS
+        if "metrics" not in self.model_fields_set:
+            self.metrics = list(allowed)
+        wrong = [m for m in self.metrics if m not in allowed]
+        if wrong:
+            raise ValueError(
+                f"metric(s) {', '.join(wrong)} do not apply to {self.task}; use {', '.join(allowed)}"
+            )
+        if self.task == "multiclass_classification" and not self.schema_.class_score_columns:
+            needs_scores = [m for m in self.metrics if m in ("roc_auc", "pr_auc", "log_loss", "brier")]
+            if needs_scores:
+                raise ValueError(
+                    f"{', '.join(needs_scores)} of a multiclass model need `schema.class_score_columns`"
+                )
+        if self.source.type == "ingest" and self.schema_.features is None:
+            raise ValueError("rows pushed over HTTP are checked against `schema.features`: list them")
+        return self
