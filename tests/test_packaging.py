@@ -33,4 +33,6 @@ def test_wheel_carries_templates_and_migrations(tmp_path: Path) -> None:
     assert "monitor/_reports/templates/run.html" in names
     assert "monitor/_migrations/env.py" in names
     assert any(n.startswith("monitor/_migrations/versions/0001") for n in names)
-    assert "monitor/cli.py" in names
+    assert "monitor/cli/__init__.py" in names
+    assert "monitor/cli/__main__.py" in names  # `python -m monitor.cli`
+    assert "monitor/config/__init__.py" in names

@@ -1,0 +1,177 @@
+"""The `monitor` command. Each command parses its arguments and calls a service function; nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import OperationalError
+
+from monitor.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
+from monitor.cli.alerts import (
+    cmd_alerts_deliver,
+    cmd_alerts_notifications,
+    cmd_alerts_resend,
+    cmd_alerts_test,
+    cmd_silence_add,
+    cmd_silence_expire,
+    cmd_silence_list,
+)
+from monitor.cli.runs import (
+    cmd_backfill,
+    cmd_config_validate,
+    cmd_db_upgrade,
+    cmd_demo,
+    cmd_drift,
+    cmd_run,
+    cmd_serve,
+)
+from monitor.config import ConfigError
+from monitor.errors import UserError
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "main"]
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description="Watch ML models in production.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="API, dashboard and scheduler in one process")
+    p.add_argument("--config", required=True)
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-scheduler", action="store_true", help="web only (the scheduler runs elsewhere)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="one monitoring run now, printed as a summary")
+    p.add_argument("monitor")
+    p.add_argument("--config", required=True)
+    p.add_argument(
+        "--window-end", type=_parse_moment, help="end of the window (ISO 8601); default: last closed"
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="every window in a range")
+    p.add_argument("monitor")
+    p.add_argument("--config", required=True)
+    p.add_argument("--from", dest="from_", type=_parse_moment, required=True)
+    p.add_argument("--to", type=_parse_moment, required=True)
+    p.add_argument("--recompute", action="store_true", help="recompute windows already computed")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("drift", help="compare two CSV or Parquet files, no database needed")
+    p.add_argument("reference")
+    p.add_argument("current")
+    p.add_argument("--tests", type=_split, help="comma-separated, e.g. ks,chi2,psi")
+    p.add_argument("--columns", type=_split, help="comma-separated column names")
+    p.add_argument("--format", choices=["json", "table", "html"], default="table")
+    p.add_argument("--drift-share", type=float, default=0.5)
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_drift)
+
+    p = sub.add_parser("db", help="database schema")
+    db = p.add_subparsers(dest="db_command", required=True)
+    q = db.add_parser("upgrade", help="apply Alembic migrations")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("config", help="configuration file")
+    cfg = p.add_subparsers(dest="config_command", required=True)
+    q = cfg.add_parser("validate", help="report every error with its path")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_config_validate)
+
+    p = sub.add_parser("alerts", help="alert channels and the delivery log")
+    alerts = p.add_subparsers(dest="alerts_command", required=True)
+    q = alerts.add_parser("test", help="send a test message to a configured channel now")
+    q.add_argument("channel")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_test)
+    q = alerts.add_parser("deliver", help="one dispatcher pass over the outbox")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_deliver)
+    q = alerts.add_parser("notifications", help="the delivery log, newest first")
+    q.add_argument("--config", required=True)
+    q.add_argument("--status", choices=["pending", "sending", "delivered", "dead"])
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_alerts_notifications)
+    q = alerts.add_parser("dead-letters", help="notifications that were given up")
+    q.add_argument("--config", required=True)
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_alerts_notifications, status="dead")
+    q = alerts.add_parser("resend", help="queue dead letters again (same idempotency key)")
+    q.add_argument("ids", type=int, nargs="+")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_alerts_resend)
+
+    p = sub.add_parser("silence", help="hold back notifications of matching alerts")
+    silence = p.add_subparsers(dest="silence_command", required=True)
+    q = silence.add_parser("add", help="add a silence: monitor silence add rule=drift column=~'a|b' ...")
+    q.add_argument("matchers", nargs="+", help="name=value, name!=value, name=~regex, name!~regex")
+    q.add_argument("--config", required=True)
+    q.add_argument("--author", help="who silences (default: the login name)")
+    q.add_argument("--comment", required=True, help="why (an incident, a known change)")
+    q.add_argument("--duration", default="2h", help="e.g. 30m, 2h, 3d (default 2h)")
+    q.add_argument("--until", type=_parse_moment, help="end time (ISO 8601) instead of --duration")
+    q.set_defaults(func=cmd_silence_add)
+    q = silence.add_parser("list", help="active and pending silences")
+    q.add_argument("--config", required=True)
+    q.add_argument("--all", action="store_true", help="expired ones too")
+    q.set_defaults(func=cmd_silence_list)
+    q = silence.add_parser("expire", help="end silences now")
+    q.add_argument("ids", type=int, nargs="+")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_silence_expire)
+
+    p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
+    p.add_argument("--config", default="config/demo.yaml")
+    p.add_argument("--regenerate", action="store_true", help="write the demo data anew")
+    p.add_argument("--no-serve", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic and APScheduler narrate every step; only their warnings matter to a user.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(
+            f"configuration error in {getattr(args, 'config', None) or getattr(args, 'file', '')}:",
+            file=sys.stderr,
+        )
+        for path, message in exc.errors:
+            print(f"  {path or '(file)'}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except OperationalError as exc:
+        # The driver's message names host and port, never the password.
+        print(f"error: cannot reach the database: {exc.orig}", file=sys.stderr)
+        return EXIT_FAILED
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

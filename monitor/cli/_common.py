@@ -1,0 +1,30 @@
+"""What every command shares: exit codes, the user-facing error, the clock, loading the config."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+from monitor.config import Config, load_config
+from monitor.errors import UserError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(UserError):
+    """A message for the user; the command exits non-zero without a traceback."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _load(path: str) -> Config:
+    return load_config(path)
+
+
+def _progress(done: int, total: int, outcome: object) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done == total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
