@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from monitor.metrics.base import MetricValue
-from monitor.metrics.classification import BINARY_METRICS, binary_classification_metrics
+from monitor.metrics.classification import binary_classification_metrics
 from monitor.metrics.multiclass import multiclass_classification_metrics
 from monitor.metrics.regression import regression_metrics
 
 __all__ = [
-    "BINARY_METRICS",
     "MetricValue",
     "binary_classification_metrics",
     "compute_metrics",

@@ -28,7 +28,6 @@ from sklearn.metrics import (
 from monitor.metrics import intervals
 from monitor.metrics.base import MetricValue
 
-BINARY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
 # Probability rows summing to 1 within this are renormalised (rounded scores); others are invalid.
 PROBABILITY_SUM_TOLERANCE = 1e-6
 
