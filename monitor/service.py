@@ -31,10 +31,8 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
         firing = repository.alerts(session=session, active_only=True)
         for name, spec in runtime.config.monitors.items():
             last = repository.latest_run(session=session, monitor=name)
-            last_out = None
-            if last is not None:
-                full = repository.get_run(session=session, run_id=last.id)
-                last_out = RunOut.from_row(full[0], name) if full else None
+            # The summary needs metrics and findings only, not every drift result of the run.
+            last_out = None if last is None else RunOut.from_row(last, name)
             active = sum(1 for _, monitor in firing if monitor == name)
             items.append(
                 MonitorOut(
