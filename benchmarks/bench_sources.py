@@ -246,7 +246,7 @@ def bench_http(rows: int, batch: int, root: Path, database_url: str, label: str)
         server.wait(timeout=30)
     # The scheduler's read of the pushed window, in this process.
     from monitor.config import load_config
-    from monitor.runtime import build_runtime
+    from monitor.pipeline.runtime import build_runtime
 
     runtime = build_runtime(load_config(config_path), now=DAY0)
     try:

@@ -1,18 +1,21 @@
-"""APScheduler jobs that call the pipeline, nothing more. Jobs are rebuilt from config at start."""
+"""APScheduler jobs: each a thin guard around a service function. Jobs are rebuilt from config at start.
+
+`monitor serve` runs them in a background thread beside the web app; `monitor schedule` runs them
+alone (for deployments with several web workers started with `--no-scheduler`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import labelled, pipeline
-from monitor.notify.outbox import deliver_pending
-from monitor.runtime import Runtime
+from monitor.pipeline.runtime import Runtime
+from monitor.services import scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -22,39 +25,26 @@ TICK_SECONDS = 60
 OUTBOX_SECONDS = 15
 
 
-def _clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def tick(runtime: Runtime, name: str, now: Callable[[], datetime] = _clock) -> None:
+def tick(runtime: Runtime, name: str) -> None:
     try:
-        for outcome in pipeline.run_due(runtime, name, now=now()):
-            logger.info("%s", outcome.summary().splitlines()[0])
-        # Late labels: past windows within the label horizon get their metrics recomputed.
-        for refreshed in labelled.refresh_late_labels(runtime, name, now=now()):
-            if refreshed.version is not None:
-                logger.info("%s", refreshed.summary())
+        scheduling.tick(runtime, name)
     except Exception:  # the job must survive anything to run again next tick
         logger.exception("scheduled run of %s failed", name)
 
 
-def deliver(runtime: Runtime, now: Callable[[], datetime] = _clock) -> None:
+def deliver(runtime: Runtime) -> None:
     try:
-        alerting = runtime.config.alerting
-        deliver_pending(
-            runtime.sessions,
-            runtime.notifiers,
-            now=now(),
-            lease=alerting.dispatch_lease,
-            max_age=alerting.delivery_max_age,
-        )
+        scheduling.deliver(runtime)
     except Exception:
         logger.exception("outbox delivery failed")
 
 
-def build_scheduler(runtime: Runtime, now: Callable[[], datetime] = _clock) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(
-        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseScheduler:
+    defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    scheduler: BaseScheduler = (
+        BlockingScheduler(timezone=UTC, job_defaults=defaults)
+        if blocking
+        else BackgroundScheduler(timezone=UTC, job_defaults=defaults)
     )
     for name, monitor in runtime.config.monitors.items():
         if not monitor.schedule.enabled:
@@ -67,16 +57,16 @@ def build_scheduler(runtime: Runtime, now: Callable[[], datetime] = _clock) -> B
         scheduler.add_job(
             tick,
             trigger,
-            args=(runtime, name, now),
+            args=(runtime, name),
             id=f"monitor:{name}",
             name=f"monitor {name}",
-            next_run_time=now(),
+            next_run_time=runtime.clock(),
             replace_existing=True,
         )
     scheduler.add_job(
         deliver,
         IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC),
-        args=(runtime, now),
+        args=(runtime,),
         id="outbox",
         replace_existing=True,
     )

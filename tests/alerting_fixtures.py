@@ -18,12 +18,14 @@ import uvicorn
 import yaml
 from sqlalchemy import select, update
 
-from monitor.alerting import apply_rules
+from monitor.alerting.context import AlertContext
+from monitor.alerting.judge import apply_rules
 from monitor.config import Config, parse_config
 from monitor.notify import build_notifiers
-from monitor.notify.outbox import deliver_pending
+from monitor.notify.dispatch import deliver_pending
 from monitor.rules import TestFact, WindowFacts
-from monitor.store import repository
+from monitor.store import monitors as monitor_store
+from monitor.store import runs as run_store
 from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
 from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow, RunRow
 from monitor.windows import Window
@@ -128,14 +130,14 @@ class AlertHarness:
         self.sessions = make_session_factory(self.engine)
         self.notifiers = build_notifiers(config.notifiers)
         with transaction(self.sessions) as session:
-            self.monitor_id = repository.sync_monitor(
+            self.monitor_id = monitor_store.sync_monitor(
                 session=session, name="m", model="toy", config_hash="h", now=DAY0
             )
 
     def evaluate(self, day: int, facts: WindowFacts, *, now: datetime) -> list[str]:
         """Runs the rules on one window's facts, as a run's transaction does."""
         w = window(day)
-        claim = repository.claim_run(
+        claim = run_store.claim_run(
             self.sessions,
             monitor_id=self.monitor_id,
             start=w.start,
@@ -148,19 +150,8 @@ class AlertHarness:
         with transaction(self.sessions) as session:
             # As a run stores its results before the rules see them.
             session.execute(update(RunRow).where(RunRow.id == claim.run_id).values(status="succeeded"))
-            return apply_rules(
-                session=session,
-                monitor="m",
-                model="toy",
-                monitor_id=self.monitor_id,
-                run_id=claim.run_id,
-                window=w,
-                rules=self.config.monitors["m"].alerts,
-                facts=facts,
-                run_url=f"http://monitor.example/runs/{claim.run_id}",
-                now=now,
-                config=self.config,
-            )
+            ctx = AlertContext(session, self.config, "m", "toy", self.monitor_id, now)
+            return apply_rules(ctx, run_id=claim.run_id, window=w, facts=facts)
 
     def write_config(self, path: Path) -> Path:
         path.write_text(yaml.safe_dump(self.data, sort_keys=False), encoding="utf-8")

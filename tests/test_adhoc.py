@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from monitor.adhoc import AdhocInputError, compare_files
+from monitor.services.adhoc import AdhocInputError, compare_files
 
 N = 3000
 

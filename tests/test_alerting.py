@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from monitor.store import alert_repository as repo
+from monitor.store import alerts as repo
 from monitor.store.engine import transaction
 from tests.alerting_fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
@@ -200,11 +200,11 @@ def test_metric_drop_against_the_stored_baseline(harness: HarnessFactory, fake_s
         for day, auc in enumerate([0.80, 0.80, 0.83]):
             run = RunRow(
                 monitor_id=h.monitor_id,
-                window_start=(DAY0 + timedelta(days=day)).replace(tzinfo=None),
-                window_end=(DAY0 + timedelta(days=day + 1)).replace(tzinfo=None),
+                window_start=DAY0 + timedelta(days=day),
+                window_end=DAY0 + timedelta(days=day + 1),
                 status="succeeded",
                 trigger="backfill",
-                claimed_at=NOW.replace(tzinfo=None),
+                claimed_at=NOW,
             )
             session.add(run)
             session.flush()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitor import pipeline
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import OutboxRow
 from monitor.windows import Window

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.client import MonitorClient
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from monitor.config import load_config
-from monitor.demo import DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
 from monitor.pipeline import RunOutcome
-from monitor.service import prepare_demo
+from monitor.services.demo import prepare_demo
+from monitor.services.demo_data import DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

@@ -16,13 +16,17 @@ import pytest
 import sqlalchemy as sa
 from sklearn import metrics as skm
 
-from monitor import pipeline, scheduler
-from monitor.labelled import refresh_late_labels
-from monitor.runtime import Runtime, build_runtime
-from monitor.store import alert_repository, repository
+from monitor import pipeline
+from monitor.pipeline.labels import refresh_late_labels
+from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.services import scheduling
+from monitor.store import alerts as alert_store
+from monitor.store import monitors as monitor_store
+from monitor.store import runs as run_store
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
+from monitor.windows import Window
 from tests.conftest import ConfigFactory
 from tests.servers import serving
 
@@ -219,11 +223,11 @@ def stored_metrics(runtime: Runtime, monitor: str) -> dict[int, dict[int, dict[s
         rows = session.execute(
             sa.select(RunRow.window_start, MetricValueRow)
             .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
-            .join(repository.MonitorRow, repository.MonitorRow.id == RunRow.monitor_id)
-            .where(repository.MonitorRow.name == monitor)
+            .join(run_store.MonitorRow, run_store.MonitorRow.id == RunRow.monitor_id)
+            .where(run_store.MonitorRow.name == monitor)
         ).all()
     for start, row in rows:
-        day = (repository.from_db(start) - DAY0).days
+        day = (start - DAY0).days
         out.setdefault(day, {}).setdefault(row.version, {})[row.metric] = row
     return out
 
@@ -258,7 +262,8 @@ def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[
     assert reg_v1[5][1]["mae"].value > 3 * reg_v1[0][1]["mae"].value
 
     # Two days later: the scheduler's tick recomputes windows whose labels changed, as new versions.
-    scheduler.tick(runtime, "clf", now=lambda: NOW2)
+    runtime.clock = lambda: NOW2
+    scheduling.tick(runtime, "clf")
     refreshed = refresh_late_labels(runtime, "reg", now=NOW2)
     clf_v2, reg_v2 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
     for day in range(DAYS):
@@ -301,7 +306,7 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
     day = next(d for d, v in versions.items() if len(v) == 2)
     with runtime.sessions() as session:
         (run_id,) = session.scalars(
-            sa.select(RunRow.id).where(RunRow.window_start == repository.to_db(DAY0 + timedelta(days=day)))
+            sa.select(RunRow.id).where(RunRow.window_start == (DAY0 + timedelta(days=day)))
         ).all()
     with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url) as http:
         run = http.get(f"/api/v1/runs/{run_id}").json()
@@ -330,7 +335,7 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
 
 def test_an_empty_window_is_a_stored_quality_finding(runtime: Runtime) -> None:
     outcome = pipeline.run_monitor(
-        runtime, "reg", pipeline.Window(DAY0 + timedelta(days=30), DAY0 + timedelta(days=31)), now=NOW2
+        runtime, "reg", Window(DAY0 + timedelta(days=30), DAY0 + timedelta(days=31)), now=NOW2
     )
     assert outcome.status == "succeeded" and outcome.quality_findings == ("the window has no rows",)
     with runtime.sessions() as session:
@@ -345,9 +350,9 @@ def test_alert_baselines_see_only_the_latest_version_of_each_window(runtime: Run
     refresh_late_labels(runtime, "clf", now=NOW2)
     versions = stored_metrics(runtime, "clf")
     with runtime.sessions() as session:
-        monitor_id = repository.monitor_id(session=session, name="clf")
+        monitor_id = monitor_store.monitor_id(session=session, name="clf")
         assert monitor_id is not None
-        history = alert_repository.metric_history(
+        history = alert_store.metric_history(
             session=session, monitor_id=monitor_id, metrics=["roc_auc"], before=NOW2
         )
     points = history["roc_auc"]

@@ -19,8 +19,11 @@ import pytest
 import sqlalchemy as sa
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from monitor import alert_service, labelled, pipeline, scheduler
-from monitor.runtime import Runtime, build_runtime
+from monitor import pipeline
+from monitor.pipeline import labels as labelled
+from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.services import alerts as alert_service
+from monitor.services import scheduling
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import (
     AlertEventRow,
@@ -167,10 +170,10 @@ def make_runtime(
 
 def tick(runtime: Runtime, now: datetime) -> tuple[list[pipeline.RunOutcome], list[labelled.LabelRefresh]]:
     """What the scheduler does at `now`: the monitor's tick, then the outbox job."""
-    outcomes = pipeline.run_due(runtime, "m", now=now)
-    refreshed = labelled.refresh_late_labels(runtime, "m", now=now)
-    scheduler.deliver(runtime, now=lambda: now)
-    return outcomes, refreshed
+    runtime.clock = lambda: now
+    report = scheduling.tick(runtime, "m")
+    scheduling.deliver(runtime)
+    return report.runs, report.refreshed
 
 
 def fired_in(refreshed: list[labelled.LabelRefresh]) -> list[str]:
@@ -275,8 +278,8 @@ def test_metric_rules_fire_once_labels_are_known_not_when_the_window_runs(
         "auc-low": "resolved",
         "accuracy-low": "resolved",
     }
-    assert alerts["auc-low"].fired_at == at(7).replace(tzinfo=None)
-    assert alerts["auc-low"].resolved_at == at(10).replace(tzinfo=None)
+    assert alerts["auc-low"].fired_at == at(7)
+    assert alerts["auc-low"].resolved_at == at(10)
     assert alerts["auc-low"].value == pytest.approx(expected(log, labels, 6)["roc_auc"], abs=1e-9)
 
 
@@ -338,7 +341,8 @@ def test_a_window_that_never_gets_enough_labels_is_judged_when_it_leaves_the_hor
     assert auc[1][2] == {"metrics_version": 3, "label_coverage": 0.5}
     (row,) = outbox(runtime)
     assert row.payload["window"]["end"] == window(3).end.isoformat() and row.status == "pending"
-    scheduler.deliver(runtime, now=lambda: at(9))  # the scheduler's outbox job, every 15 s
+    runtime.clock = lambda: at(9)
+    scheduling.deliver(runtime)  # the scheduler's outbox job, every 15 s
     (message,) = fake_slack.delivered()
     assert message.json["text"] == "[FIRING:2] m (toy): accuracy-low, auc-low"
 
@@ -388,7 +392,7 @@ def test_a_rule_with_min_label_coverage_zero_judges_at_run_time_on_what_is_known
     assert events(runtime, "auc-low") == []  # judged, without a value: nothing to record
     with runtime.sessions() as session:
         cursor = session.scalars(sa.select(MetricRuleCursorRow)).one()
-    assert (cursor.rule, cursor.judged_through) == ("auc-low", window(0).end.replace(tzinfo=None))
+    assert (cursor.rule, cursor.judged_through) == ("auc-low", window(0).end)
 
 
 def test_a_rule_added_to_a_running_monitor_starts_with_the_windows_within_the_label_horizon(
@@ -407,16 +411,14 @@ def test_a_rule_added_to_a_running_monitor_starts_with_the_windows_within_the_la
         assert session.scalars(sa.select(AlertRow)).all() == []
     # Windows 7 and 8 are fully labelled and judged (good: no alert); window 9 waits for its labels.
     assert cursors == {
-        "auc-low": window(8).end.replace(tzinfo=None),
-        "accuracy-low": window(8).end.replace(tzinfo=None),
+        "auc-low": window(8).end,
+        "accuracy-low": window(8).end,
     }
     assert outbox(after) == [] and fake_slack.requests == []
 
 
 def _run_id(runtime: Runtime, day: int) -> int:
     with runtime.sessions() as session:
-        run_id = session.scalar(
-            sa.select(RunRow.id).where(RunRow.window_start == window(day).start.replace(tzinfo=None))
-        )
+        run_id = session.scalar(sa.select(RunRow.id).where(RunRow.window_start == window(day).start))
     assert run_id is not None
     return run_id

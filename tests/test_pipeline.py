@@ -14,9 +14,9 @@ from sklearn.metrics import roc_auc_score
 
 from monitor import pipeline
 from monitor.config import CLASSIFICATION_METRICS, Config
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.scheduler import build_scheduler
-from monitor.store import repository
+from monitor.store import runs as run_store
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import AlertRow, OutboxRow
 from monitor.windows import Window
@@ -38,25 +38,26 @@ def day_window(day: int) -> Window:
 
 def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> None:
     now = DAY0 + timedelta(days=4, hours=1)  # day 3 closed an hour ago; labels known up to day 1
-    scheduler = build_scheduler(runtime, now=lambda: now)
+    runtime.clock = lambda: now
+    scheduler = build_scheduler(runtime)
     scheduler.start()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with runtime.sessions() as session:
-                last = repository.latest_run(session=session, monitor="m")
+                last = run_store.latest_run(session=session, monitor="m")
             if last is not None and last.status != "running":
                 break
             time.sleep(0.2)
     finally:
         scheduler.shutdown(wait=True)
     assert last is not None and last.status == "succeeded", last and last.error
-    assert (repository.from_db(last.window_start), repository.from_db(last.window_end)) == (
+    assert (last.window_start, last.window_end) == (
         day_window(3).start,
         day_window(3).end,
     )
     with runtime.sessions() as session:
-        run, _ = repository.get_run(session=session, run_id=last.id) or (None, None)
+        run, _ = run_store.get_run(session=session, run_id=last.id) or (None, None)
         assert run is not None
         results = {(r.column_name, r.test): r for r in run.drift_results}
     log = pd.read_parquet(monitor_files / "predictions.parquet")
@@ -123,7 +124,7 @@ def test_an_empty_window_is_a_finding_not_a_crash(runtime: Runtime) -> None:
     assert outcome.status == "succeeded" and outcome.row_count == 0
     assert outcome.drift_share is None and outcome.dataset_drifted is False
     with runtime.sessions() as session:
-        run, _ = repository.get_run(session=session, run_id=outcome.run_id or -1) or (None, None)
+        run, _ = run_store.get_run(session=session, run_id=outcome.run_id or -1) or (None, None)
         assert run is not None
         assert {r.status for r in run.drift_results} == {"empty_current"}
 

@@ -13,7 +13,9 @@ from scipy.stats import ks_2samp
 from monitor import pipeline
 from monitor.config import ConfigError, parse_config
 from monitor.drift import ColumnKind, LearnedOptions
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline import reference as profiles
+from monitor.pipeline.reference import profile_key, reference_fingerprint
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import DriftResultRow, ReferenceProfileRow
 from monitor.windows import Window
@@ -106,10 +108,10 @@ def test_the_profile_is_stored_and_a_later_process_reads_only_the_window(
     finally:
         first.close()
 
-    def refuse(self: Runtime, name: str) -> pd.DataFrame:
+    def refuse(runtime: Runtime, name: str) -> pd.DataFrame:
         raise AssertionError("the reference was read although its profile is stored")
 
-    monkeypatch.setattr(Runtime, "read_reference", refuse)
+    monkeypatch.setattr(profiles, "read_reference", refuse)
     second = start(data, write_config)
     try:
         outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
@@ -151,6 +153,6 @@ def test_a_changed_reference_or_setting_builds_a_new_profile(
         with changed.sessions() as session:
             keys = [r.profile_key for r in session.query(ReferenceProfileRow).all()]
         assert len(keys) == 1
-        assert keys[0] == pipeline.profile_key(changed.monitor("m"), changed.reference_fingerprint("m") or "")
+        assert keys[0] == profile_key(changed.monitor("m"), reference_fingerprint(changed, "m") or "")
     finally:
         changed.close()

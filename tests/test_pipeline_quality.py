@@ -12,7 +12,8 @@ from scipy.stats import ks_2samp
 
 from monitor import pipeline
 from monitor.drift import ReferenceProfile
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline import reference as profiles
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import transaction, upgrade_database
 from monitor.store.tables import DriftResultRow, QualityResultRow, ReferenceProfileRow
 from monitor.windows import Window
@@ -126,7 +127,7 @@ def test_a_stored_profile_of_the_older_format_or_damaged_is_built_again(
 ) -> None:
     with monkeypatch.context() as patch:
         if stored == "format_1":  # a release before the quality facts keyed its profiles by format 1
-            patch.setattr(pipeline, "PROFILE_FORMAT", 1)
+            patch.setattr(profiles, "PROFILE_FORMAT", 1)
         first = start(db_url, write_config)
         try:
             assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"

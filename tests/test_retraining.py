@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from monitor.store import alert_repository as repo
+from monitor.store import alerts as repo
 from monitor.store.engine import transaction
 from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0

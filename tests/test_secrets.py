@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from monitor.runtime import Runtime
+from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
 from tests.alerting_fixtures import HarnessFactory, drift_facts, serving
 from tests.conftest import DAY0

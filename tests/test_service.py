@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import MonitorConfig, parse_config
-from monitor.service import WindowNotClosed, manual_window
+from monitor.services.runs import WindowNotClosed, manual_window
 from monitor.windows import Window
 
 NOW = datetime(2026, 3, 2, 0, 10, tzinfo=UTC)

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import OperationalError
-
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from monitor.cli.alerts import (
     cmd_alerts_deliver,
@@ -24,13 +22,13 @@ from monitor.cli.runs import (
     cmd_backfill,
     cmd_config_validate,
     cmd_db_upgrade,
-    cmd_demo,
     cmd_drift,
     cmd_run,
-    cmd_serve,
 )
+from monitor.cli.serve import cmd_demo, cmd_schedule, cmd_serve
 from monitor.config import ConfigError
 from monitor.errors import UserError
+from monitor.store import DatabaseUnavailable
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "main"]
 
@@ -58,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--no-scheduler", action="store_true", help="web only (the scheduler runs elsewhere)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("schedule", help="the scheduler alone (beside `serve --no-scheduler` web workers)")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("run", help="one monitoring run now, printed as a summary")
     p.add_argument("monitor")
@@ -166,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path, message in exc.errors:
             print(f"  {path or '(file)'}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except OperationalError as exc:
+    except DatabaseUnavailable as exc:
         # The driver's message names host and port, never the password.
         print(f"error: cannot reach the database: {exc.orig}", file=sys.stderr)
         return EXIT_FAILED

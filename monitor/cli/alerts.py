@@ -20,7 +20,7 @@ def _alert_sessions(config: Config) -> tuple[Any, Any]:
 
 
 def cmd_alerts_test(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     try:
@@ -37,7 +37,7 @@ def cmd_alerts_test(args: argparse.Namespace) -> int:
 
 def cmd_alerts_deliver(args: argparse.Namespace) -> int:
     from monitor.notify import build_notifiers
-    from monitor.notify.outbox import deliver_pending
+    from monitor.notify.dispatch import deliver_pending
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)
@@ -56,7 +56,7 @@ def cmd_alerts_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_notifications(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)
@@ -74,7 +74,7 @@ def cmd_alerts_notifications(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_resend(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)
@@ -102,7 +102,7 @@ def _login_name() -> str:
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)
@@ -125,7 +125,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)
@@ -144,7 +144,7 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_expire(args: argparse.Namespace) -> int:
-    from monitor import alert_service
+    from monitor.services import alerts as alert_service
 
     config = _load(args.config)
     engine, sessions = _alert_sessions(config)

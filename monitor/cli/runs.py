@@ -1,4 +1,4 @@
-"""Commands that compute: validate a config, upgrade the database, run, backfill, compare files, serve."""
+"""Commands that compute: validate a config, upgrade the database, run, backfill, compare files."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from monitor.store.engine import upgrade_database
+    from monitor.store import upgrade_database
 
     config = _load(args.config)
     upgrade_database(config.database_url())
@@ -25,9 +25,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor.runtime import build_runtime
-    from monitor.service import run_manual
-    from monitor.store.engine import upgrade_database
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.services.runs import run_manual
+    from monitor.store import upgrade_database
 
     config = _load(args.config)
     if args.monitor not in config.monitors:
@@ -46,9 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from monitor import pipeline
-    from monitor.runtime import build_runtime
-    from monitor.store.engine import upgrade_database
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.services.runs import backfill
+    from monitor.store import upgrade_database
 
     config = _load(args.config)
     if args.monitor not in config.monitors:
@@ -59,7 +59,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     now = _now()
     runtime = build_runtime(config, now=now)
     try:
-        outcomes = pipeline.backfill(
+        outcomes = backfill(
             runtime, args.monitor, args.from_, args.to, now=now, recompute=args.recompute, progress=_progress
         )
     finally:
@@ -73,7 +73,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from monitor.adhoc import compare_files
+    from monitor.services.adhoc import compare_files
 
     output = compare_files(
         Path(args.reference),
@@ -87,22 +87,4 @@ def cmd_drift(args: argparse.Namespace) -> int:
         Path(args.output).write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
-    return EXIT_OK
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from monitor.service import serve
-
-    config = _load(args.config)
-    serve(config, scheduler=not args.no_scheduler, host=args.host, port=args.port)
-    return EXIT_OK
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from monitor.service import prepare_demo, serve
-
-    config = _load(args.config)
-    prepare_demo(config, now=_now(), regenerate=args.regenerate, progress=_progress)
-    if not args.no_serve:
-        serve(config, scheduler=True, host=None, port=None)
     return EXIT_OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from typing import Literal
 
@@ -167,3 +169,8 @@ class MonitorConfig(_Strict):
         if self.source.type == "ingest" and self.schema_.features is None:
             raise ValueError("rows pushed over HTTP are checked against `schema.features`: list them")
         return self
+
+    def config_hash(self) -> str:
+        """A digest of every setting: what caches built from this monitor's config are keyed by."""
+        dumped = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(dumped.encode()).hexdigest()

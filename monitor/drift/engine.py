@@ -148,8 +148,7 @@ def _test_names(column: _Column, options: DriftOptions) -> tuple[list[tuple[str,
             continue
 
         def threshold_of(test: str) -> float:
-            value = options.threshold_for(column.name, test, get_test(test).default_threshold)
-            return get_test(test).default_threshold if value == LEARNED else float(value)
+            return options.fixed_threshold(column.name, test, get_test(test).default_threshold)
 
         auto_name, why = choose_test(column.kind, column.ref_summary, column.current, threshold_of)
         if auto_name is not None:
@@ -190,10 +189,10 @@ def _judge_test(
             sizes[f"{label}_non_numeric"] = side.non_numeric
     if why is not None:
         sizes["chosen_by"] = why
-    setting = options.threshold_for(name, test.name, test.default_threshold)
     learned = column.reference.learned.get(test.name) if column.reference is not None else None
-    threshold = test.default_threshold if setting == LEARNED else float(setting)
-    if setting == LEARNED:
+    threshold = options.fixed_threshold(name, test.name, test.default_threshold)
+    is_learned = options.threshold_for(name, test.name, test.default_threshold) == LEARNED
+    if is_learned:
         sizes["threshold_source"] = "learned"
         if learned is not None and learned.value is not None:
             threshold = learned.value
@@ -221,7 +220,7 @@ def _judge_test(
             Status.INSUFFICIENT_DATA,
             f"{smallest} {which} values, fewer than the {test.min_values} {test.name} needs",
         )
-    if setting == LEARNED and (learned is None or learned.value is None):
+    if is_learned and (learned is None or learned.value is None):
         reason = learned.reason if learned is not None else "the reference profile has no learned threshold"
         return unjudged(Status.INSUFFICIENT_DATA, f"no learned threshold: {reason}")
     if pair is None:
@@ -229,7 +228,7 @@ def _judge_test(
     status, outcome = _run(test, pair, threshold)
     if status is not Status.OK:
         return unjudged(status, str(outcome.details.get("reason", "")), outcome.details)
-    if setting == LEARNED:
+    if is_learned:
         value = test.learned_value(outcome)
         drifted = value is not None and value >= threshold
     else:
@@ -263,8 +262,7 @@ def _judge_column(column: _Column, options: DriftOptions) -> list[TestResult]:
         if not test.accepts(column.kind):
             if explicit:
                 reason = f"{test.name} does not apply to {column.kind} columns"
-                threshold = options.threshold_for(column.name, test.name, test.default_threshold)
-                value = test.default_threshold if threshold == LEARNED else float(threshold)
+                value = options.fixed_threshold(column.name, test.name, test.default_threshold)
                 results.append(
                     TestResult(
                         column.name,

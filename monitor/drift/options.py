@@ -54,6 +54,11 @@ class DriftOptions:
             return col.thresholds[test]
         return self.thresholds.get(test, default)
 
+    def fixed_threshold(self, column: str, test: str, default: float) -> float:
+        """The threshold as a number: a learned one falls back to the test's default."""
+        value = self.threshold_for(column, test, default)
+        return default if value == LEARNED else float(value)
+
     def learned_tests(self, column: str) -> tuple[str, ...]:
         """Names of the tests whose threshold for this column is learned."""
         col = self.columns.get(column)

@@ -1,6 +1,6 @@
 """Data quality of a window: row counts, missing shares, schema changes, ranges, new categories. Pure."""
 
-from monitor.quality.checks import QualityCheck, QualityOptions, QualityReport, assess_window
+from monitor.quality.checks import QualityCheck, QualityOptions, QualityReport, assess_window, finding_text
 from monitor.quality.reference import (
     QualityReference,
     ReferenceColumn,
@@ -18,5 +18,6 @@ __all__ = [
     "assess_window",
     "describe_column",
     "describe_reference",
+    "finding_text",
     "value_family",
 ]

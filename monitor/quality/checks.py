@@ -60,6 +60,15 @@ class QualityCheck:
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def text(self) -> str:
+        return finding_text(self.column, self.message)
+
+
+def finding_text(column: str | None, message: str) -> str:
+    """A finding as one line: the column it is about, then what was found."""
+    return f"{column}: {message}" if column else message
+
 
 @dataclass(frozen=True)
 class QualityReport:

@@ -11,7 +11,7 @@ from monitor.rules.evaluate import (
     fingerprint,
 )
 from monitor.rules.grouping import GroupLog, group_key, group_labels, notification_reason
-from monitor.rules.signals import MetricPoint, Observation, TestFact, WindowFacts, observe
+from monitor.rules.signals import MetricPoint, Observation, TestFact, WindowFacts, judged_columns, observe
 from monitor.rules.silence import Matcher, MatcherError, Silence, check_matchers, parse_matcher, silenced_by
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "fingerprint",
     "group_key",
     "group_labels",
+    "judged_columns",
     "notification_reason",
     "observe",
     "parse_matcher",

@@ -53,6 +53,14 @@ class WindowFacts:
     window_start: datetime | None = None
 
 
+def judged_columns(column_tests: Mapping[str, Mapping[str, TestFact]]) -> tuple[str, ...]:
+    """Columns with at least one test that could be judged (status ok), sorted. A window where none
+    could be judged has no drift share to speak of."""
+    return tuple(
+        sorted(c for c, tests in column_tests.items() if any(f.status == "ok" for f in tests.values()))
+    )
+
+
 @dataclass(frozen=True)
 class Observation:
     """One series of a rule in one window. `breached` is None when there is nothing to judge."""

@@ -16,22 +16,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
-from sqlalchemy import JSON, Select, Table, Text, select
-from sqlalchemy import cast as cast_sql
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config, MonitorConfig
 from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
 from monitor.sources.ingest_rows import Record, RowSchema, parse_body, validate_rows
-from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
+from monitor.store import SessionFactory
+from monitor.store.ingest import Stream, insert_labels, insert_predictions, read_ingested
 
-Stream = Literal["predictions", "ground_truth"]
 CHUNK_ROWS = 50_000
 
 
@@ -99,7 +95,7 @@ def monitor_for(config: Config, model: str, stream: Stream) -> MonitorConfig:
 
 def ingest_batch(
     config: Config,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     *,
     model: str,
     stream: Stream,
@@ -124,86 +120,21 @@ def ingest_batch(
     return IngestResult(len(records), accepted, len(records) - accepted)
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
-    """Inserts the rows whose (model, prediction id) is not stored yet; returns how many were new."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _copy_new(session, table, rows)
-    statement = (
-        sqlite.insert(table)
-        .on_conflict_do_nothing(index_elements=["model", "prediction_id"])
-        .returning(table.c.id)
-    )
-    return len(session.execute(statement, rows).all())
-
-
-def _copy_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
-    """PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING, several
-    times faster than row-by-row parameters. Every name here is the service's own schema's."""
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    sql_type = {
-        c: "text" if c in json_columns else table.c[c].type.compile(postgresql.dialect()) for c in columns
-    }
-    names = ", ".join(columns)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE ingest_batch ({', '.join(f'{c} {sql_type[c]}' for c in columns)}) "
-            "ON COMMIT DROP"
-        )
-        with cursor.copy(f"COPY ingest_batch ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
-        selected = ", ".join(f"{c}::json" if c in json_columns else c for c in columns)
-        cursor.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {selected} FROM ingest_batch "
-            "ON CONFLICT (model, prediction_id) DO NOTHING"
-        )
-        inserted = int(cursor.rowcount)
-        cursor.execute("DROP TABLE ingest_batch")
-        return inserted
-    finally:
-        cursor.close()
-
-
 def store_predictions(
-    sessions: sessionmaker[Session], model: str, records: Sequence[Record], *, now: datetime
+    sessions: SessionFactory, model: str, records: Sequence[Record], *, now: datetime
 ) -> int:
-    received = _naive_utc(now)
-    values = [
-        {
-            "model": model,
-            "prediction_id": r.id,
-            "time": r.time,
-            "row_values": r.values,
-            "received_at": received,
-        }
-        for r in records
-    ]
-    with sessions() as session, session.begin():
-        return _insert_new(session, cast(Table, IngestedPredictionRow.__table__), values)
+    rows = [{"id": r.id, "time": _aware(r.time), "values": r.values} for r in records]
+    return insert_predictions(sessions, rows, model=model, now=now)
 
 
-def store_labels(
-    sessions: sessionmaker[Session], model: str, records: Sequence[Record], *, now: datetime
-) -> int:
-    received = _naive_utc(now)
-    values = [
-        {
-            "model": model,
-            "prediction_id": r.id,
-            "label": next(iter(r.values.values())),
-            "labelled_at": r.time or received,
-            "received_at": received,
-        }
-        for r in records
-    ]
-    with sessions() as session, session.begin():
-        return _insert_new(session, cast(Table, IngestedLabelRow.__table__), values)
+def store_labels(sessions: SessionFactory, model: str, records: Sequence[Record], *, now: datetime) -> int:
+    rows = [{"id": r.id, "time": _aware(r.time), "label": next(iter(r.values.values()))} for r in records]
+    return insert_labels(sessions, rows, model=model, now=now)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # Validated times are naive UTC (monitor.sources.ingest_rows.parse_time).
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
 _ARROW_TYPES = {
@@ -250,7 +181,7 @@ def _typed(frame: pd.DataFrame, types: dict[str, str | None]) -> pd.DataFrame:
 class IngestSource:
     """Pushed predictions or labels of one model, read back from the service database."""
 
-    def __init__(self, sessions: sessionmaker[Session], monitor: MonitorConfig, stream: Stream) -> None:
+    def __init__(self, sessions: SessionFactory, monitor: MonitorConfig, stream: Stream) -> None:
         self.sessions = sessions
         self.monitor = monitor
         self.stream = stream
@@ -260,38 +191,30 @@ class IngestSource:
     ) -> pd.DataFrame:
         if self.stream == "predictions":
             schema = prediction_schema(self.monitor)
-            table: Any = IngestedPredictionRow
-            # As text: decoded in bulk below, not row by row by the driver.
-            selected = select(table.prediction_id, table.time, cast_sql(table.row_values, Text))
             time_name = schema.time_column or "time"
         else:
             schema = label_schema(self.monitor)
-            table = IngestedLabelRow
-            selected = select(table.prediction_id, table.labelled_at, cast_sql(table.label, Text))
             time_name = schema.time_column or "labelled_at"
         if time_column is not None and time_column != time_name and (start or end):
             raise SourceError(f"pushed rows are kept by {time_name!r}, not {time_column!r}")
-        time = table.time if self.stream == "predictions" else table.labelled_at
-        statement: Select[Any] = selected.where(table.model == self.monitor.model)
-        if start is not None:
-            statement = statement.where(time >= _naive_utc(start))
-        if end is not None:
-            statement = statement.where(time < _naive_utc(end))
-        # A fixed order: the same rows must give the same frame (and metrics) on every read.
-        statement = statement.order_by(time, table.prediction_id)
         columns = list(schema.columns)
         frames = []
-        with self.sessions() as session:
-            result = session.connection().execution_options(stream_results=True).execute(statement)
-            for part in result.partitions(CHUNK_ROWS):
-                ids, times, payloads = zip(*part, strict=True)
-                if self.stream == "predictions":
-                    values = _decode_rows(list(payloads), columns, dict(schema.columns))
-                else:
-                    values = pd.DataFrame({columns[0]: json.loads(f"[{','.join(payloads)}]")})
-                values.insert(0, time_name, list(times))
-                values.insert(0, schema.id_column, list(ids))
-                frames.append(values)
+        chunks = read_ingested(
+            self.sessions,
+            model=self.monitor.model,
+            stream=self.stream,
+            start=start,
+            end=end,
+            chunk_rows=CHUNK_ROWS,
+        )
+        for ids, times, payloads in chunks:
+            if self.stream == "predictions":
+                values = _decode_rows(list(payloads), columns, dict(schema.columns))
+            else:
+                values = pd.DataFrame({columns[0]: json.loads(f"[{','.join(payloads)}]")})
+            values.insert(0, time_name, list(times))
+            values.insert(0, schema.id_column, list(ids))
+            frames.append(values)
         if frames:
             frame = pd.concat(frames, ignore_index=True)
         else:

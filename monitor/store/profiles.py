@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.drift import ReferenceProfile
-from monitor.store import repository
 from monitor.store.engine import transaction
 from monitor.store.tables import ReferenceProfileRow
 
@@ -53,7 +52,7 @@ def save_profile(
             row.reference_rows = profile.rows
             row.columns = list(profile.columns)
             row.size_bytes = len(payload)
-            row.created_at = repository.to_db(now)
+            row.created_at = now
             row.payload = payload
     except IntegrityError:
         pass

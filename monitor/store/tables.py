@@ -7,9 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,12 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitor.store.base import Base
-
-# Timestamps are stored as naive UTC: SQLite has no time zones, and one convention for both stores
-# keeps comparisons exact. Conversion happens in monitor.store.repository.
-UtcDateTime = DateTime(timezone=False)
-# Pushed rows can run into billions on PostgreSQL; SQLite autoincrements only INTEGER primary keys.
-RowId = BigInteger().with_variant(Integer, "sqlite")
+from monitor.store.types import RowId, UtcDateTime
 
 
 class MonitorRow(Base):

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI, HTTPException
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__
-from monitor.runtime import Runtime
-from monitor.web import alerts_api, alerts_pages, api, pages
+from monitor.pipeline.runtime import Runtime
+from monitor.services.health import database_error
+from monitor.web import api, pages
 from monitor.web.metrics import metrics_router
 
 
-def create_app(runtime: Runtime, *, run_scheduler: bool = False) -> FastAPI:
+class Background(Protocol):
+    """Work started with the app and stopped with it (the scheduler, in `monitor serve`)."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+def create_app(runtime: Runtime, *, background: Background | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
-        if run_scheduler:
-            from monitor.scheduler import build_scheduler
-
-            scheduler = build_scheduler(runtime)
-            scheduler.start()
+        if background is not None:
+            background.start()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if background is not None:
+                background.shutdown(wait=False)
 
     app = FastAPI(title="Model monitor", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
@@ -39,16 +43,12 @@ def create_app(runtime: Runtime, *, run_scheduler: bool = False) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> dict[str, str]:
-        try:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            raise HTTPException(503, f"database unreachable: {type(exc).__name__}") from None
+        error = database_error(runtime)
+        if error is not None:
+            raise HTTPException(503, f"database unreachable: {error}")
         return {"status": "ready"}
 
     app.include_router(api.router)
-    app.include_router(alerts_api.router)
     app.include_router(metrics_router(runtime))
     app.include_router(pages.router)
-    app.include_router(alerts_pages.router)
     return app

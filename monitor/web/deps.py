@@ -1,14 +1,12 @@
-"""Request dependencies: the runtime and a session per request."""
+"""Request dependencies: the runtime the app was created with."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
-from monitor.runtime import Runtime
+from monitor.pipeline.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -17,11 +15,3 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with runtime.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

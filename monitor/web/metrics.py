@@ -8,11 +8,9 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from monitor.runtime import Runtime
-from monitor.store.repository import latest_run
-from monitor.store.tables import AlertRow, MonitorRow, OutboxRow, RunRow
+from monitor.pipeline.runtime import Runtime
+from monitor.services.health import gauges
 
 
 class StoreCollector(Collector):
@@ -24,28 +22,15 @@ class StoreCollector(Collector):
         share = GaugeMetricFamily("monitor_drift_share", "Drift share of the latest run", labels=["monitor"])
         alerts = GaugeMetricFamily("monitor_alerts_firing", "Firing alerts", labels=["monitor"])
         outbox = GaugeMetricFamily("monitor_outbox", "Outbox notifications by status", labels=["status"])
-        with self.runtime.sessions() as session:
-            for name, status, count in session.execute(
-                select(MonitorRow.name, RunRow.status, func.count())
-                .join(RunRow, RunRow.monitor_id == MonitorRow.id)
-                .group_by(MonitorRow.name, RunRow.status)
-            ):
-                runs.add_metric([name, status], count)
-            for name in self.runtime.config.monitors:
-                last = latest_run(session=session, monitor=name)
-                if last is not None and last.drift_share is not None:
-                    share.add_metric([name], last.drift_share)
-                firing = session.scalar(
-                    select(func.count())
-                    .select_from(AlertRow)
-                    .join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
-                    .where(MonitorRow.name == name, AlertRow.state == "firing")
-                )
-                alerts.add_metric([name], firing or 0)
-            for status, count in session.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-            ):
-                outbox.add_metric([status], count)
+        found = gauges(self.runtime)
+        for name, status, count in found.runs:
+            runs.add_metric([name, status], count)
+        for name, value in found.drift_share.items():
+            share.add_metric([name], value)
+        for name, count in found.firing.items():
+            alerts.add_metric([name], count)
+        for status, count in found.outbox.items():
+            outbox.add_metric([status], count)
         yield from (runs, share, alerts, outbox)
 
 

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
-from monitor import alert_service
-from monitor.alert_routing import enqueue
+from monitor.store.outbox import enqueue
 from monitor.notify.base import Delivery
+from monitor.notify.dispatch import BASE_DELAY, MAX_DELAY, backoff
 from monitor.notify.messages import Message, TestMessage, to_payload
-from monitor.notify.outbox import BASE_DELAY, MAX_DELAY, backoff
+from monitor.services import alerts as alert_service
 from monitor.store.engine import transaction
-from monitor.store.repository import from_db
 from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver, rate_limited, server_error, verify_signature
@@ -56,8 +55,8 @@ def test_slack_down_for_several_attempts_still_ends_in_exactly_one_message(
         (row,) = h.outbox()
         if row.status != "pending":
             break
-        h.deliver(from_db(row.next_attempt_at) - timedelta(seconds=1))  # not yet due: nothing is sent
-        clock = from_db(row.next_attempt_at)
+        h.deliver(row.next_attempt_at - timedelta(seconds=1))  # not yet due: nothing is sent
+        clock = row.next_attempt_at
     assert row.status == "delivered" and row.attempts == 5
     assert len(fake_slack.requests) == 5 and len(fake_slack.delivered()) == 1
     assert {r.headers["Idempotency-Key"] for r in fake_slack.requests} == {row.idempotency_key}
@@ -114,7 +113,7 @@ def test_past_its_maximum_age_a_notification_is_a_dead_letter_and_can_be_resent(
         (row,) = h.outbox()
         if row.status == "dead":
             break
-        clock = from_db(row.next_attempt_at)
+        clock = row.next_attempt_at
         assert clock <= NOW + timedelta(hours=1)  # retries never wait past the age limit
     assert (row.last_error or "").startswith(f"not delivered by {(NOW + timedelta(hours=1)).isoformat()}")
     assert "answered HTTP 500" in (row.last_error or "")
@@ -147,7 +146,7 @@ def test_two_dispatchers_at_once_deliver_each_row_once(
                 payload=to_payload(message),
                 alert_id=None,
                 now=NOW,
-                config=h.config,
+                max_age=h.config.alerting.delivery_max_age,
             )
     fake_slack.delay = 0.05
     counts: list[int] = []
@@ -238,5 +237,5 @@ def test_one_rows_unstorable_outcome_does_not_block_the_other_rows(
     assert rows["slack"].status == "delivered" and len(fake_slack.delivered()) == 1
     hook = rows["hook"]
     assert hook.status == "pending" and "storing the outcome failed (OverflowError" in (hook.last_error or "")
-    assert from_db(hook.next_attempt_at) - NOW <= timedelta(seconds=20)  # ordinary backoff
+    assert hook.next_attempt_at - NOW <= timedelta(seconds=20)  # ordinary backoff
     assert [a.outcome for a in h.attempts(hook.id)] == ["retry"]

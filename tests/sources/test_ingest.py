@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sqlalchemy import func, select
 
 from monitor import pipeline
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from monitor import pipeline
-from monitor.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.web.app import create_app
 from tests.conftest import DAY0, ConfigFactory, monitor_config

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.runtime import Runtime
+from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
 from tests.alerting_fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts, serving
 from tests.notify.servers import FakeSlack

@@ -1,0 +1,78 @@
+"""What rules see: a window's results as facts, and a configured rule as the pure rule spec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from monitor.config import AlertRuleConfig
+from monitor.drift import DatasetDrift
+from monitor.metrics import MetricValue
+from monitor.rules import BaselineSpec, RuleSpec, TestFact, WindowFacts, judged_columns
+from monitor.windows import Window
+
+_UNJUDGED_SCHEMA = {"missing_in_current", "missing_in_reference"}
+
+
+def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
+    baseline = None
+    if rule.baseline is not None:
+        b = rule.baseline
+        baseline = BaselineSpec(b.windows, b.start, b.end, b.max_drop, b.max_rise, b.relative, b.min_windows)
+    return RuleSpec(
+        name=rule.name,
+        signal=rule.signal,
+        threshold=rule.threshold,
+        op=rule.op,
+        for_windows=rule.for_,
+        keep_firing_for=rule.keep_firing_for,
+        severity=rule.severity,
+        metric=rule.metric,
+        column=rule.column,
+        test=rule.test,
+        check=rule.check,
+        baseline=baseline,
+        labels=rule.labels,
+        notify=tuple(rule.notify),
+        action=rule.action,
+    )
+
+
+def window_facts(
+    drift: DatasetDrift,
+    metrics: Sequence[MetricValue],
+    row_count: int,
+    *,
+    window: Window,
+    quality: Mapping[str, Mapping[str, float | None]] | None = None,
+) -> WindowFacts:
+    """What rules see of one window. `quality` adds data-quality findings to those read off the
+    drift engine (missing share per column, schema change per column, no rows)."""
+    tests: dict[str, dict[str, TestFact]] = {}
+    schema: dict[str, float | None] = {}
+    for r in drift.results:
+        tests.setdefault(r.column, {})[r.test] = TestFact(
+            r.statistic, r.p_value, r.threshold, r.drifted, str(r.status), by_p_value=r.p_value is not None
+        )
+        changed = str(r.status) in _UNJUDGED_SCHEMA
+        schema[r.column] = 1.0 if changed or schema.get(r.column) == 1.0 else 0.0
+    missing: dict[str, float | None] = {}
+    for c in drift.columns:
+        total = c.current_missing + c.current_count
+        missing[c.column] = c.current_missing / total if total else None
+    judged = judged_columns(tests)
+    found: dict[str, Mapping[str, float | None]] = {
+        "no_rows": {"": 1.0 if row_count == 0 else 0.0},
+        "missing_share": missing,
+        "schema_change": schema,
+        **(quality or {}),
+    }
+    return WindowFacts(
+        drift_share=drift.drift_share if judged else None,
+        drifted_columns=drift.drifted_columns,
+        judged_columns=judged,
+        metrics={m.metric: m.value for m in metrics},
+        row_count=row_count,
+        column_tests=tests,
+        quality=found,
+        window_start=window.start,
+    )

@@ -1,0 +1,121 @@
+"""An alert's lifecycle over one window: each rule's observations move its alerts between pending,
+firing and resolved, and every transition is recorded in the alert's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from monitor.alerting.context import AlertContext
+from monitor.alerting.facts import rule_spec
+from monitor.alerting.ready import JudgedWindow, judged_at_run
+from monitor.rules import (
+    AlertState,
+    Evaluation,
+    Observation,
+    RuleSpec,
+    Transition,
+    WindowFacts,
+    evaluate_rule,
+    fingerprint,
+    observe,
+)
+from monitor.store import alerts as repo
+from monitor.store.tables import AlertRow
+
+
+@dataclass
+class Advance:
+    """What one window did to the monitor's alerts."""
+
+    facts: WindowFacts  # as the rules saw them (with metric history when a rule has a baseline)
+    fired: list[str] = field(default_factory=list)  # "rule label=value ..." of each alert that fired
+    transitions: dict[str, Transition] = field(default_factory=dict)  # by fingerprint
+
+
+def advance_alerts(ctx: AlertContext, item: JudgedWindow, alerts: dict[str, AlertRow]) -> Advance:
+    """Moves the alerts of `item.rules` by one window; `alerts` (by fingerprint) gains new rows."""
+    facts = item.facts
+    baseline_metrics = sorted({r.metric for r in item.rules if r.baseline is not None and r.metric})
+    if baseline_metrics:
+        history = repo.metric_history(
+            session=ctx.session, monitor_id=ctx.monitor_id, metrics=baseline_metrics, before=item.window.start
+        )
+        facts = replace(facts, metric_history=history, window_start=item.window.start)
+    done = Advance(facts)
+    for rule in item.rules:
+        spec = rule_spec(rule)
+        details = item.details if not judged_at_run(rule) else None
+        for observation in observe(spec, facts):
+            _observe(ctx, item, spec, observation, alerts, done, details)
+    repo.flush(ctx.session)
+    return done
+
+
+def _observe(
+    ctx: AlertContext,
+    item: JudgedWindow,
+    spec: RuleSpec,
+    observation: Observation,
+    alerts: dict[str, AlertRow],
+    done: Advance,
+    details: dict[str, object] | None,
+) -> None:
+    key = fingerprint(ctx.monitor, spec.name, observation.labels)
+    row = alerts.get(key)
+    if row is not None and row.last_window_end is not None and row.last_window_end >= item.window.end:
+        return  # judged on this window or a later one already
+    if observation.breached is None:
+        return  # no value in this window says nothing about the alert: leave it as it was
+    previous = AlertState() if row is None else AlertState(row.state, row.breaches, row.clears)  # type: ignore[arg-type]
+    result = evaluate_rule(spec, observation.breached, previous)
+    if row is None:
+        if result.state == "inactive":
+            return  # a series that never breached needs no row
+        row = repo.add_alert(
+            ctx.session,
+            monitor_id=ctx.monitor_id,
+            fingerprint=key,
+            rule=spec.name,
+            labels=observation.labels,
+            now=ctx.now,
+        )
+        alerts[key] = row
+    _apply(ctx, item, spec, observation, row, previous, result)
+    if result.transition is None:
+        return
+    if result.transition == "fired":
+        labels = (f"{k}={v}" for k, v in observation.labels.items() if k != "rule")
+        done.fired.append(" ".join([spec.name, *labels]))
+    repo.flush(ctx.session)
+    repo.add_event(
+        session=ctx.session,
+        alert=row,
+        event=result.transition,
+        now=ctx.now,
+        run_id=item.run_id,
+        window_end=item.window.end,
+        details=details,
+    )
+    done.transitions[key] = result.transition
+
+
+def _apply(
+    ctx: AlertContext,
+    item: JudgedWindow,
+    spec: RuleSpec,
+    observation: Observation,
+    row: AlertRow,
+    previous: AlertState,
+    result: Evaluation,
+) -> None:
+    now = ctx.now
+    if previous.state in ("inactive", "resolved") and result.state in ("pending", "firing"):
+        row.started_at, row.fired_at, row.resolved_at = now, None, None
+    row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
+    row.value, row.summary, row.severity = observation.value, observation.summary, spec.severity
+    row.threshold = observation.threshold if observation.threshold is not None else row.threshold
+    row.last_run_id, row.last_window_end, row.updated_at = item.run_id, item.window.end, now
+    if result.transition == "fired":
+        row.fired_at = now
+    elif result.transition == "resolved":
+        row.resolved_at = now

@@ -1,0 +1,73 @@
+"""Commands that keep running: the service (web and scheduler), the scheduler alone, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from types import FrameType
+
+from monitor.cli._common import EXIT_OK, _load, _now, _progress
+from monitor.config import Config
+
+logger = logging.getLogger(__name__)
+
+
+def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None) -> None:
+    """API and pages, with the scheduler in a background thread unless it runs elsewhere."""
+    import uvicorn
+
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.scheduler import build_scheduler
+    from monitor.store import upgrade_database
+    from monitor.web.app import create_app
+
+    upgrade_database(config.database_url())
+    runtime = build_runtime(config, now=_now())
+    app = create_app(runtime, background=build_scheduler(runtime) if scheduler else None)
+    bind_host, bind_port = host or config.server.host, port or config.server.port
+    logger.info("dashboard on http://%s:%d", bind_host, bind_port)
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+    finally:
+        runtime.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    serve(_load(args.config), scheduler=not args.no_scheduler, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """The scheduler alone, in the foreground, until SIGINT or SIGTERM."""
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.scheduler import build_scheduler
+    from monitor.store import upgrade_database
+
+    config = _load(args.config)
+    upgrade_database(config.database_url())
+    runtime = build_runtime(config, now=_now())
+    scheduler = build_scheduler(runtime, blocking=True)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("%s received: the scheduler stops", signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("scheduler started for %d monitor(s)", len(config.monitors))
+    try:
+        scheduler.start()  # blocks until shut down
+    finally:
+        runtime.close()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.services.demo import prepare_demo
+
+    config = _load(args.config)
+    prepare_demo(config, now=_now(), regenerate=args.regenerate, progress=_progress)
+    if not args.no_serve:
+        serve(config, scheduler=True, host=None, port=None)
+    return EXIT_OK

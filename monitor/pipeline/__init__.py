@@ -1,0 +1,18 @@
+"""One monitoring run and what feeds it: the runtime, reference profiles, late labels, catch-up."""
+
+from monitor.pipeline.catchup import backfill, due_windows, run_due
+from monitor.pipeline.compute import WindowComputation, compute_window
+from monitor.pipeline.reference import drift_options, reference_profile
+from monitor.pipeline.run import RunOutcome, run_monitor
+
+__all__ = [
+    "RunOutcome",
+    "WindowComputation",
+    "backfill",
+    "compute_window",
+    "drift_options",
+    "due_windows",
+    "reference_profile",
+    "run_due",
+    "run_monitor",
+]

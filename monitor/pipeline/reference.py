@@ -1,0 +1,198 @@
+"""Reference profiles in one home: their key, the in-process cache, the stored copy, and building one.
+
+A profile summarises the reference once (sorted values, category counts, learned thresholds, the
+quality facts), so a scheduled run reads only its current window. For file references the key comes
+from the files' sizes and times, so when a stored profile exists the reference is not read at all;
+other sources are read once per process to hash them."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from monitor.config import DriftConfig, MonitorConfig
+from monitor.drift import (
+    ColumnKind,
+    ColumnOptions,
+    DriftOptions,
+    LearnedOptions,
+    ReferenceProfile,
+    build_profile,
+)
+from monitor.drift.profile import PROFILE_FORMAT
+from monitor.store.monitors import monitor_id
+from monitor.store.profiles import load_profile, save_profile
+
+if TYPE_CHECKING:
+    from monitor.pipeline.runtime import Runtime
+
+
+@dataclass
+class ProfileCache:
+    """Profiles by key in this process; and, for sources that cannot be fingerprinted without reading
+    them, the key found for (monitor, config hash) when the reference was last read."""
+
+    _profiles: dict[str, ReferenceProfile] = field(default_factory=dict)
+    _keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: str) -> ReferenceProfile | None:
+        with self._lock:
+            return self._profiles.get(key)
+
+    def remember(self, name: str, config_hash: str, key: str, profile: ReferenceProfile) -> None:
+        with self._lock:
+            # One profile per monitor is enough: the one its current settings and data give.
+            for (monitor, _), old in list(self._keys.items()):
+                if monitor == name and old != key:
+                    self._profiles.pop(old, None)
+            self._profiles[key] = profile
+            self._keys[(name, config_hash)] = key
+
+    def known_key(self, name: str, config_hash: str) -> str | None:
+        with self._lock:
+            return self._keys.get((name, config_hash))
+
+
+def output_columns(monitor: MonitorConfig) -> list[str]:
+    """The model's own output columns: prediction, score, class probabilities."""
+    schema = monitor.schema_
+    columns = [schema.prediction_column, schema.score_column, *(schema.class_score_columns or {}).values()]
+    return [c for c in dict.fromkeys(columns) if c]
+
+
+def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
+    return DriftOptions(
+        tests=tuple(drift.tests),
+        thresholds=dict(drift.thresholds),
+        columns={
+            name: ColumnOptions(
+                kind=None if col.kind is None else ColumnKind(col.kind),
+                tests=None if col.tests is None else tuple(col.tests),
+                thresholds=dict(col.thresholds),
+            )
+            for name, col in drift.columns.items()
+        },
+        include=tuple(features),
+        drift_share=drift.drift_share,
+        correction=None if drift.correction == "none" else drift.correction,
+        learned=LearnedOptions(chunks=drift.learned.chunks, std_multiplier=drift.learned.std_multiplier),
+    )
+
+
+def feature_columns(monitor: MonitorConfig, reference: pd.DataFrame) -> list[str]:
+    if monitor.schema_.features is not None:
+        return list(monitor.schema_.features)
+    schema = monitor.schema_
+    label = monitor.labels.label_column if monitor.labels else None
+    reserved = {
+        schema.timestamp_column,
+        schema.id_column,
+        schema.prediction_column,
+        schema.score_column,
+        label,
+        *(schema.class_score_columns or {}).values(),
+    }
+    return [c for c in reference.columns if c not in reserved]
+
+
+def profile_key(monitor: MonitorConfig, data_hash: str) -> str:
+    """What a reference profile depends on: the reference data, and the settings that shape it."""
+    parts = {
+        "format": PROFILE_FORMAT,
+        "data": data_hash,
+        "reference": monitor.reference.model_dump(mode="json"),
+        "schema": monitor.schema_.model_dump(mode="json"),
+        "label": monitor.labels.label_column if monitor.labels else None,
+        "drift": monitor.drift.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def content_hash(frame: pd.DataFrame) -> str | None:
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:  # unhashable cells: no key, so the profile is built but not stored
+        return None
+    head = json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode()
+    return hashlib.sha256(head + rows.tobytes()).hexdigest()
+
+
+def reference_fingerprint(runtime: Runtime, name: str) -> str | None:
+    """A cheap hash of the reference's files (paths, sizes, modification times): a new or changed
+    file changes it, so a stored profile is rebuilt. None when the source has no files to stat."""
+    source = runtime.monitor(name).reference
+    if source.type != "files":
+        return None
+    paths = sorted(glob.glob(str(runtime.config.resolve_path(source.path)), recursive=True))
+    if not paths:
+        return None  # reading will fail with a clear message
+    stats = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        stats.append((path, info.st_size, info.st_mtime_ns))
+    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+
+
+def read_reference(runtime: Runtime, name: str) -> pd.DataFrame:
+    """The reference data, read now and not kept (its profile is what stays)."""
+    return runtime.source_for(name, "reference").read()
+
+
+def reference_profile(runtime: Runtime, name: str, *, now: datetime) -> ReferenceProfile:
+    """The monitor's reference profile: from memory, else from the store, else built and stored."""
+    monitor = runtime.monitor(name)
+    digest = monitor.config_hash()
+    fingerprint = reference_fingerprint(runtime, name)
+    key = (
+        profile_key(monitor, fingerprint)
+        if fingerprint is not None
+        else runtime.profiles.known_key(name, digest)
+    )
+    with runtime.sessions() as session:
+        mid = monitor_id(session=session, name=name)
+    found = _known_profile(runtime, name, key, mid)
+    if found is not None:
+        return found
+    frame = read_reference(runtime, name)
+    if key is None:
+        content = content_hash(frame)
+        key = profile_key(monitor, content) if content is not None else None
+        found = _known_profile(runtime, name, key, mid)
+        if found is not None:
+            return found
+    features = feature_columns(monitor, frame)
+    outputs = [c for c in output_columns(monitor) if c in frame.columns and c not in features]
+    profile = build_profile(frame, drift_options(monitor.drift, features + outputs))
+    if key is not None:
+        if mid is not None:
+            save_profile(runtime.sessions, monitor_id=mid, key=key, profile=profile, now=now)
+        runtime.profiles.remember(name, digest, key, profile)
+    return profile
+
+
+def _known_profile(runtime: Runtime, name: str, key: str | None, mid: int | None) -> ReferenceProfile | None:
+    """The profile of `key` from memory, else from the store (then remembered)."""
+    if key is None:
+        return None
+    cached = runtime.profiles.get(key)
+    if cached is not None:
+        return cached
+    if mid is None:
+        return None
+    with runtime.sessions() as session:
+        stored = load_profile(session, monitor_id=mid, key=key)
+    if stored is not None:
+        runtime.profiles.remember(name, runtime.monitor(name).config_hash(), key, stored)
+    return stored

@@ -1,0 +1,94 @@
+"""What a running service holds: config, database, notifiers, sources, reference profiles, the clock.
+Built once by a factory; it holds collaborators and no logic of its own."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.clock import Clock, system_clock
+from monitor.config import Config, MonitorConfig
+from monitor.notify import Notifier, build_notifiers
+from monitor.pipeline.reference import ProfileCache
+from monitor.sources import Source, build_source
+from monitor.sources.base import Role
+from monitor.store import SessionFactory, make_engine, make_session_factory, transaction
+from monitor.store.engine import Engine
+from monitor.store.monitors import sync_monitor
+
+
+@dataclass
+class Runtime:
+    config: Config
+    engine: Engine
+    sessions: SessionFactory
+    notifiers: dict[str, Notifier]
+    clock: Clock = system_clock
+    profiles: ProfileCache = field(default_factory=ProfileCache)
+    # Sources keep connection pools (sql), so they are built once per monitor, role and config version.
+    _sources: dict[tuple[str, Role, str], Source] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def monitor(self, name: str) -> MonitorConfig:
+        try:
+            return self.config.monitors[name]
+        except KeyError:
+            known = ", ".join(sorted(self.config.monitors)) or "none"
+            raise KeyError(f"no monitor named {name!r} in the config (known: {known})") from None
+
+    def models(self) -> dict[str, str]:
+        """Each monitor's model."""
+        return {name: monitor.model for name, monitor in self.config.monitors.items()}
+
+    def source_for(self, name: str, role: Role) -> Source:
+        monitor = self.monitor(name)
+        config = {
+            "predictions": monitor.source,
+            "labels": monitor.labels.source if monitor.labels else None,
+            "reference": monitor.reference,
+        }[role]
+        if config is None:
+            raise KeyError(f"monitor {name!r} has no labels source")
+        key = (name, role, monitor.config_hash())
+        with self._lock:
+            cached = self._sources.get(key)
+            if cached is None:
+                cached = build_source(
+                    config, self.config.resolve_path, monitor=monitor, role=role, sessions=self.sessions
+                )
+                self._sources[key] = cached
+            return cached
+
+    def source(self, name: str) -> Source:
+        return self.source_for(name, "predictions")
+
+    def labels_source(self, name: str) -> Source | None:
+        return None if self.monitor(name).labels is None else self.source_for(name, "labels")
+
+    def close(self) -> None:
+        with self._lock:
+            sources, self._sources = list(self._sources.values()), {}
+        for source in sources:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        self.engine.dispose()
+
+
+def build_runtime(config: Config, *, now: datetime, clock: Clock = system_clock) -> Runtime:
+    engine = make_engine(config.database_url())
+    sessions = make_session_factory(engine)
+    runtime = Runtime(
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        notifiers=build_notifiers(config.notifiers),
+        clock=clock,
+    )
+    with transaction(sessions) as session:
+        for name, monitor in config.monitors.items():
+            sync_monitor(
+                session=session, name=name, model=monitor.model, config_hash=monitor.config_hash(), now=now
+            )
+    return runtime

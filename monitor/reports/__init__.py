@@ -1,0 +1,1 @@
+"""Rendering of pages and self-contained reports; the templates live in the top-level reports/."""

@@ -1,0 +1,40 @@
+"""What /readyz and /metrics report: whether the database answers, and gauges of the stored state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.pipeline.runtime import Runtime
+from monitor.store import DatabaseError, stats
+from monitor.store import runs as run_store
+
+
+def database_error(runtime: Runtime) -> str | None:
+    """None when the database answers, else what went wrong (the error's type, no details)."""
+    try:
+        stats.ping(runtime.engine)
+    except DatabaseError as exc:
+        return type(exc).__name__
+    return None
+
+
+@dataclass(frozen=True)
+class Gauges:
+    runs: list[tuple[str, str, int]]  # (monitor, status, count)
+    drift_share: dict[str, float] = field(default_factory=dict)  # of each monitor's latest run
+    firing: dict[str, int] = field(default_factory=dict)  # firing alerts per monitor
+    outbox: dict[str, int] = field(default_factory=dict)  # notifications by status
+
+
+def gauges(runtime: Runtime) -> Gauges:
+    with runtime.sessions() as session:
+        shares: dict[str, float] = {}
+        firing: dict[str, int] = {}
+        for name in runtime.config.monitors:
+            last = run_store.latest_run(session=session, monitor=name)
+            if last is not None and last.drift_share is not None:
+                shares[name] = last.drift_share
+            firing[name] = stats.firing_alerts(session=session, monitor=name)
+        return Gauges(
+            stats.runs_by_status(session=session), shares, firing, stats.outbox_by_status(session=session)
+        )

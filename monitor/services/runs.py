@@ -1,0 +1,66 @@
+"""Runs asked for by a person or a command: one window now, or a range of windows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from monitor import pipeline
+from monitor.config import MonitorConfig
+from monitor.errors import UserError
+from monitor.pipeline.runtime import Runtime
+from monitor.services.monitors import run_summary
+from monitor.services.types import TriggerOut
+from monitor.windows import Window, last_complete_window, window_containing
+
+logger = logging.getLogger(__name__)
+
+
+class WindowNotClosed(UserError):
+    """A manual run asked for a window that is still open: storing it would hide the real one."""
+
+
+def manual_window(monitor: MonitorConfig, *, window_end: datetime | None, now: datetime) -> Window:
+    """The window a person asks for: by default the last one the scheduler would have run by now."""
+    spec = monitor.window
+    if window_end is None:
+        return last_complete_window(now - monitor.schedule.delay, spec.size, spec.timezone, spec.length)
+    end = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
+    window = window_containing(end - spec.size / 2, spec.size, spec.timezone, spec.length)
+    if window.end > now:
+        raise WindowNotClosed(
+            f"the window {window.start.isoformat()} .. {window.end.isoformat()} has not closed yet; "
+            "a run of it would be stored as complete and the scheduler would skip past it"
+        )
+    return window
+
+
+def run_manual(
+    runtime: Runtime, name: str, *, window_end: datetime | None, now: datetime
+) -> pipeline.RunOutcome:
+    """A run asked for by a person (API or CLI): recomputes the window if it was computed already."""
+    window = manual_window(runtime.monitor(name), window_end=window_end, now=now)
+    return pipeline.run_monitor(runtime, name, window, now=now, trigger="manual", recompute=True)
+
+
+def trigger_run(runtime: Runtime, name: str, *, window_end: datetime | None, now: datetime) -> TriggerOut:
+    outcome = run_manual(runtime, name, window_end=window_end, now=now)
+    run = None if outcome.run_id is None else run_summary(runtime, outcome.run_id)
+    return TriggerOut(status=outcome.status, reason=outcome.reason, run=run, error=outcome.error)
+
+
+def backfill(
+    runtime: Runtime,
+    name: str,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    recompute: bool = False,
+    progress: Callable[[int, int, pipeline.RunOutcome], None] | None = None,
+) -> list[pipeline.RunOutcome]:
+    """Every window from the one holding `start` up to `end`; computed ones are skipped unless `recompute`."""
+    if end <= start:
+        raise UserError("the end of a backfill must be after its start")
+    return pipeline.backfill(runtime, name, start, end, now=now, recompute=recompute, progress=progress)

@@ -1,0 +1,378 @@
+"""API models: the one definition of what the JSON API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from monitor.quality import finding_text
+from monitor.store.metrics import latest_of
+from monitor.store.tables import (
+    AlertEventRow,
+    AlertRow,
+    DeliveryAttemptRow,
+    DriftResultRow,
+    MetricValueRow,
+    QualityResultRow,
+    RunRow,
+    SilenceRow,
+)
+
+
+class MetricOut(BaseModel):
+    metric: str
+    value: float | None
+    # 95% confidence interval (method per metric: docs/metrics.md)
+    ci_low: float | None
+    ci_high: float | None
+    sample_count: int
+    label_coverage: float | None
+    status: str
+    # Late labels add versions; a run shows the latest, its history keeps every one.
+    version: int
+    computed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: MetricValueRow) -> MetricOut:
+        return cls(
+            metric=row.metric,
+            value=row.value,
+            ci_low=row.ci_low,
+            ci_high=row.ci_high,
+            sample_count=row.sample_count,
+            label_coverage=row.label_coverage,
+            status=row.status,
+            version=row.version,
+            computed_at=row.computed_at,
+        )
+
+
+def latest_metrics(rows: list[MetricValueRow]) -> list[MetricOut]:
+    """The latest version of each metric, in the order the metrics were first stored."""
+    return [MetricOut.from_row(r) for r in latest_of(rows).values()]
+
+
+class QualityOut(BaseModel):
+    check: str
+    column: str | None  # None: the whole window
+    value: float | None
+    threshold: float | None
+    finding: bool
+    message: str
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: QualityResultRow) -> QualityOut:
+        return cls(
+            check=row.check,
+            column=row.column_name or None,
+            value=row.value,
+            threshold=row.threshold,
+            finding=row.finding,
+            message=row.message,
+            details=row.details or {},
+        )
+
+
+class DriftResultOut(BaseModel):
+    column: str
+    kind: str
+    test: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    status: str
+    details: dict[str, Any]
+    role: str  # feature, or output (the model's prediction or score)
+
+    @classmethod
+    def from_row(cls, row: DriftResultRow) -> DriftResultOut:
+        return cls(
+            role=row.role,
+            column=row.column_name,
+            kind=row.kind,
+            test=row.test,
+            statistic=row.statistic,
+            p_value=row.p_value,
+            threshold=row.threshold,
+            drifted=row.drifted,
+            status=row.status,
+            details=row.details or {},
+        )
+
+
+class RunOut(BaseModel):
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    trigger: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    row_count: int | None
+    reference_rows: int | None
+    labelled_count: int | None
+    drift_share: float | None
+    dataset_drifted: bool | None
+    drifted_columns: list[str]
+    error: str | None
+    metrics: list[MetricOut]
+    quality_findings: list[str]
+
+    @classmethod
+    def from_row(cls, row: RunRow, monitor: str) -> RunOut:
+        return cls(
+            id=row.id,
+            monitor=monitor,
+            window_start=row.window_start,
+            window_end=row.window_end,
+            status=row.status,
+            trigger=row.trigger,
+            attempts=row.attempts,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            row_count=row.row_count,
+            reference_rows=row.reference_rows,
+            labelled_count=row.labelled_count,
+            drift_share=row.drift_share,
+            dataset_drifted=row.dataset_drifted,
+            drifted_columns=list(row.drifted_columns or []),
+            error=row.error,
+            metrics=latest_metrics(row.metric_values),
+            quality_findings=[
+                finding_text(q.column_name, q.message) for q in row.quality_results if q.finding
+            ],
+        )
+
+
+class RunDetailOut(RunOut):
+    drift_results: list[DriftResultOut]  # the features'
+    output_drift: list[DriftResultOut]  # the model's own prediction and score distributions
+    quality: list[QualityOut]
+    metric_history: list[MetricOut]  # every version, oldest first
+
+    @classmethod
+    def from_detail(cls, row: RunRow, monitor: str) -> RunDetailOut:
+        base = RunOut.from_row(row, monitor).model_dump()
+        drift = [DriftResultOut.from_row(r) for r in row.drift_results]
+        return cls(
+            **base,
+            drift_results=[d for d in drift if d.role != "output"],
+            output_drift=[d for d in drift if d.role == "output"],
+            quality=[QualityOut.from_row(q) for q in row.quality_results],
+            metric_history=[
+                MetricOut.from_row(m) for m in sorted(row.metric_values, key=lambda m: (m.version, m.id))
+            ],
+        )
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AlertOut(BaseModel):
+    id: int
+    monitor: str
+    rule: str
+    fingerprint: str
+    labels: dict[str, str]
+    severity: str
+    state: str
+    value: float | None
+    threshold: float
+    summary: str
+    started_at: datetime
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    last_run_id: int | None
+
+    @classmethod
+    def from_row(cls, row: AlertRow, monitor: str) -> AlertOut:
+        return cls(
+            id=row.id,
+            monitor=monitor,
+            rule=row.rule,
+            fingerprint=row.fingerprint,
+            labels=row.labels or {},
+            severity=row.severity,
+            state=row.state,
+            value=row.value,
+            threshold=row.threshold,
+            summary=row.summary,
+            started_at=row.started_at,
+            fired_at=row.fired_at,
+            resolved_at=row.resolved_at,
+            last_run_id=row.last_run_id,
+        )
+
+
+class MonitorOut(BaseModel):
+    name: str
+    model: str
+    description: str
+    window: str
+    last_run: RunOut | None
+    active_alerts: int
+    drift_active: bool
+
+
+class MonitorList(BaseModel):
+    items: list[MonitorOut]
+
+
+class TriggerIn(BaseModel):
+    window_end: datetime | None = None
+
+
+class TriggerOut(BaseModel):
+    status: str
+    reason: str
+    run: RunOut | None
+    error: str | None
+
+
+class IngestOut(BaseModel):
+    """A batch accepted whole: `accepted` rows are new, `duplicates` had been stored before (a resend)."""
+
+    rows: int
+    accepted: int
+    duplicates: int
+
+
+class AlertEventOut(BaseModel):
+    id: int
+    at: datetime
+    event: str
+    state: str
+    value: float | None
+    threshold: float | None
+    summary: str
+    window_end: datetime | None
+    run_id: int | None
+    details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: AlertEventRow) -> AlertEventOut:
+        return cls(
+            id=row.id,
+            at=row.at,
+            event=row.event,
+            state=row.state,
+            value=row.value,
+            threshold=row.threshold,
+            summary=row.summary,
+            window_end=row.window_end,
+            run_id=row.run_id,
+            details=row.details or {},
+        )
+
+
+class AlertDetailOut(AlertOut):
+    silenced_by: list[int]
+    events: list[AlertEventOut]
+
+
+class SilenceIn(BaseModel):
+    """Matchers as `name=value`, `name!=value`, `name=~regex`, `name!~regex` (all must match)."""
+
+    matchers: list[str]
+    author: str
+    comment: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    # Instead of ends_at: how long from the start, e.g. "2h", "3d".
+    duration: str | None = None
+
+
+class SilenceOut(BaseModel):
+    id: int
+    matchers: list[str]
+    author: str
+    comment: str
+    created_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    state: str  # active, pending, expired
+
+    @classmethod
+    def from_row(cls, row: SilenceRow, now: datetime) -> SilenceOut:
+        starts, ends = row.starts_at, row.ends_at
+        state = "expired" if ends <= now else "pending" if starts > now else "active"
+        return cls(
+            id=row.id,
+            matchers=list(row.matchers),
+            author=row.author,
+            comment=row.comment,
+            created_at=row.created_at,
+            starts_at=starts,
+            ends_at=ends,
+            state=state,
+        )
+
+
+class SilenceList(BaseModel):
+    items: list[SilenceOut]
+
+
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    dispatcher: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    status_code: int | None
+    error: str | None
+    retry_after: float | None
+
+    @classmethod
+    def from_row(cls, row: DeliveryAttemptRow) -> DeliveryAttemptOut:
+        return cls(
+            attempt=row.attempt,
+            dispatcher=row.dispatcher,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            outcome=row.outcome,
+            status_code=row.status_code,
+            error=row.error,
+            retry_after=row.retry_after,
+        )
+
+
+class NotificationOut(BaseModel):
+    id: int
+    channel: str
+    kind: str
+    status: str  # pending, sending, delivered, dead
+    headline: str
+    monitor: str | None
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    give_up_at: datetime | None
+    last_error: str | None
+    last_status_code: int | None
+    payload: dict[str, Any]
+    attempt_log: list[DeliveryAttemptOut]
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+    counts: dict[str, int]
+
+
+class ChannelTestOut(BaseModel):
+    channel: str
+    ok: bool
+    retryable: bool
+    status_code: int | None
+    error: str | None

@@ -1,0 +1,110 @@
+"""JSON API of alerting: an alert's history, silences, the delivery log, dead letters, channel tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+
+from monitor.services import alerts as alert_service
+from monitor.services.types import (
+    AlertDetailOut,
+    ChannelTestOut,
+    NotificationList,
+    NotificationOut,
+    SilenceIn,
+    SilenceList,
+    SilenceOut,
+)
+from monitor.web.deps import RuntimeDep
+
+router = APIRouter(tags=["alerts"])
+T = TypeVar("T")
+
+
+def _call(action: Callable[[], T]) -> T:
+    """Service errors as HTTP answers: unknown ids are 404, requests that cannot be done are 422."""
+    try:
+        return action()
+    except alert_service.NotFound as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from None
+    except alert_service.AlertInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
+def get_alert(alert_id: int, runtime: RuntimeDep) -> AlertDetailOut:
+    """An alert with its history: every transition, notification and suppression."""
+    return _call(
+        lambda: alert_service.alert_detail(
+            runtime.sessions, alert_id, now=runtime.clock(), models=runtime.models()
+        )
+    )
+
+
+@router.get("/silences", response_model=SilenceList)
+def list_silences(runtime: RuntimeDep, expired: bool = False) -> SilenceList:
+    return SilenceList(
+        items=alert_service.list_silences(runtime.sessions, now=runtime.clock(), include_expired=expired)
+    )
+
+
+@router.post("/silences", response_model=SilenceOut, status_code=201)
+def create_silence(body: SilenceIn, runtime: RuntimeDep) -> SilenceOut:
+    return _call(
+        lambda: alert_service.create_silence(
+            runtime.sessions,
+            matchers=body.matchers,
+            author=body.author,
+            comment=body.comment,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            duration=body.duration,
+            now=runtime.clock(),
+        )
+    )
+
+
+@router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
+def expire_silence(silence_id: int, runtime: RuntimeDep) -> SilenceOut:
+    return _call(lambda: alert_service.expire_silence(runtime.sessions, silence_id, now=runtime.clock()))
+
+
+@router.delete("/silences/{silence_id}", response_model=SilenceOut)
+def delete_silence(silence_id: int, runtime: RuntimeDep) -> SilenceOut:
+    """Expires the silence now; it stays listed (with `expired=true`) for the record."""
+    return _call(lambda: alert_service.expire_silence(runtime.sessions, silence_id, now=runtime.clock()))
+
+
+@router.get("/notifications", response_model=NotificationList)
+def list_notifications(
+    runtime: RuntimeDep, status: str | None = None, limit: int = Query(100, ge=1, le=1000)
+) -> NotificationList:
+    """The outbox, newest first, each notification with every delivery attempt."""
+    items, counts = alert_service.list_notifications(runtime.sessions, status=status, limit=limit)
+    return NotificationList(items=items, counts=counts)
+
+
+@router.get("/dead-letters", response_model=NotificationList)
+def list_dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> NotificationList:
+    items, counts = alert_service.list_notifications(runtime.sessions, status="dead", limit=limit)
+    return NotificationList(items=items, counts=counts)
+
+
+@router.post("/dead-letters/{outbox_id}/resend", response_model=NotificationOut)
+def resend(outbox_id: int, runtime: RuntimeDep) -> NotificationOut:
+    """Queues a dead letter again, with its original Idempotency-Key, due now."""
+    max_age = runtime.config.alerting.delivery_max_age
+    return _call(
+        lambda: alert_service.resend(runtime.sessions, outbox_id, now=runtime.clock(), max_age=max_age)
+    )
+
+
+@router.post("/notifiers/{channel}/test", response_model=ChannelTestOut)
+async def test_channel(channel: str, runtime: RuntimeDep) -> ChannelTestOut:
+    """Sends a test message to a configured channel now and says how it went."""
+    return await run_in_threadpool(
+        _call, lambda: alert_service.send_test(runtime.config, channel, now=runtime.clock())
+    )
