@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from monitor.store.outbox import enqueue
 from monitor.notify.base import Delivery
 from monitor.notify.dispatch import BASE_DELAY, MAX_DELAY, backoff
 from monitor.notify.messages import Message, TestMessage, to_payload
 from monitor.services import alerts as alert_service
 from monitor.store.engine import transaction
+from monitor.store.outbox import enqueue
 from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver, rate_limited, server_error, verify_signature
