@@ -7,10 +7,10 @@ CONFIG ?= config/demo.yaml
 
 .PHONY: run test lint check clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./client
 	touch $(STAMP)
 
 ## Generate the demo (first time only), backfill it, serve the dashboard on http://127.0.0.1:8000
@@ -24,7 +24,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy monitor
+	$(BIN)/mypy monitor client/monitor_client
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

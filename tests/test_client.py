@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from monitor_client import MonitorClient
 from sqlalchemy import select
 
-from monitor.client import MonitorClient
 from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow

@@ -1,6 +1,6 @@
 """Log predictions and labels to the monitor service from a serving app, in the background.
 
-    from monitor.client import MonitorClient
+    from monitor_client import MonitorClient
 
     client = MonitorClient("http://monitor:8000", model="churn-v1", spool_dir="/var/spool/churn")
     prediction_id = client.log_prediction({"age": 41, "plan": "pro", "score": 0.83, "prediction": 1})
