@@ -13,9 +13,8 @@ import pandas as pd
 from monitor.errors import UserError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
     from monitor.config import MonitorConfig
+    from monitor.store import SessionFactory
 
 
 class SourceError(UserError):
@@ -41,7 +40,7 @@ class SourceContext:
     resolve_path: Callable[[str], Path]
     monitor: MonitorConfig | None = None
     role: Role = "predictions"
-    sessions: sessionmaker[Session] | None = None
+    sessions: SessionFactory | None = None
 
 
 SourceFactory = Callable[[Any, SourceContext], Source]
@@ -58,7 +57,7 @@ def build_source(
     *,
     monitor: MonitorConfig | None = None,
     role: Role = "predictions",
-    sessions: sessionmaker[Session] | None = None,
+    sessions: SessionFactory | None = None,
 ) -> Source:
     # Importing registers the built-in kinds.
     from monitor.sources import files, ingest, period, sql  # noqa: F401
