@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Watch ML models in production.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run_commands(sub)
+    _add_admin_commands(sub)
+    _add_alert_commands(sub)
+    _add_silence_commands(sub)
+    return parser
+
+
+Subparsers = argparse._SubParsersAction
+
+
+def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("serve", help="API, dashboard and scheduler in one process")
     p.add_argument("--config", required=True)
@@ -87,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_drift)
 
+    p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
+    p.add_argument("--config", default="config/demo.yaml")
+    p.add_argument("--regenerate", action="store_true", help="write the demo data anew")
+    p.add_argument("--no-serve", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+
+def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("db", help="database schema")
     db = p.add_subparsers(dest="db_command", required=True)
     q = db.add_parser("upgrade", help="apply Alembic migrations")
@@ -99,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.set_defaults(func=cmd_config_validate)
 
+
+def _add_alert_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("alerts", help="alert channels and the delivery log")
     alerts = p.add_subparsers(dest="alerts_command", required=True)
     q = alerts.add_parser("test", help="send a test message to a configured channel now")
@@ -122,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--config", required=True)
     q.set_defaults(func=cmd_alerts_resend)
 
+
+def _add_silence_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("silence", help="hold back notifications of matching alerts")
     silence = p.add_subparsers(dest="silence_command", required=True)
     q = silence.add_parser("add", help="add a silence: monitor silence add rule=drift column=~'a|b' ...")
@@ -140,13 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("ids", type=int, nargs="+")
     q.add_argument("--config", required=True)
     q.set_defaults(func=cmd_silence_expire)
-
-    p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
-    p.add_argument("--config", default="config/demo.yaml")
-    p.add_argument("--regenerate", action="store_true", help="write the demo data anew")
-    p.add_argument("--no-serve", action="store_true")
-    p.set_defaults(func=cmd_demo)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

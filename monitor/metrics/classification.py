@@ -38,11 +38,13 @@ def matches(values: np.ndarray, target: Any) -> np.ndarray:
     equal = (series == target).to_numpy(dtype=bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         equal = equal | (series.astype(str) == str(target)).to_numpy(dtype=bool)
-    return equal
+    result: np.ndarray = equal
+    return result
 
 
 def present(values: np.ndarray) -> np.ndarray:
-    return pd.notna(pd.Series(values)).to_numpy(dtype=bool)
+    mask: np.ndarray = pd.notna(pd.Series(values)).to_numpy(dtype=bool)
+    return mask
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class _Binary:
 def _f1_of(draws: np.ndarray) -> np.ndarray:
     tp, fp, fn = draws[:, 1, 1], draws[:, 0, 1], draws[:, 1, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 2 * tp / (2 * tp + fp + fn)
+        f1: np.ndarray = 2 * tp / (2 * tp + fp + fn)
+    return f1
 
 
 def _accuracy(d: _Binary) -> MetricValue:

@@ -37,15 +37,15 @@ from monitor.metrics.classification import PROBABILITY_SUM_TOLERANCE, check_name
 
 def class_names(values: Sequence[object] | np.ndarray) -> np.ndarray:
     series = pd.Series(values)
+    names: np.ndarray
     if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype(str).to_numpy(dtype=object)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        numbers = series.to_numpy(dtype=float)
-        if np.all(np.mod(numbers, 1) == 0):
-            return series.astype("int64").astype(str).to_numpy(dtype=object)
-    return series.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).to_numpy(
-        dtype=object
-    )
+        names = series.astype(str).to_numpy(dtype=object)
+    elif pd.api.types.is_numeric_dtype(series.dtype) and np.all(np.mod(series.to_numpy(dtype=float), 1) == 0):
+        names = series.astype("int64").astype(str).to_numpy(dtype=object)
+    else:
+        text = series.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        names = text.to_numpy(dtype=object)
+    return names
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def _averaged(draws: np.ndarray, which: str, average: str) -> np.ndarray:
     predicted = draws.sum(axis=1).astype(float)  # column sums
     actual = draws.sum(axis=2).astype(float)  # row sums (support)
     if average == "micro":
-        return tp.sum(axis=1) / draws.sum(axis=(1, 2))
+        micro: np.ndarray = tp.sum(axis=1) / draws.sum(axis=(1, 2))
+        return micro
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = {
             "precision": tp / predicted,
@@ -77,7 +78,8 @@ def _averaged(draws: np.ndarray, which: str, average: str) -> np.ndarray:
     defined = np.isfinite(per_class)
     weights = np.where(defined, 1.0 if average == "macro" else actual, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(defined, per_class, 0.0) * weights).sum(axis=1) / weights.sum(axis=1)
+        averaged: np.ndarray = (np.where(defined, per_class, 0.0) * weights).sum(axis=1) / weights.sum(axis=1)
+    return averaged
 
 
 def _accuracy(d: _Multiclass) -> MetricValue:

@@ -38,7 +38,8 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential with "equal jitter": half of min(max, base * 2**(attempts-1)) plus a random part of
     the other half, so retries of many rows spread out but never come back at once."""
     ceiling = min(MAX_DELAY, BASE_DELAY * (2 ** max(0, attempts - 1)))
-    return ceiling / 2 + (ceiling / 2) * (rng or random).random()
+    half: timedelta = ceiling / 2
+    return half + half * (rng or random).random()
 
 
 def dispatcher_name() -> str:

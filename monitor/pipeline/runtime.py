@@ -13,8 +13,7 @@ from monitor.notify import Notifier, build_notifiers
 from monitor.pipeline.reference import ProfileCache
 from monitor.sources import Source, build_source
 from monitor.sources.base import Role
-from monitor.store import SessionFactory, make_engine, make_session_factory, transaction
-from monitor.store.engine import Engine
+from monitor.store import Engine, SessionFactory, make_engine, make_session_factory, transaction
 from monitor.store.monitors import sync_monitor
 
 

@@ -69,7 +69,7 @@ def _features(rng: np.random.Generator, n: int, *, drifted: bool) -> pd.DataFram
 
 def _model_logit(f: pd.DataFrame) -> np.ndarray:
     """The deployed model: what it learned about defaults on the reference period."""
-    return (
+    logit: np.ndarray = (
         -1.6
         - 0.012 * (f["credit_score"].to_numpy() - 690)
         + 3.5 * (f["debt_to_income"].to_numpy() - 0.27)
@@ -78,10 +78,12 @@ def _model_logit(f: pd.DataFrame) -> np.ndarray:
         + 0.8 * (f["employment_type"].to_numpy() == "unemployed")
         - 0.004 * (f["months_employed"].to_numpy() - 60)
     )
+    return logit
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
 
 
 def _day_traffic(rng: np.random.Generator, day: int, start: datetime) -> pd.DataFrame:

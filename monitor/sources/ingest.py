@@ -26,7 +26,8 @@ from monitor.config import Config, MonitorConfig
 from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
 from monitor.sources.ingest_rows import Record, RowSchema, parse_body, validate_rows
 from monitor.store import SessionFactory
-from monitor.store.ingest import Stream, insert_labels, insert_predictions, read_ingested
+from monitor.store.ingest import Stream as Stream
+from monitor.store.ingest import insert_labels, insert_predictions, read_ingested
 
 CHUNK_ROWS = 50_000
 

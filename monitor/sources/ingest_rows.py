@@ -197,54 +197,18 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
         if not isinstance(row, dict):
             errors.append(RowError(index, None, f"expected a JSON object, got {_describe(row)}"))
             continue
-        row_errors: list[RowError] = []
-        for name in row:
-            if name not in known:
-                row_errors.append(
-                    RowError(index, str(name), f"unknown column (known: {', '.join(sorted(known))})")
-                )
-        identifier = ""
-        if row.get(schema.id_column) is None:
-            row_errors.append(RowError(index, schema.id_column, "missing id"))
-        else:
-            try:
-                identifier = _check_id(row[schema.id_column])
-            except ValueError as exc:
-                row_errors.append(RowError(index, schema.id_column, str(exc)))
-        moment = None
-        if schema.time_column is not None:
-            if row.get(schema.time_column) is None:
-                if schema.time_required:
-                    row_errors.append(RowError(index, schema.time_column, "missing time"))
-            else:
-                try:
-                    moment = parse_time(row[schema.time_column])
-                except ValueError as exc:
-                    row_errors.append(RowError(index, schema.time_column, str(exc)))
-        values: dict[str, Any] = {}
-        for name, expected in schema.columns.items():
-            value = row.get(name)
-            if value is None and name in schema.required:
-                row_errors.append(RowError(index, name, "missing value"))
-                continue
-            try:
-                checked = check_value(value, expected)
-            except ValueError as exc:
-                row_errors.append(RowError(index, name, str(exc)))
-                continue
-            if isinstance(checked, float) and not math.isfinite(checked):
-                row_errors.append(RowError(index, name, "not a finite number"))
-            elif isinstance(checked, str) and "\x00" in checked:
-                row_errors.append(RowError(index, name, _NUL))
-            elif name in row:
-                values[name] = checked
+        row_errors: list[RowError] = [
+            RowError(index, str(name), f"unknown column (known: {', '.join(sorted(known))})")
+            for name in row
+            if name not in known
+        ]
+        identifier = _row_id(index, row, schema, row_errors)
+        moment = _row_time(index, row, schema, row_errors)
+        values = _row_values(index, row, schema, row_errors)
         if identifier and not row_errors:
             if identifier in first_seen:
-                row_errors.append(
-                    RowError(
-                        index, schema.id_column, f"id {identifier!r} is also at row {first_seen[identifier]}"
-                    )
-                )
+                where = f"id {identifier!r} is also at row {first_seen[identifier]}"
+                row_errors.append(RowError(index, schema.id_column, where))
             first_seen.setdefault(identifier, index)
         if row_errors:
             errors.extend(row_errors)
@@ -255,3 +219,49 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
     if errors:
         raise BatchRejected(errors)
     return records
+
+
+def _row_id(index: int, row: dict[str, Any], schema: RowSchema, errors: list[RowError]) -> str:
+    if row.get(schema.id_column) is None:
+        errors.append(RowError(index, schema.id_column, "missing id"))
+        return ""
+    try:
+        return _check_id(row[schema.id_column])
+    except ValueError as exc:
+        errors.append(RowError(index, schema.id_column, str(exc)))
+        return ""
+
+
+def _row_time(index: int, row: dict[str, Any], schema: RowSchema, errors: list[RowError]) -> datetime | None:
+    if schema.time_column is None:
+        return None
+    if row.get(schema.time_column) is None:
+        if schema.time_required:
+            errors.append(RowError(index, schema.time_column, "missing time"))
+        return None
+    try:
+        return parse_time(row[schema.time_column])
+    except ValueError as exc:
+        errors.append(RowError(index, schema.time_column, str(exc)))
+        return None
+
+
+def _row_values(index: int, row: dict[str, Any], schema: RowSchema, errors: list[RowError]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, expected in schema.columns.items():
+        value = row.get(name)
+        if value is None and name in schema.required:
+            errors.append(RowError(index, name, "missing value"))
+            continue
+        try:
+            checked = check_value(value, expected)
+        except ValueError as exc:
+            errors.append(RowError(index, name, str(exc)))
+            continue
+        if isinstance(checked, float) and not math.isfinite(checked):
+            errors.append(RowError(index, name, "not a finite number"))
+        elif isinstance(checked, str) and "\x00" in checked:
+            errors.append(RowError(index, name, _NUL))
+        elif name in row:
+            values[name] = checked
+    return values

@@ -4,6 +4,7 @@ and writes per aggregate (monitors, runs, metrics, alerts, outbox, cursors, prof
 Every SQL statement of the service lives in this package. Other layers hold sessions and rows, and
 name the types they need from here, so no module outside it imports SQLAlchemy."""
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError as Conflict
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError
@@ -17,6 +18,7 @@ __all__ = [
     "Conflict",
     "DatabaseError",
     "DatabaseUnavailable",
+    "Engine",
     "Session",
     "SessionFactory",
     "make_engine",

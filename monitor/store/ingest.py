@@ -75,7 +75,8 @@ def _copy_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> int
     columns = list(rows[0])
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
     sql_type = {
-        c: "text" if c in json_columns else table.c[c].type.compile(postgresql.dialect()) for c in columns
+        c: "text" if c in json_columns else str(table.c[c].type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+        for c in columns
     }
     names = ", ".join(columns)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -22,7 +22,8 @@ def latest_versions(run_id: int | None = None) -> Subquery:
     )
     if run_id is not None:
         query = query.where(MetricValueRow.run_id == run_id)
-    return query.group_by(MetricValueRow.run_id, MetricValueRow.metric).subquery()
+    latest: Subquery = query.group_by(MetricValueRow.run_id, MetricValueRow.metric).subquery()
+    return latest
 
 
 def is_latest(latest: Subquery) -> Any:

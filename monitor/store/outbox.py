@@ -115,18 +115,7 @@ def claim_next(
             )
         give_up_at = row.give_up_at if row.give_up_at else row.created_at + max_age
         if now >= give_up_at:
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id)
-                .values(
-                    status="dead",
-                    attempts=attempts,
-                    claim_token=None,
-                    lease_until=None,
-                    last_error=_expired_reason(row, give_up_at),
-                )
-            )
-            return Expired(row_id, row.idempotency_key, row.channel)
+            return _expire(session, row, attempts=attempts, give_up_at=give_up_at)
         attempt = DeliveryAttemptRow(
             outbox_id=row_id, attempt=attempts + 1, dispatcher=dispatcher, started_at=now, outcome="in_flight"
         )
@@ -135,6 +124,22 @@ def claim_next(
         return Claimed(
             row_id, row.channel, dict(row.payload), row.idempotency_key, attempts + 1, attempt.id, give_up_at
         )
+
+
+def _expire(session: Session, row: OutboxRow, *, attempts: int, give_up_at: datetime) -> Expired:
+    """A row claimed past its give-up time becomes a dead letter, its attempt count unchanged."""
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row.id)
+        .values(
+            status="dead",
+            attempts=attempts,
+            claim_token=None,
+            lease_until=None,
+            last_error=_expired_reason(row, give_up_at),
+        )
+    )
+    return Expired(row.id, row.idempotency_key, row.channel)
 
 
 def _expired_reason(row: OutboxRow, give_up_at: datetime) -> str:

@@ -56,40 +56,64 @@ def claim_run(
     except IntegrityError:
         pass
     with factory() as session, session.begin():
-        existing = session.scalars(
-            select(RunRow).where(
-                RunRow.monitor_id == monitor_id,
-                RunRow.window_start == start,
-                RunRow.window_end == end,
+        return _take_over(
+            session,
+            monitor_id=monitor_id,
+            start=start,
+            end=end,
+            trigger=trigger,
+            now=now,
+            recompute=recompute,
+            stale_after=stale_after,
+        )
+
+
+def _take_over(
+    session: Session,
+    *,
+    monitor_id: int,
+    start: datetime,
+    end: datetime,
+    trigger: str,
+    now: datetime,
+    recompute: bool,
+    stale_after: timedelta,
+) -> Claim:
+    """The window's row exists: take it over when it failed, went stale, or is to be recomputed."""
+    existing = session.scalars(
+        select(RunRow).where(
+            RunRow.monitor_id == monitor_id,
+            RunRow.window_start == start,
+            RunRow.window_end == end,
+        )
+    ).one()
+    if existing.status == "succeeded" and not recompute:
+        return Claim(None, "already_succeeded")
+    if existing.status == "running" and existing.claimed_at > now - stale_after:
+        return Claim(None, "running_elsewhere")
+    reason = "recompute" if existing.status == "succeeded" else "retry"
+    # Compare-and-set on the row we read, so two instances taking over a failed run cannot both win.
+    taken = cast(
+        CursorResult[Any],
+        session.execute(
+            update(RunRow)
+            .where(
+                RunRow.id == existing.id,
+                RunRow.status == existing.status,
+                RunRow.claimed_at == existing.claimed_at,
             )
-        ).one()
-        if existing.status == "succeeded" and not recompute:
-            return Claim(None, "already_succeeded")
-        if existing.status == "running" and existing.claimed_at > now - stale_after:
-            return Claim(None, "running_elsewhere")
-        reason = "recompute" if existing.status == "succeeded" else "retry"
-        # Compare-and-set on the row we read, so two instances taking over a failed run cannot both win.
-        taken = cast(
-            CursorResult[Any],
-            session.execute(
-                update(RunRow)
-                .where(
-                    RunRow.id == existing.id,
-                    RunRow.status == existing.status,
-                    RunRow.claimed_at == existing.claimed_at,
-                )
-                .values(
-                    status="running",
-                    trigger=trigger,
-                    attempts=RunRow.attempts + 1,
-                    claimed_at=now,
-                    started_at=now,
-                    finished_at=None,
-                    error=None,
-                )
-            ),
-        ).rowcount
-        return Claim(existing.id, reason) if taken == 1 else Claim(None, "running_elsewhere")
+            .values(
+                status="running",
+                trigger=trigger,
+                attempts=RunRow.attempts + 1,
+                claimed_at=now,
+                started_at=now,
+                finished_at=None,
+                error=None,
+            )
+        ),
+    ).rowcount
+    return Claim(existing.id, reason) if taken == 1 else Claim(None, "running_elsewhere")
 
 
 def mark_run_failed(factory: sessionmaker[Session], *, run_id: int, error: str, now: datetime) -> None:
@@ -203,40 +227,11 @@ def save_results(
     Metrics are versioned instead: a recomputation adds a version when anything changed."""
     session.execute(delete(DriftResultRow).where(DriftResultRow.run_id == run_id))
     session.execute(delete(QualityResultRow).where(QualityResultRow.run_id == run_id))
-    outputs = output_drift.results if output_drift else ()
-    session.add_all(
-        DriftResultRow(
-            run_id=run_id,
-            column_name=r.column,
-            kind=str(r.kind),
-            test=r.test,
-            statistic=finite(r.statistic),
-            p_value=finite(r.p_value),
-            threshold=r.threshold,
-            drifted=r.drifted,
-            status=str(r.status),
-            details=r.details,
-            role=role,
-        )
-        for role, results in (("feature", drift.results), ("output", outputs))
-        for r in results
-    )
+    session.add_all(_drift_rows(run_id, drift, output_drift))
     coverage = labelled_count / row_count if row_count else None
     record_metrics(session, run_id, metrics, coverage=coverage, now=now)
     if quality is not None:
-        session.add_all(
-            QualityResultRow(
-                run_id=run_id,
-                check=c.check,
-                column_name=c.column,
-                value=finite(c.value),
-                threshold=c.threshold,
-                finding=c.finding,
-                message=c.message,
-                details=c.details,
-            )
-            for c in quality.checks
-        )
+        session.add_all(_quality_rows(run_id, quality))
     session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
@@ -253,6 +248,43 @@ def save_results(
             metrics_checked_at=now,
         )
     )
+
+
+def _drift_rows(run_id: int, drift: DatasetDrift, output_drift: DatasetDrift | None) -> list[DriftResultRow]:
+    outputs = output_drift.results if output_drift else ()
+    return [
+        DriftResultRow(
+            run_id=run_id,
+            column_name=r.column,
+            kind=str(r.kind),
+            test=r.test,
+            statistic=finite(r.statistic),
+            p_value=finite(r.p_value),
+            threshold=r.threshold,
+            drifted=r.drifted,
+            status=str(r.status),
+            details=r.details,
+            role=role,
+        )
+        for role, results in (("feature", drift.results), ("output", outputs))
+        for r in results
+    ]
+
+
+def _quality_rows(run_id: int, quality: QualityReport) -> list[QualityResultRow]:
+    return [
+        QualityResultRow(
+            run_id=run_id,
+            check=c.check,
+            column_name=c.column,
+            value=finite(c.value),
+            threshold=c.threshold,
+            finding=c.finding,
+            message=c.message,
+            details=c.details,
+        )
+        for c in quality.checks
+    ]
 
 
 def mark_labels_checked(session: Session, run_id: int, *, labelled_count: int, now: datetime) -> None:

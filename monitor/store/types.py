@@ -30,7 +30,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # SQLite rows written by hand or by raw SQL
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # Pushed rows can run into billions on PostgreSQL; SQLite autoincrements only INTEGER primary keys.
