@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
+from monitor.clock import system_clock
 from monitor.config import Config, load_config
 from monitor.errors import UserError
 
@@ -16,7 +17,8 @@ class CommandError(UserError):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """The CLI is where the process starts, so it is where the wall clock is chosen."""
+    return system_clock()
 
 
 def _load(path: str) -> Config:

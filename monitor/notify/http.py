@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor import __version__
+from monitor.clock import system_clock
 from monitor.notify.base import Delivery
 from monitor.notify.redact import Redactor
 
@@ -61,7 +62,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return min(max(0.0, (moment - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
+    return min(max(0.0, (moment - (now or system_clock())).total_seconds()), MAX_RETRY_AFTER)
 
 
 def classify(status: int, headers: Mapping[str, str], body: str, *, what: str) -> Delivery:
