@@ -164,6 +164,19 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Config:
+        # A lease shorter than a send lets a second dispatcher take the row mid-send: posted twice.
+        lease = self.alerting.dispatch_lease.total_seconds()
+        for name, notifier in self.notifiers.items():
+            timeout = getattr(notifier, "timeout", None)
+            if timeout is not None and lease <= timeout:
+                raise ValueError(
+                    f"alerting.dispatch_lease: {lease:g}s is not above the timeout of notifier {name!r} "
+                    f"({timeout:g}s); a delivery could outlive its lease and be sent twice"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _one_schema_per_pushed_model(self) -> Config:
         first: dict[str, tuple[str, ModelSchemaConfig]] = {}
         for name, monitor in self.monitors.items():
