@@ -146,8 +146,10 @@ def _record(
     outcome: outbox.Outcome
     if result.ok:
         outcome = "delivered"
-    elif result.retryable and now < claimed.give_up_at:
+    elif result.retryable and now + timedelta(seconds=result.retry_after or 0) < claimed.give_up_at:
         outcome = "retry"
+        # Backoff stops at the give-up time, but never earlier than the receiver asked: a Retry-After
+        # that ends past the give-up time makes a dead letter now instead of a retry cut short.
         wait = max(backoff(claimed.attempt, rng), timedelta(seconds=result.retry_after or 0))
         next_attempt_at = min(now + wait, claimed.give_up_at)
     else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from monitor.notify.dispatch import deliver_pending
-from monitor.pipeline.run import RunOutcome, run_monitor
+from monitor.pipeline.run import RunOutcome, elapsed, run_monitor
 from monitor.pipeline.runtime import Runtime
 from monitor.store import runs as run_store
 from monitor.windows import Window, last_complete_window, windows_between
@@ -30,6 +31,7 @@ def backfill(
         windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone, window_cfg.length)
     )
     outcomes = []
+    began = time.monotonic()
     for i, window in enumerate(windows, 1):
         outcome = run_monitor(
             runtime, name, window, now=now, trigger="backfill", recompute=recompute, deliver=False
@@ -38,7 +40,10 @@ def backfill(
         if progress is not None:
             progress(i, len(windows), outcome)
     deliver_pending(
-        runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+        runtime.sessions,
+        runtime.notifiers,
+        now=elapsed(now, began),
+        lease=runtime.config.alerting.dispatch_lease,
     )
     return outcomes
 

@@ -79,6 +79,7 @@ def run_monitor(
         mid = monitor_id(session=session, name=name)
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
+    began = time.monotonic()
     claim = run_store.claim_run(
         runtime.sessions,
         monitor_id=mid,
@@ -101,11 +102,20 @@ def run_monitor(
             error = f"internal error: {type(exc).__name__}: {exc}"
         run_store.mark_run_failed(runtime.sessions, run_id=claim.run_id, error=error, now=now)
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
-    if deliver:
+    if deliver:  # at the time of delivery, not the run's `now`: leases and Retry-After count from it
         deliver_pending(
-            runtime.sessions, runtime.notifiers, now=now, lease=runtime.config.alerting.dispatch_lease
+            runtime.sessions,
+            runtime.notifiers,
+            now=elapsed(now, began),
+            lease=runtime.config.alerting.dispatch_lease,
         )
     return replace(outcome, reason=claim.reason)
+
+
+def elapsed(now: datetime, began: float) -> datetime:
+    """`now` moved on by the real time since `began` (a monotonic reading): the moment to stamp a
+    lease or a delivery with when `now` was read before a long computation."""
+    return now + timedelta(seconds=time.monotonic() - began)
 
 
 def _compute_and_store(
@@ -133,7 +143,7 @@ def _compute_and_store(
             quality=result.quality,
             row_count=result.row_count,
             labelled_count=result.labelled_count,
-            finished=now + timedelta(seconds=time.monotonic() - began),
+            finished=elapsed(now, began),
             now=now,
         )
         ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now)

@@ -33,6 +33,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int | None = None  # the status sent back; None while held or when the client left
+    received_at: float = field(default_factory=time.time)  # wall clock, when the request came in
 
     @property
     def json(self) -> Any:
