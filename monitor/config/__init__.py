@@ -37,6 +37,7 @@ from monitor.config.alerts import (
     LogNotifierConfig,
     NotifierConfig,
     RetrainNotifierConfig,
+    RunsConfig,
     SlackNotifierConfig,
     WebhookNotifierConfig,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "QualityConfig",
     "ReferenceConfig",
     "RetrainNotifierConfig",
+    "RunsConfig",
     "ScheduleConfig",
     "ServerConfig",
     "SlackNotifierConfig",
@@ -135,6 +137,7 @@ class Config(_Strict):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    runs: RunsConfig = Field(default_factory=RunsConfig)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     # Directory of the config file; relative paths resolve against it. Set by load_config.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -163,6 +163,22 @@ ChannelConfig = LogNotifierConfig | SlackNotifierConfig | WebhookNotifierConfig
 NotifierConfig = Annotated[ChannelConfig | RetrainNotifierConfig, Field(discriminator="type")]
 
 
+class RunsConfig(_Strict):
+    # How long a process owns the window it computes; a heartbeat renews it every third of it. A
+    # process that dies leaves the window to be taken over once this runs out.
+    lease: Duration = timedelta(minutes=2)
+    # A failed window is tried again after retry_backoff, doubling up to retry_backoff_max, until
+    # it has been attempted max_attempts times; then it stays failed with its error.
+    max_attempts: int = Field(5, ge=1, le=100)
+    retry_backoff: Duration = timedelta(minutes=1)
+    retry_backoff_max: Duration = timedelta(hours=1)
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """How long after its `attempts`-th failed attempt a window is tried again."""
+        delay: timedelta = self.retry_backoff * 2 ** max(0, attempts - 1)
+        return min(self.retry_backoff_max, delay)
+
+
 class AlertingConfig(_Strict):
     # A notification not delivered within this age goes to the dead-letter list.
     delivery_max_age: Duration = timedelta(hours=24)

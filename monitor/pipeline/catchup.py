@@ -10,6 +10,7 @@ from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.run import RunOutcome, elapsed, run_monitor
 from monitor.pipeline.runtime import Runtime
 from monitor.store import runs as run_store
+from monitor.store.monitors import monitor_id
 from monitor.windows import Window, last_complete_window, windows_between
 
 MAX_CATCH_UP_WINDOWS = 366
@@ -49,20 +50,40 @@ def backfill(
 
 
 def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
-    """Complete windows, past the schedule's delay, not yet computed since the latest computed one."""
+    """Complete windows, past the schedule's delay, not yet computed since the latest computed one;
+    and earlier ones to run again (failed with attempts left, or left running by a dead process).
+    Oldest first, so a catch-up computes in window order."""
     monitor = runtime.monitor(name)
     size, tz, length = monitor.window.size, monitor.window.timezone, monitor.window.length
     last = last_complete_window(now - monitor.schedule.delay, size, tz, length)
+    runs = runtime.config.runs
     with runtime.sessions() as session:
         latest = run_store.latest_run(session=session, monitor=name)
+        mid = monitor_id(session=session, name=name)
+        again = (
+            run_store.windows_due_again(
+                session=session,
+                monitor_id=mid,
+                now=now,
+                leasing=run_store.Leasing(lease=runs.lease, max_attempts=runs.max_attempts),
+            )
+            if mid is not None
+            else []
+        )
     if latest is None:
         return [last]
-    # A failed latest window is tried again; a succeeded one is where catching up starts. Windows
-    # are found by their last step, which for a rolling window is its end, not its start.
-    end = latest.window_end
-    resume = end if latest.status == "succeeded" else end - timedelta(microseconds=1)
-    pending = list(windows_between(resume, last.end, size, tz, length))
-    return pending[-MAX_CATCH_UP_WINDOWS:]
+    ahead = _windows_ahead(latest.window_end, last, size, tz, length)
+    merged = {(w.start, w.end): w for w in [*(Window(s, e) for s, e in again), *ahead]}
+    return sorted(merged.values(), key=lambda w: (w.end, w.start))[-MAX_CATCH_UP_WINDOWS:]
+
+
+def _windows_ahead(
+    latest_end: datetime, last: Window, size: timedelta, tz: str, length: timedelta | None
+) -> list[Window]:
+    # A succeeded latest window is where catching up starts; one that is not (failed, running) is
+    # left to windows_due_again, which knows whether it is due. Windows are found by their last step,
+    # which for a rolling window is its end, not its start.
+    return list(windows_between(latest_end, last.end, size, tz, length))
 
 
 def run_due(runtime: Runtime, name: str, *, now: datetime) -> list[RunOutcome]:

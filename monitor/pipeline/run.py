@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -15,10 +16,11 @@ from monitor.alerting.facts import window_facts
 from monitor.alerting.judge import apply_rules
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import compute_window
+from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
 from monitor.sources import SourceError
+from monitor.store import DatabaseError, transaction
 from monitor.store import runs as run_store
-from monitor.store import transaction
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window
 
@@ -73,35 +75,51 @@ def run_monitor(
     trigger: str = "manual",
     recompute: bool = False,
     deliver: bool = True,
+    lease_clock: Callable[[], datetime] | None = None,
 ) -> RunOutcome:
-    """Runs one window end to end. Never raises for bad data or a failing source: the run is `failed`."""
+    """Runs one window end to end. Never raises for bad data or a failing source: the run is `failed`
+    and the scheduler retries it after a backoff. `now` is the run's logical time (what labels are
+    known by); claims and leases are stamped by `lease_clock`, read at the moment (default: `now`
+    moved on by the real time elapsed), so a long backfill never claims with a stale time."""
     with runtime.sessions() as session:
         mid = monitor_id(session=session, name=name)
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
     began = time.monotonic()
-    claim = run_store.claim_run(
-        runtime.sessions,
-        monitor_id=mid,
-        start=window.start,
-        end=window.end,
-        trigger=trigger,
-        now=now,
-        recompute=recompute,
-    )
+    clock = lease_clock or (lambda: elapsed(now, began))
+    claim = _claim(runtime, mid, window, trigger=trigger, recompute=recompute, now=clock())
+    runs = runtime.config.runs
     if claim.run_id is None:
         return RunOutcome(name, window, "skipped", claim.reason)
     try:
-        outcome = _compute_and_store(runtime, name, window, mid, claim.run_id, now=now)
+        with Heartbeat(
+            runtime.sessions, run_id=claim.run_id, token=claim.token, lease=runs.lease, clock=clock
+        ):
+            outcome = _compute_and_store(runtime, name, window, mid, claim, now=now)
+    except run_store.ClaimLost as exc:
+        logger.warning("run %s of %s: %s", window.label(), name, exc)
+        return RunOutcome(name, window, "skipped", "claim_lost", run_id=claim.run_id, error=str(exc))
     except Exception as exc:
-        if isinstance(exc, _EXPECTED):
-            error = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
-            logger.warning("run %s of %s failed: %s", window.label(), name, error)
-        else:
-            logger.exception("run %s of %s failed unexpectedly", window.label(), name)
-            error = f"internal error: {type(exc).__name__}: {exc}"
-        run_store.mark_run_failed(runtime.sessions, run_id=claim.run_id, error=error, now=now)
+        error = _describe(exc)
+        logger.log(
+            logging.WARNING if isinstance(exc, _EXPECTED) else logging.ERROR,
+            "run %s of %s failed: %s",
+            window.label(),
+            name,
+            error,
+            exc_info=not isinstance(exc, _EXPECTED),
+        )
+        _fail(runtime, claim, error, attempts_left=True, at=clock())
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
+    except BaseException as exc:  # Ctrl-C, SIGTERM: the window is left to be retried at once
+        _fail(
+            runtime,
+            claim,
+            f"abandoned: the process was stopped ({type(exc).__name__})",
+            attempts_left=False,
+            at=clock(),
+        )
+        raise
     if deliver:  # at the time of delivery, not the run's `now`: leases and Retry-After count from it
         deliver_pending(
             runtime.sessions,
@@ -112,6 +130,46 @@ def run_monitor(
     return replace(outcome, reason=claim.reason)
 
 
+def _claim(
+    runtime: Runtime, mid: int, window: Window, *, trigger: str, recompute: bool, now: datetime
+) -> run_store.Claim:
+    runs = runtime.config.runs
+    return run_store.claim_run(
+        runtime.sessions,
+        monitor_id=mid,
+        start=window.start,
+        end=window.end,
+        trigger=trigger,
+        now=now,
+        recompute=recompute,
+        leasing=run_store.Leasing(lease=runs.lease, max_attempts=runs.max_attempts),
+    )
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SourceError):
+        return str(exc)
+    if isinstance(exc, _EXPECTED):
+        return f"{type(exc).__name__}: {exc}"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _fail(runtime: Runtime, claim: run_store.Claim, error: str, *, attempts_left: bool, at: datetime) -> None:
+    """Records the failed attempt; the scheduler tries the window again after the backoff (at once
+    for an abandoned one). Never raises: a database that is down leaves the lease to run out."""
+    assert claim.run_id is not None
+    runs = runtime.config.runs
+    with runtime.sessions() as session:
+        attempts = run_store.attempts(session=session, run_id=claim.run_id)
+    retry_at = at + runs.retry_delay(attempts) if attempts_left else at
+    try:
+        run_store.mark_run_failed(
+            runtime.sessions, run_id=claim.run_id, error=error, now=at, token=claim.token, retry_at=retry_at
+        )
+    except DatabaseError:
+        logger.exception("run %s: recording its failure failed; its lease will run out", claim.run_id)
+
+
 def elapsed(now: datetime, began: float) -> datetime:
     """`now` moved on by the real time since `began` (a monotonic reading): the moment to stamp a
     lease or a delivery with when `now` was read before a long computation."""
@@ -119,10 +177,12 @@ def elapsed(now: datetime, began: float) -> datetime:
 
 
 def _compute_and_store(
-    runtime: Runtime, name: str, window: Window, mid: int, run_id: int, *, now: datetime
+    runtime: Runtime, name: str, window: Window, mid: int, claim: run_store.Claim, *, now: datetime
 ) -> RunOutcome:
     """Computes the window, then stores its results, alert changes and outbox rows in one transaction."""
     monitor = runtime.monitor(name)
+    run_id = claim.run_id
+    assert run_id is not None
     began = time.monotonic()
     with runtime.sessions() as session:
         recent = run_store.recent_row_counts(
@@ -136,6 +196,7 @@ def _compute_and_store(
         run_store.save_results(
             session,
             run_id,
+            token=claim.token,
             drift=result.drift,
             drift_share=facts.drift_share,
             output_drift=result.output_drift,

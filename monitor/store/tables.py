@@ -59,6 +59,14 @@ class RunRow(Base):
     drifted_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # When the metrics were last recomputed for late labels (None: not since the run).
     metrics_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The claim of the process computing it: renewed by a heartbeat while it computes, taken over
+    # by another once it runs out (the process died). Rows from before leases have none.
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A failed run is tried again by the scheduler from then on, until its attempts run out.
+    next_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Why the latest attempt was taken: claimed, retry, recompute, lease_expired.
+    claim_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     drift_results: Mapped[list[DriftResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="DriftResultRow.id"

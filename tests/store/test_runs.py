@@ -77,7 +77,7 @@ def test_failed_window_is_retried(sessions: sessionmaker[Session], monitor_id: i
 def test_a_stale_running_claim_is_taken_over(sessions: sessionmaker[Session], monitor_id: int) -> None:
     run_id = claim(sessions, monitor_id).run_id
     later = claim(sessions, monitor_id, now=NOW + timedelta(hours=2))
-    assert later == run_store.Claim(run_id, "retry")
+    assert later == run_store.Claim(run_id, "lease_expired")
 
 
 def test_timestamps_round_trip_as_utc(sessions: sessionmaker[Session], monitor_id: int) -> None:

@@ -1,0 +1,34 @@
+"""run leases and retries
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-30 22:50:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claim_token", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("lease_until", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("next_retry_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("claim_reason", sa.String(length=40), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("claim_reason")
+        batch_op.drop_column("next_retry_at")
+        batch_op.drop_column("lease_until")
+        batch_op.drop_column("claim_token")
