@@ -119,6 +119,27 @@ def test_the_kind_a_current_window_decides_is_the_whole_windows_not_a_pieces() -
     ]
 
 
+def test_a_number_among_other_values_reads_as_a_number_in_every_piece() -> None:
+    # The first piece holds only 2.0, a float column there ("2"); the window mixes it with strings.
+    reference = pd.DataFrame({"c": pd.Series([1, "a"], dtype=object)})
+    current = pd.DataFrame({"c": pd.Series([2.0, "a", 1], dtype=object)})
+    options = DriftOptions(tests=ALL_TESTS)
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 1, options) == whole
+    assert whole.columns[0].new_categories == ("2",)
+
+
+def test_a_time_of_day_reads_the_same_in_every_piece() -> None:
+    # Formatted as a whole, a Series of datetimes all at midnight drops the time: "2024-01-01".
+    days = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02"]))
+    reference = pd.DataFrame({"d": days})
+    current = pd.DataFrame({"d": pd.Series([days[0], days[1], days[0] + pd.Timedelta(hours=5)])})
+    options = DriftOptions(tests=ALL_TESTS, columns={"d": ColumnOptions(kind=ColumnKind.CATEGORICAL)})
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 2, options) == whole
+    assert whole.columns[0].new_categories == ("2024-01-01 05:00:00",)
+
+
 def test_pieces_of_a_large_window_give_identical_statistics() -> None:
     rng = np.random.default_rng(5)
     ref = pd.DataFrame({"x": rng.normal(0, 1, 30_000), "c": rng.choice(list("abcdefg"), 30_000)})
