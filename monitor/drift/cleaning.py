@@ -5,7 +5,9 @@ columns become float64 (booleans 0/1, datetimes their integer timestamps); a val
 read as a number is counted as missing too, and separately as `non_numeric`, so an overridden kind
 never hides data silently. Categorical columns become string labels that are equal when the values
 are: numbers are written so that 1, 1.0 and numpy.int64(1) are all "1" (an integer column that
-gained a NaN in one window is float there, and must still match), everything else by str().
+gained a NaN in one window is float there, and must still match), also among other values in an
+object column, everything else by str(). A label depends on its value alone, never on the values
+beside it, so a piece of a window labels a value as the whole window does.
 Skipped columns are only counted, so their values are kept as they are (object ones as str).
 """
 
@@ -48,6 +50,28 @@ def _number_labels(numbers: Values) -> Values:
     return labels
 
 
+def _as_number(value: object) -> float | None:
+    """A number's value as a float (booleans are not numbers here: True reads "True"), else None."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # a Python int beyond any float: no number column could hold it either
+        return None
+
+
+def _object_labels(values: pd.Series) -> Values:
+    """Labels of an object column's values, numbers among them written as numbers."""
+    items = values.to_numpy(dtype=object)
+    labels: Values = np.array([str(v) for v in items], dtype=object)
+    numbers = [_as_number(v) for v in items]
+    is_number = np.array([n is not None for n in numbers], dtype=bool)
+    if is_number.any():
+        floats = np.array([n for n in numbers if n is not None], dtype=np.float64)
+        labels[is_number] = _number_labels(floats)
+    return labels
+
+
 def category_labels(values: pd.Series) -> Values:
     """String labels of non-missing values (see the module docstring for why numbers are special)."""
     dtype = values.dtype
@@ -58,6 +82,11 @@ def category_labels(values: pd.Series) -> Values:
         codes, uniques = pd.factorize(values.to_numpy(dtype=np.float64))
         spread: Values = _number_labels(np.asarray(uniques, dtype=np.float64))[codes]
         return spread
+    if ptypes.is_object_dtype(dtype) and ptypes.infer_dtype(values, skipna=False) != "string":
+        return _object_labels(values)
+    if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        # Each by itself: formatted as a whole, a Series drops the time of day if all are at midnight.
+        return np.array([str(v) for v in values], dtype=object)
     labels: Values = values.astype(str).to_numpy(dtype=object)
     return labels
 

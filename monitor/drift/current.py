@@ -2,13 +2,15 @@
 
 A window can be summarised in pieces (`summarise_current` on each) and the pieces merged
 (`CurrentSummary.merge`): counts add up, sorted values merge, so the merged summary is exactly the
-whole window's and `compare_summaries` gives identical results.
+whole window's and `compare_summaries` gives identical results. A column whose kind the current
+window decides (no kind set, and the reference lacks it or has no values of it) is counted without a
+kind in each piece (undecided.py), and its kind inferred from the merged whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,10 @@ from monitor.drift.profile import ColumnProfile, ReferenceProfile, columns_by_na
 from monitor.drift.registry import EVIDENTLY_PREFIX
 from monitor.drift.summary import CategorySummary, CountSummary, NumericSummary, Summary, summarise
 from monitor.drift.types import ColumnKind
+from monitor.drift.undecided import UndecidedSummary
+
+# One piece's summary of one current column: as its settled kind, or undecided until merged.
+Piece = Summary | UndecidedSummary
 
 
 @dataclass(frozen=True)
@@ -27,41 +33,75 @@ class CurrentSummary:
     """The current window, summarised column by column; pieces of a window merge into the whole."""
 
     rows: int
-    columns: Mapping[str, Summary]  # in the current data's column order
-    kind_reasons: Mapping[str, str] = field(default_factory=dict)  # why each column has its kind
+    columns: Mapping[str, Piece]  # in the current data's column order
 
     def merge(self, other: CurrentSummary) -> CurrentSummary:
-        merged: dict[str, Summary] = {}
+        merged: dict[str, Piece] = {}
         for name in [*self.columns, *(n for n in other.columns if n not in self.columns)]:
             mine, theirs = self.columns.get(name), other.columns.get(name)
             if mine is None or theirs is None:  # a piece without the column: its rows are missing there
                 present, absent_rows = (mine, other.rows) if theirs is None else (theirs, self.rows)
                 assert present is not None
-                merged[name] = present.merge(_all_missing(present.kind, absent_rows))
+                merged[name] = _merge(present, _all_missing(present, absent_rows))
             else:
-                merged[name] = mine.merge(theirs)
-        return CurrentSummary(self.rows + other.rows, merged, {**other.kind_reasons, **self.kind_reasons})
+                merged[name] = _merge(mine, theirs)
+        return CurrentSummary(self.rows + other.rows, merged)
 
 
-def _all_missing(kind: ColumnKind, rows: int) -> Summary:
-    if kind is ColumnKind.NUMERICAL:
+def _merge(first: Piece, second: Piece) -> Piece:
+    if isinstance(first, UndecidedSummary) and isinstance(second, UndecidedSummary):
+        return first.merge(second)
+    if isinstance(first, UndecidedSummary) or isinstance(second, UndecidedSummary):
+        raise ValueError("pieces of a window must be summarised with the same profile and options")
+    return first.merge(second)
+
+
+def _all_missing(like: Piece, rows: int) -> Piece:
+    if isinstance(like, UndecidedSummary):
+        return like.all_missing(rows)
+    if like.kind is ColumnKind.NUMERICAL:
         return NumericSummary(np.zeros(0), rows, rows)
-    if kind is ColumnKind.CATEGORICAL:
+    if like.kind is ColumnKind.CATEGORICAL:
         return CategorySummary((), np.zeros(0, dtype=np.int64), rows, rows)
-    return CountSummary(kind, rows, rows, 0)
+    return CountSummary(like.kind, rows, rows, 0)
 
 
-def current_kind(
-    name: str, reference: ColumnProfile | None, current: pd.Series | None, options: DriftOptions
-) -> tuple[ColumnKind, str]:
+def settled_kind(
+    name: str, reference: ColumnProfile | None, options: DriftOptions
+) -> tuple[ColumnKind, str] | None:
+    """The column's kind and why, when the options or the reference settle it; None when the current
+    window decides it (the reference is the baseline, so it decides, unless it has nothing to go by)."""
     kind = set_kind(name, options)
     if kind is not None:
         return kind, "set in options"
-    # The reference is the baseline, so it decides; the current only when the reference has nothing.
-    if reference is not None and (reference.kind_settled or current is None):
+    if reference is not None and reference.kind_settled:
         return reference.kind, reference.kind_reason
-    assert current is not None
-    return infer_kind(current)
+    return None
+
+
+def summarise_column(
+    name: str, series: pd.Series, reference: ColumnProfile | None, options: DriftOptions
+) -> Piece:
+    """A piece of a current column, summarised as its settled kind, else undecided."""
+    settled = settled_kind(name, reference, options)
+    return summarise(series, settled[0]) if settled is not None else UndecidedSummary.of(series)
+
+
+def current_side(
+    name: str, reference: ColumnProfile | None, current: pd.Series | Piece | None, options: DriftOptions
+) -> tuple[ColumnKind, str, Summary | None]:
+    """The kind a current column is judged as, why, and its summary (None: not in the current data).
+    `current` is the whole window's column, or its pieces' summaries merged."""
+    settled = settled_kind(name, reference, options)
+    if isinstance(current, pd.Series | UndecidedSummary):
+        # A whole window's column, or the window's column again: the whole decides the kind, if anything.
+        column = current.column() if isinstance(current, UndecidedSummary) else current
+        kind, reason = settled if settled is not None else infer_kind(column)
+        return kind, reason, summarise(column, kind)
+    if settled is None:  # not in the current data (else it would be undecided): the reference's kind stands
+        assert reference is not None
+        settled = reference.kind, reference.kind_reason
+    return settled[0], settled[1], current
 
 
 def uses_evidently(options: DriftOptions) -> bool:
@@ -77,19 +117,14 @@ def parallel_setting(options: DriftOptions) -> bool | None:
 def summarise_current(
     current: pd.DataFrame, profile: ReferenceProfile, options: DriftOptions | None = None
 ) -> CurrentSummary:
-    """The current window's summaries, each column summarised as the profile's kind says."""
+    """The current window's summaries, each column summarised as the options or the profile settle its
+    kind, or undecided until the whole window is merged."""
     options = options if options is not None else DriftOptions()
     by_name = columns_by_name(current, "current")
     names = list(by_name)
 
-    def work(name: str) -> tuple[Summary, str]:
-        series = current[by_name[name]]
-        kind, reason = current_kind(name, profile.columns.get(name), series, options)
-        return summarise(series, kind), reason
+    def work(name: str) -> Piece:
+        return summarise_column(name, current[by_name[name]], profile.columns.get(name), options)
 
     done = map_columns(work, names, parallel=parallel_setting(options), cells=len(current) * len(names))
-    return CurrentSummary(
-        len(current),
-        {name: summary for name, (summary, _) in zip(names, done, strict=True)},
-        {name: reason for name, (_, reason) in zip(names, done, strict=True)},
-    )
+    return CurrentSummary(len(current), dict(zip(names, done, strict=True)))

@@ -43,13 +43,13 @@ import pandas as pd
 from monitor.drift.auto import choose_test
 from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
 from monitor.drift.correction import benjamini_hochberg
-from monitor.drift.current import CurrentSummary, current_kind, parallel_setting
+from monitor.drift.current import CurrentSummary, current_side, parallel_setting
 from monitor.drift.options import AUTO, BENJAMINI_HOCHBERG, LEARNED, DriftOptions
 from monitor.drift.pair import ColumnPair
 from monitor.drift.parallel import map_columns
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, columns_by_name, profile_column
 from monitor.drift.registry import EVIDENTLY_PREFIX, UnknownTestError, get_test, is_known, known_tests
-from monitor.drift.summary import CategorySummary, NumericSummary, Summary, summarise
+from monitor.drift.summary import CategorySummary, NumericSummary, Summary
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
 
 MIN_VALUES_PER_SIDE = 2
@@ -356,11 +356,8 @@ def compare_summaries(
     names = _columns_to_judge(list(profile.columns), list(current.columns), options.include)
 
     def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
-        reference, summary = profile.columns.get(name), current.columns.get(name)
-        if summary is not None:
-            kind, reason = summary.kind, current.kind_reasons.get(name, f"{summary.kind}")
-        else:
-            kind, reason = current_kind(name, reference, None, options)
+        reference = profile.columns.get(name)
+        kind, reason, summary = current_side(name, reference, current.columns.get(name), options)
         column = _Column(name, kind, reason, reference, summary, profile.rows, current.rows)
         return _judge_column(column, options), _quality(column)
 
@@ -398,8 +395,7 @@ def compare_datasets(
     def work(name: str) -> tuple[list[TestResult], ColumnQuality]:
         ref_column = reference_column(name)
         series = current[current_columns[name]] if name in current_columns else None
-        kind, reason = current_kind(name, ref_column, series, options)
-        summary = summarise(series, kind) if series is not None else None
+        kind, reason, summary = current_side(name, ref_column, series, options)
         column = _Column(name, kind, reason, ref_column, summary, reference_rows, len(current))
         return _judge_column(column, options), _quality(column)
 

@@ -203,7 +203,7 @@ def _categories(series: pd.Series) -> CategorySummary:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists, dicts): label every row, then count
         missing = missing_mask(series)
-        labels = series[~missing].astype(str).to_numpy(dtype=object)
+        labels = category_labels(series[~missing])
         codes, uniques = pd.factorize(labels)
         per_code = np.bincount(codes, minlength=len(uniques))
         return category_summary(_label_counts(uniques, per_code), rows, int(missing.sum()))

@@ -14,6 +14,7 @@ from monitor.drift import (
     CONTRACT_TESTS,
     ColumnKind,
     ColumnOptions,
+    DatasetDrift,
     DriftOptions,
     build_profile,
     compare_datasets,
@@ -79,6 +80,64 @@ def test_a_window_in_pieces_gives_identical_results(
         merged = merged.merge(part)
     assert merged.rows == len(current)
     assert compare_summaries(profile, merged, options) == compare_datasets(reference, current, options)
+
+
+def _in_pieces(
+    reference: pd.DataFrame, current: pd.DataFrame, cut: int, options: DriftOptions
+) -> DatasetDrift:
+    profile = build_profile(reference, options)
+    first = summarise_current(current.iloc[:cut], profile, options)
+    return compare_summaries(
+        profile, first.merge(summarise_current(current.iloc[cut:], profile, options)), options
+    )
+
+
+def test_an_empty_first_piece_does_not_decide_the_kind_of_a_column_the_reference_has_no_values_of() -> None:
+    # Hypothesis's example: every reference value missing, so the current window decides the kind of
+    # `c`; the empty piece before cut 0 has no values to judge from, the whole window has strings.
+    reference = pd.DataFrame({"x": [math.nan], "c": pd.Series([None], dtype=object), "k": [0]})
+    current = pd.DataFrame({"x": [0.0, math.nan], "c": pd.Series(["a", None], dtype=object), "k": [0, 0]})
+    options = DriftOptions(tests=ALL_TESTS, columns={"x": ColumnOptions(kind=ColumnKind.NUMERICAL)})
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 0, options) == whole
+    c = whole.columns[1]
+    assert (c.column, c.kind, c.kind_reason, c.current_count) == ("c", ColumnKind.CATEGORICAL, "string", 1)
+
+
+def test_the_kind_a_current_window_decides_is_the_whole_windows_not_a_pieces() -> None:
+    # `f` has no values in the reference and `n` is not in it, so the current window decides their kinds.
+    # The first piece has only whole numbers in `f` (two distinct: categorical), the second fractions;
+    # each piece has six distinct integers in `n` (categorical), the window twelve (numerical).
+    reference = pd.DataFrame({"f": [math.nan, math.nan]})
+    current = pd.DataFrame({"f": [1.0, 2.0] * 3 + [0.5, 0.25] * 3, "n": np.arange(12)})
+    options = DriftOptions(tests=ALL_TESTS)
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 6, options) == whole
+    assert [(c.column, c.kind, c.kind_reason) for c in whole.columns] == [
+        ("f", ColumnKind.NUMERICAL, "float"),
+        ("n", ColumnKind.NUMERICAL, "integer with 12 > 10 distinct values"),
+    ]
+
+
+def test_a_number_among_other_values_reads_as_a_number_in_every_piece() -> None:
+    # The first piece holds only 2.0, a float column there ("2"); the window mixes it with strings.
+    reference = pd.DataFrame({"c": pd.Series([1, "a"], dtype=object)})
+    current = pd.DataFrame({"c": pd.Series([2.0, "a", 1], dtype=object)})
+    options = DriftOptions(tests=ALL_TESTS)
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 1, options) == whole
+    assert whole.columns[0].new_categories == ("2",)
+
+
+def test_a_time_of_day_reads_the_same_in_every_piece() -> None:
+    # Formatted as a whole, a Series of datetimes all at midnight drops the time: "2024-01-01".
+    days = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02"]))
+    reference = pd.DataFrame({"d": days})
+    current = pd.DataFrame({"d": pd.Series([days[0], days[1], days[0] + pd.Timedelta(hours=5)])})
+    options = DriftOptions(tests=ALL_TESTS, columns={"d": ColumnOptions(kind=ColumnKind.CATEGORICAL)})
+    whole = compare_datasets(reference, current, options)
+    assert _in_pieces(reference, current, 2, options) == whole
+    assert whole.columns[0].new_categories == ("2024-01-01 05:00:00",)
 
 
 def test_pieces_of_a_large_window_give_identical_statistics() -> None:
