@@ -34,16 +34,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from monitor.drift.auto import choose_test
-from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
-from monitor.drift.correction import benjamini_hochberg
+from monitor.drift.base import DriftTest, TestOutcome, Unjudgeable
+from monitor.drift.correction import apply_correction
 from monitor.drift.current import CurrentSummary, current_side, parallel_setting
+from monitor.drift.learned import LearnedThreshold
 from monitor.drift.options import AUTO, BENJAMINI_HOCHBERG, LEARNED, DriftOptions
 from monitor.drift.pair import ColumnPair
 from monitor.drift.parallel import map_columns
@@ -171,15 +172,8 @@ def _run(test: DriftTest, pair: ColumnPair, threshold: float) -> tuple[Status, T
     return Status.OK, outcome
 
 
-def _judge_test(
-    column: _Column,
-    test: DriftTest,
-    why: str | None,
-    unjudgeable: tuple[Status, str] | None,
-    options: DriftOptions,
-    pair: ColumnPair | None,
-) -> TestResult:
-    name, kind = column.name, column.kind
+def _sizes(column: _Column, why: str | None) -> dict[str, Any]:
+    """What every result of the column records: how many values each side had, and why the test."""
     sizes: dict[str, Any] = {
         "reference_n": column.count(column.ref_summary),
         "current_n": column.count(column.current),
@@ -189,14 +183,36 @@ def _judge_test(
             sizes[f"{label}_non_numeric"] = side.non_numeric
     if why is not None:
         sizes["chosen_by"] = why
+    return sizes
+
+
+def _threshold(
+    column: _Column, test: DriftTest, options: DriftOptions, sizes: dict[str, Any]
+) -> tuple[float, LearnedThreshold | None, bool]:
+    """The test's threshold for the column, the learned one when the options ask for it (noted in
+    `sizes`), and whether it was asked for."""
     learned = column.reference.learned.get(test.name) if column.reference is not None else None
-    threshold = options.fixed_threshold(name, test.name, test.default_threshold)
-    is_learned = options.threshold_for(name, test.name, test.default_threshold) == LEARNED
+    threshold = options.fixed_threshold(column.name, test.name, test.default_threshold)
+    is_learned = options.threshold_for(column.name, test.name, test.default_threshold) == LEARNED
     if is_learned:
         sizes["threshold_source"] = "learned"
         if learned is not None and learned.value is not None:
             threshold = learned.value
             sizes["learned"] = learned.to_dict()
+    return threshold, learned, is_learned
+
+
+def _judge_test(
+    column: _Column,
+    test: DriftTest,
+    why: str | None,
+    unjudgeable: tuple[Status, str] | None,
+    options: DriftOptions,
+    pair: ColumnPair | None,
+) -> TestResult:
+    name, kind = column.name, column.kind
+    sizes = _sizes(column, why)
+    threshold, learned, is_learned = _threshold(column, test, options, sizes)
 
     def unjudged(status: Status, reason: str, details: dict[str, Any] | None = None) -> TestResult:
         return TestResult(
@@ -300,39 +316,13 @@ def _quality(column: _Column) -> ColumnQuality:
     )
 
 
-def _corrected(results: list[TestResult], options: DriftOptions) -> list[TestResult]:
-    """Benjamini-Hochberg across the `ok` p-value results judged on their p-value (not learned)."""
-    if options.correction != BENJAMINI_HOCHBERG:
-        return results
-    family = [
-        i
-        for i, r in enumerate(results)
-        if r.status is Status.OK
-        and r.p_value is not None
-        and get_test(r.test).direction is Direction.P_VALUE
-        and r.details.get("threshold_source") != "learned"
-    ]
-    adjusted = benjamini_hochberg([results[i].p_value or 0.0 for i in family])
-    corrected = list(results)
-    for i, p in zip(family, adjusted, strict=True):
-        r = results[i]
-        details = {
-            **r.details,
-            "p_value_adjusted": float(p),
-            "correction": BENJAMINI_HOCHBERG,
-            "tests_in_family": len(family),
-        }
-        corrected[i] = replace(r, drifted=bool(p < r.threshold), details=details)
-    return corrected
-
-
 def _verdict(
     reference_rows: int,
     current_rows: int,
     per_column: list[tuple[list[TestResult], ColumnQuality]],
     options: DriftOptions,
 ) -> DatasetDrift:
-    results = _corrected([r for column_results, _ in per_column for r in column_results], options)
+    results = apply_correction([r for column_results, _ in per_column for r in column_results], options)
     judged = list(dict.fromkeys(r.column for r in results if r.status is Status.OK))
     drifted = list(dict.fromkeys(r.column for r in results if r.status is Status.OK and r.drifted))
     drift_share = len(drifted) / len(judged) if judged else 0.0

@@ -101,24 +101,14 @@ def run_monitor(
         return RunOutcome(name, window, "skipped", "claim_lost", run_id=claim.run_id, error=str(exc))
     except Exception as exc:
         error = _describe(exc)
-        logger.log(
-            logging.WARNING if isinstance(exc, _EXPECTED) else logging.ERROR,
-            "run %s of %s failed: %s",
-            window.label(),
-            name,
-            error,
-            exc_info=not isinstance(exc, _EXPECTED),
-        )
+        expected = isinstance(exc, _EXPECTED)
+        level = logging.WARNING if expected else logging.ERROR
+        logger.log(level, "run %s of %s failed: %s", window.label(), name, error, exc_info=not expected)
         _fail(runtime, claim, error, attempts_left=True, at=clock())
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
     except BaseException as exc:  # Ctrl-C, SIGTERM: the window is left to be retried at once
-        _fail(
-            runtime,
-            claim,
-            f"abandoned: the process was stopped ({type(exc).__name__})",
-            attempts_left=False,
-            at=clock(),
-        )
+        stopped = f"abandoned: the process was stopped ({type(exc).__name__})"
+        _fail(runtime, claim, stopped, attempts_left=False, at=clock())
         raise
     if deliver:  # at the time of delivery, not the run's `now`: leases and Retry-After count from it
         deliver_pending(
