@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, CommandError, _load, _now, _progress
+
+if TYPE_CHECKING:
+    from monitor.pipeline.run import RunOutcome
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
@@ -64,12 +68,36 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         )
     finally:
         runtime.close()
+    print()
+    print(backfill_summary(outcomes))
+    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+_WHY = {
+    "retry": "computed again after a failed attempt",
+    "lease_expired": "taken over: the process computing it had stopped",
+    "running_elsewhere": "being computed by another process",
+    "retry_later": "failed; waiting for its retry",
+    "gave_up": "failed on every attempt",
+    "claim_lost": "its claim ran out and another process took it over",
+}
+
+
+def backfill_summary(outcomes: list[RunOutcome]) -> str:
+    """Counts, then every window that was not simply computed or already there, with why."""
     failed = [o for o in outcomes if o.status == "failed"]
     done = sum(o.status == "succeeded" for o in outcomes)
-    print(f"\n{done} window(s) computed, {len(outcomes) - done - len(failed)} skipped, {len(failed)} failed")
-    for outcome in failed:
-        print(f"  {outcome.window.label()}: {outcome.error}")
-    return EXIT_FAILED if failed else EXIT_OK
+    already = sum(o.reason == "already_succeeded" for o in outcomes)
+    skipped = len(outcomes) - done - len(failed)
+    lines = [
+        f"{done} window(s) computed, {skipped} skipped ({already} already computed), {len(failed)} failed"
+    ]
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            lines.append(f"  {outcome.window.label()}: failed: {outcome.error}")
+        elif outcome.reason in _WHY:
+            lines.append(f"  {outcome.window.label()}: {outcome.status}, {_WHY[outcome.reason]}")
+    return "\n".join(lines)
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
