@@ -18,7 +18,7 @@ import yaml
 
 from monitor.config import Config, load_config
 
-pytest_plugins = ("tests.alerting_fixtures",)
+pytest_plugins = ("tests.alerting.fixtures",)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

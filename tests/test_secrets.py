@@ -13,7 +13,7 @@ import pytest
 from monitor.cli import main
 from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
-from tests.alerting_fixtures import HarnessFactory, drift_facts, serving
+from tests.alerting.fixtures import HarnessFactory, drift_facts, serving
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver
 

@@ -12,7 +12,7 @@ import pytest
 
 from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
-from tests.alerting_fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts, serving
+from tests.alerting.fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts, serving
 from tests.notify.servers import FakeSlack
 
 RULE = {"name": "drift", "signal": "drift_share", "threshold": 0.3, "notify": ["slack", "gone"]}

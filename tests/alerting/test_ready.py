@@ -34,7 +34,7 @@ from monitor.store.tables import (
     RunRow,
 )
 from monitor.windows import Window
-from tests.alerting_fixtures import SLACK_HOOK_SECRET
+from tests.alerting.fixtures import SLACK_HOOK_SECRET
 from tests.conftest import ConfigFactory
 from tests.notify.servers import FakeSlack
 

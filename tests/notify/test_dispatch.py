@@ -21,7 +21,7 @@ from monitor.notify.messages import Message, TestMessage, to_payload
 from monitor.services import alerts as alert_service
 from monitor.store.engine import transaction
 from monitor.store.outbox import enqueue
-from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver, rate_limited, server_error, verify_signature
 

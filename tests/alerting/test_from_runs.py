@@ -13,7 +13,7 @@ from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 from monitor.store.tables import OutboxRow
 from monitor.windows import Window
-from tests.alerting_fixtures import SLACK_HOOK_SECRET
+from tests.alerting.fixtures import SLACK_HOOK_SECRET
 from tests.conftest import DAY0, ConfigFactory, monitor_config
 from tests.notify.servers import FakeSlack
 
