@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
 from tests.alerting.fixtures import HarnessFactory, drift_facts, serving
 from tests.conftest import DAY0
@@ -72,9 +71,8 @@ def test_secrets_never_leak_even_when_every_channel_fails(
     assert len(rows) == 5 and all(r.last_error for r in rows)  # every channel failed, for a reason
     stored = [r.last_error or "" for r in rows] + [a.error or "" for r in rows for a in h.attempts(r.id)]
 
-    runtime = Runtime(config=h.config, engine=h.engine, sessions=h.sessions, notifiers=h.notifiers)
     responses = []
-    with serving(create_app(runtime)) as client:
+    with serving(create_app(h.runtime)) as client:
         alert_id = client.get("/api/v1/alerts").json()[0]["id"]
         for path in (
             "/api/v1/alerts",

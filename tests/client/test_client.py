@@ -11,23 +11,18 @@ import pytest
 from monitor_client import MonitorClient
 from sqlalchemy import select
 
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app
-from tests.conftest import ConfigFactory
+from tests.conftest import RuntimeFactory
 from tests.servers import LiveServer
 from tests.sources.test_ingest import DAY0, MODEL, ingest_config, rows
 
 
 @pytest.fixture
-def runtime(sqlite_url: str, tmp_path: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+def runtime(sqlite_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> Runtime:
     (tmp_path / "reference.parquet").touch()  # never read: the tests only push rows
-    config = write_config(ingest_config(sqlite_url))
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    yield rt
-    rt.close()
+    return make_runtime(ingest_config(sqlite_url), now=DAY0)
 
 
 @pytest.fixture

@@ -15,23 +15,16 @@ from monitor.config import ConfigError, parse_config
 from monitor.drift import ColumnKind, LearnedOptions
 from monitor.pipeline import reference as profiles
 from monitor.pipeline.reference import profile_key, reference_fingerprint
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import DriftResultRow, ReferenceProfileRow
 from monitor.windows import Window
-from tests.conftest import DAY0, ConfigFactory, monitor_config
+from tests.conftest import DAY0, RuntimeFactory, monitor_config
 
 NOW = DAY0 + timedelta(days=10)
 
 
 def day(n: int) -> Window:
     return Window(DAY0 + timedelta(days=n), DAY0 + timedelta(days=n + 1))
-
-
-def start(config_data: dict, write_config: ConfigFactory) -> Runtime:
-    config = write_config(config_data)
-    upgrade_database(config.database_url())
-    return build_runtime(config, now=DAY0)
 
 
 def test_config_drift_block_becomes_drift_options() -> None:
@@ -78,81 +71,64 @@ def test_unknown_test_names_in_the_config_are_errors_with_their_path() -> None:
 
 
 def test_kind_override_from_config_reaches_the_results(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
     data = monitor_config(db_url, columns={"y": {"kind": "categorical"}})
-    runtime = start(data, write_config)
-    try:
-        outcome = pipeline.run_monitor(runtime, "m", day(0), now=NOW)
-        assert outcome.status == "succeeded"
-        with runtime.sessions() as session:
-            rows = session.query(DriftResultRow).filter_by(run_id=outcome.run_id).all()
-        assert {(r.column_name, r.test, r.kind) for r in rows if r.column_name == "y"} == {
-            ("y", "chi2", "categorical"),
-            ("y", "psi", "categorical"),
-        }
-    finally:
-        runtime.close()
+    runtime = make_runtime(data)
+    outcome = pipeline.run_monitor(runtime, "m", day(0), now=NOW)
+    assert outcome.status == "succeeded"
+    with runtime.sessions() as session:
+        rows = session.query(DriftResultRow).filter_by(run_id=outcome.run_id).all()
+    assert {(r.column_name, r.test, r.kind) for r in rows if r.column_name == "y"} == {
+        ("y", "chi2", "categorical"),
+        ("y", "psi", "categorical"),
+    }
 
 
 def test_the_profile_is_stored_and_a_later_process_reads_only_the_window(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = monitor_config(db_url)
-    first = start(data, write_config)
-    try:
-        assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
-        with first.sessions() as session:
-            (row,) = session.query(ReferenceProfileRow).all()
-            assert row.reference_rows == 3000 and row.columns == ["x", "y", "colour"]
-    finally:
-        first.close()
+    first = make_runtime(data)
+    assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
+    with first.sessions() as session:
+        (row,) = session.query(ReferenceProfileRow).all()
+        assert row.reference_rows == 3000 and row.columns == ["x", "y", "colour"]
+    first.close()  # the first process ends
 
     def refuse(runtime: Runtime, name: str) -> pd.DataFrame:
         raise AssertionError("the reference was read although its profile is stored")
 
     monkeypatch.setattr(profiles, "read_reference", refuse)
-    second = start(data, write_config)
-    try:
-        outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
-        assert outcome.status == "succeeded", outcome.error
-        reference = pd.read_parquet(monitor_files / "reference.parquet")
-        log = pd.read_parquet(monitor_files / "predictions.parquet")
-        current = log[(log.timestamp >= day(3).start) & (log.timestamp < day(3).end)]
-        with second.sessions() as session:
-            ks = (
-                session.query(DriftResultRow)
-                .filter_by(run_id=outcome.run_id, column_name="x", test="ks")
-                .one()
-            )
-        assert ks.p_value == pytest.approx(ks_2samp(reference["x"], current["x"]).pvalue, abs=1e-9)
-    finally:
-        second.close()
+    second = make_runtime(data)
+    outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
+    assert outcome.status == "succeeded", outcome.error
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    log = pd.read_parquet(monitor_files / "predictions.parquet")
+    current = log[(log.timestamp >= day(3).start) & (log.timestamp < day(3).end)]
+    with second.sessions() as session:
+        ks = session.query(DriftResultRow).filter_by(run_id=outcome.run_id, column_name="x", test="ks").one()
+    assert ks.p_value == pytest.approx(ks_2samp(reference["x"], current["x"]).pvalue, abs=1e-9)
 
 
 def test_a_changed_reference_or_setting_builds_a_new_profile(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
-    runtime = start(monitor_config(db_url), write_config)
-    try:
-        pipeline.run_monitor(runtime, "m", day(0), now=NOW)
-        rng = np.random.default_rng(3)
-        pd.DataFrame(
-            {"x": rng.normal(5, 1, 1000), "y": rng.normal(5, 2, 1000), "colour": rng.choice(["red"], 1000)}
-        ).to_parquet(monitor_files / "reference.parquet")
-        outcome = pipeline.run_monitor(runtime, "m", day(1), now=NOW)
-        assert outcome.status == "succeeded" and "x" in outcome.drifted_columns
-        with runtime.sessions() as session:
-            rows = session.query(ReferenceProfileRow).all()
-            assert [r.reference_rows for r in rows] == [1000]  # the old one is gone
-    finally:
-        runtime.close()
-    changed = start(monitor_config(db_url, drift_share=0.9), write_config)
-    try:
-        pipeline.run_monitor(changed, "m", day(2), now=NOW)
-        with changed.sessions() as session:
-            keys = [r.profile_key for r in session.query(ReferenceProfileRow).all()]
-        assert len(keys) == 1
-        assert keys[0] == profile_key(changed.monitor("m"), reference_fingerprint(changed, "m") or "")
-    finally:
-        changed.close()
+    runtime = make_runtime(monitor_config(db_url))
+    pipeline.run_monitor(runtime, "m", day(0), now=NOW)
+    rng = np.random.default_rng(3)
+    pd.DataFrame(
+        {"x": rng.normal(5, 1, 1000), "y": rng.normal(5, 2, 1000), "colour": rng.choice(["red"], 1000)}
+    ).to_parquet(monitor_files / "reference.parquet")
+    outcome = pipeline.run_monitor(runtime, "m", day(1), now=NOW)
+    assert outcome.status == "succeeded" and "x" in outcome.drifted_columns
+    with runtime.sessions() as session:
+        rows = session.query(ReferenceProfileRow).all()
+        assert [r.reference_rows for r in rows] == [1000]  # the old one is gone
+    runtime.close()  # the service restarts with a changed setting
+    changed = make_runtime(monitor_config(db_url, drift_share=0.9))
+    pipeline.run_monitor(changed, "m", day(2), now=NOW)
+    with changed.sessions() as session:
+        keys = [r.profile_key for r in session.query(ReferenceProfileRow).all()]
+    assert len(keys) == 1
+    assert keys[0] == profile_key(changed.monitor("m"), reference_fingerprint(changed, "m") or "")

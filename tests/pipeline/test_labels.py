@@ -4,7 +4,6 @@ before and after late labels arrive, and the history of versions is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,15 @@ from sklearn import metrics as skm
 
 from monitor import pipeline
 from monitor.pipeline.labels import refresh_late_labels
-from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store
 from monitor.store import monitors as monitor_store
 from monitor.store import runs as run_store
-from monitor.store.engine import upgrade_database
 from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
 from monitor.windows import Window
-from tests.conftest import ConfigFactory
+from tests.conftest import RuntimeFactory
 from tests.servers import serving
 
 DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -163,12 +161,8 @@ def config(db_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def runtime(db_url: str, logs: dict[str, pd.DataFrame], write_config: ConfigFactory) -> Iterator[Runtime]:
-    cfg = write_config(config(db_url))
-    upgrade_database(cfg.database_url())
-    rt = build_runtime(cfg, now=DAY0)
-    yield rt
-    rt.close()
+def runtime(db_url: str, logs: dict[str, pd.DataFrame], make_runtime: RuntimeFactory) -> Runtime:
+    return make_runtime(config(db_url), now=DAY0)
 
 
 def expected_classification(

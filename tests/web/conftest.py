@@ -14,20 +14,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from monitor import pipeline
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
-from tests.conftest import DAY0, ConfigFactory, monitor_config
+from tests.conftest import DAY0, RuntimeFactory, monitor_config
 
 
 @pytest.fixture
-def backfilled(db_url: str, monitor_files: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
-    config = write_config(monitor_config(db_url))
-    upgrade_database(config.database_url())
-    runtime = build_runtime(config, now=DAY0)
+def backfilled(db_url: str, monitor_files: Path, make_runtime: RuntimeFactory) -> Runtime:
+    runtime = make_runtime(monitor_config(db_url))
     pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10))
-    yield runtime
-    runtime.close()
+    return runtime
 
 
 @pytest.fixture
