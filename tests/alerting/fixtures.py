@@ -4,18 +4,12 @@ A plugin of tests/conftest.py: tests of notify/, web/, cli/ and test_secrets.py 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 import yaml
 from sqlalchemy import select, update
 
@@ -35,28 +29,6 @@ from tests.notify.servers import FakeSlack, WebhookReceiver
 
 SLACK_HOOK_SECRET = "XyZhooksecretpathQ1w2E3"
 RETRAIN_SECRET = "whsec_retrain_signing_key_5d1c"
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[httpx.Client]:
-    """The app on a real socket on 127.0.0.1 (uvicorn in a thread) and a client for it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -302,7 +301,7 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
         (run_id,) = session.scalars(
             sa.select(RunRow.id).where(RunRow.window_start == (DAY0 + timedelta(days=day)))
         ).all()
-    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url) as http:
+    with serving(create_app(runtime)) as server, server.client() as http:
         run = http.get(f"/api/v1/runs/{run_id}").json()
         page = http.get(f"/runs/{run_id}").text
     latest = {m["metric"]: m for m in run["metrics"]}

@@ -87,7 +87,7 @@ def runtime(db_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> Runtim
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+    with serving(create_app(runtime)) as server, server.client() as http:
         yield http
 
 
