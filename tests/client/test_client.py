@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from monitor_client import MonitorClient
@@ -37,8 +38,13 @@ def server(runtime: Runtime) -> Iterator[LiveServer]:
 def make_client(server: LiveServer, tmp_path: Path) -> Iterator[Callable[..., MonitorClient]]:
     made: list[MonitorClient] = []
 
-    def make(**options: object) -> MonitorClient:
-        settings = {"flush_interval": 0.05, "max_backoff": 0.2, "batch_size": 25, "register_atexit": False}
+    def make(**options: Any) -> MonitorClient:
+        settings: dict[str, Any] = {
+            "flush_interval": 0.05,
+            "max_backoff": 0.2,
+            "batch_size": 25,
+            "register_atexit": False,
+        }
         client = MonitorClient(server.url, MODEL, spool_dir=tmp_path / "spool", **{**settings, **options})
         made.append(client)
         return client

@@ -237,7 +237,8 @@ def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
         assert row.value == pytest.approx(value, abs=1e-9), metric
         assert (row.status, row.sample_count) == ("ok", expected["_labelled"]), metric
         assert row.label_coverage == pytest.approx(coverage, abs=1e-12)
-        assert row.ci_low is not None and row.ci_high is not None and row.ci_low <= row.value <= row.ci_high
+        assert row.value is not None and row.ci_low is not None and row.ci_high is not None
+        assert row.ci_low <= row.value <= row.ci_high
     assert set(stored) == {m for m in expected if not m.startswith("_")}
 
 
@@ -251,8 +252,10 @@ def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[
         check(clf_v1[day][1], expected_classification(logs["clf"], logs["clf_labels"], day, NOW1))
         check(reg_v1[day][1], expected_regression(logs["reg"], logs["reg_labels"], day, NOW1))
     # Quality degrades: the last fully labelled day is worse than the first.
-    assert clf_v1[0][1]["roc_auc"].value > clf_v1[5][1]["roc_auc"].value + 0.1
-    assert reg_v1[5][1]["mae"].value > 3 * reg_v1[0][1]["mae"].value
+    first_auc, last_auc = clf_v1[0][1]["roc_auc"].value, clf_v1[5][1]["roc_auc"].value
+    first_mae, last_mae = reg_v1[0][1]["mae"].value, reg_v1[5][1]["mae"].value
+    assert first_auc is not None and last_auc is not None and first_auc > last_auc + 0.1
+    assert first_mae is not None and last_mae is not None and last_mae > 3 * first_mae
 
     # Two days later: the scheduler's tick recomputes windows whose labels changed, as new versions.
     runtime.clock = lambda: NOW2
