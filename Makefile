@@ -24,7 +24,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy monitor client/monitor_client
+	$(BIN)/mypy monitor client/monitor_client tests
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
