@@ -20,8 +20,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store
 from monitor.store import monitors as monitor_store
-from monitor.store import runs as run_store
-from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
+from monitor.store.tables import MetricValueRow, MonitorRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
 from monitor.windows import Window
 from tests.conftest import RuntimeFactory
@@ -216,8 +215,8 @@ def stored_metrics(runtime: Runtime, monitor: str) -> dict[int, dict[int, dict[s
         rows = session.execute(
             sa.select(RunRow.window_start, MetricValueRow)
             .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
-            .join(run_store.MonitorRow, run_store.MonitorRow.id == RunRow.monitor_id)
-            .where(run_store.MonitorRow.name == monitor)
+            .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
+            .where(MonitorRow.name == monitor)
         ).all()
     for start, row in rows:
         day = (start - DAY0).days
