@@ -24,7 +24,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy monitor client/monitor_client
+	$(BIN)/mypy monitor client/monitor_client tests
 	$(BIN)/lint-imports
 
 clean:

@@ -1,4 +1,5 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), demo-like data files, a config builder."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), demo-like data files, a config builder, the one
+way tests build a Runtime."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,10 @@ import sqlalchemy as sa
 import yaml
 
 from monitor.config import Config, load_config
+from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.store.engine import upgrade_database
 
-pytest_plugins = ("tests.alerting_fixtures",)
+pytest_plugins = ("tests.alerting.fixtures",)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,6 +86,30 @@ def write_config(tmp_path: Path) -> ConfigFactory:
         return load_config(path)
 
     return factory
+
+
+class RuntimeFactory(Protocol):
+    def __call__(self, config: dict[str, Any] | Config, *, now: datetime | None = None) -> Runtime: ...
+
+
+@pytest.fixture
+def make_runtime(write_config: ConfigFactory) -> Iterator[RuntimeFactory]:
+    """Builds a Runtime as the service does: a config dict is written and loaded with `write_config`
+    (a Config is used as it is), the database is upgraded, and `build_runtime` syncs the monitors at
+    `now` (DAY0 unless given). Every runtime made is closed at teardown; closing one earlier, to model
+    a process that ended, is harmless."""
+    made: list[Runtime] = []
+
+    def factory(config: dict[str, Any] | Config, *, now: datetime | None = None) -> Runtime:
+        loaded = config if isinstance(config, Config) else write_config(config)
+        upgrade_database(loaded.database_url())
+        runtime = build_runtime(loaded, now=DAY0 if now is None else now)
+        made.append(runtime)
+        return runtime
+
+    yield factory
+    for runtime in made:
+        runtime.close()
 
 
 # A small monitor on real files: x shifts and colour changes mix from day 2 on; y never moves.

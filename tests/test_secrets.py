@@ -4,18 +4,17 @@ appear in logs, stored errors, API responses, pages or command output, even when
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
-from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
-from tests.alerting_fixtures import HarnessFactory, drift_facts, serving
+from tests.alerting.fixtures import HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver
+from tests.servers import free_port, serving
 
 NOW = DAY0 + timedelta(days=10)
 HOOK_SECRET = "hookpath-5f8e2a9c71"
@@ -28,13 +27,6 @@ RETRAIN_PATH_SECRET = "retrainpath-9b9b9b"
 RETRAIN_SIGNING = "whsec-retrain-wrong-key-5678"
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_secrets_never_leak_even_when_every_channel_fails(
     harness: HarnessFactory,
     fake_slack: FakeSlack,
@@ -45,7 +37,7 @@ def test_secrets_never_leak_even_when_every_channel_fails(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     hook_url = f"{fake_slack.url}/services/T0001/B0001/{HOOK_SECRET}"  # not a hook Slack knows: 403
-    webhook_url = f"http://127.0.0.1:{closed_port()}/in/{WEBHOOK_PATH_SECRET}?token={QUERY_SECRET}"
+    webhook_url = f"http://127.0.0.1:{free_port()}/in/{WEBHOOK_PATH_SECRET}?token={QUERY_SECRET}"
     notifiers = {
         "hook-slack": {"type": "slack", "webhook_url": hook_url},
         "bot-slack": {"type": "slack", "token": BOT_TOKEN, "channel": "#ml", "base_url": fake_slack.api_url},
@@ -72,9 +64,8 @@ def test_secrets_never_leak_even_when_every_channel_fails(
     assert len(rows) == 5 and all(r.last_error for r in rows)  # every channel failed, for a reason
     stored = [r.last_error or "" for r in rows] + [a.error or "" for r in rows for a in h.attempts(r.id)]
 
-    runtime = Runtime(config=h.config, engine=h.engine, sessions=h.sessions, notifiers=h.notifiers)
     responses = []
-    with serving(create_app(runtime)) as client:
+    with serving(create_app(h.runtime)) as server, server.client() as client:
         alert_id = client.get("/api/v1/alerts").json()[0]["id"]
         for path in (
             "/api/v1/alerts",

@@ -11,8 +11,8 @@ from monitor.windows import Window, last_complete_window, window_containing, win
 DAY = timedelta(days=1)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_a_row_exactly_at_the_end_belongs_to_the_next_window() -> None:

@@ -72,10 +72,11 @@ def test_every_binary_metric_is_scikit_learns(binary_log: tuple[np.ndarray, ...]
         "brier": skm.brier_score_loss(y, score),
     }
     for name, value in expected.items():
-        assert got[name].value == pytest.approx(value, abs=1e-12), name
-        assert got[name].status == "ok" and got[name].sample_count == 700
-        assert got[name].ci_low is not None and got[name].ci_high is not None
-        assert got[name].ci_low <= got[name].value <= got[name].ci_high, name
+        metric = got[name]
+        assert metric.value == pytest.approx(value, abs=1e-12), name
+        assert metric.status == "ok" and metric.sample_count == 700
+        assert metric.value is not None and metric.ci_low is not None and metric.ci_high is not None
+        assert metric.ci_low <= metric.value <= metric.ci_high, name
 
 
 def test_proportions_have_wilson_intervals(binary_log: tuple[np.ndarray, ...]) -> None:
@@ -94,10 +95,7 @@ def test_proportions_have_wilson_intervals(binary_log: tuple[np.ndarray, ...]) -
         (recall, (tp, tp + fn)),
     ):
         low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
-        assert (metric.ci_low, metric.ci_high) == (
-            pytest.approx(low, abs=1e-12),
-            pytest.approx(high, abs=1e-12),
-        )
+        assert (metric.ci_low, metric.ci_high) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_mean_losses_have_normal_intervals(binary_log: tuple[np.ndarray, ...]) -> None:
@@ -125,21 +123,19 @@ def test_roc_auc_interval_is_delongs(binary_log: tuple[np.ndarray, ...]) -> None
     variance = v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg)
     half = 1.959963984540054 * np.sqrt(variance)
     assert auc.value == pytest.approx(psi.mean(), abs=1e-12)
-    assert (auc.ci_low, auc.ci_high) == (
-        pytest.approx(auc.value - half, abs=1e-12),
-        pytest.approx(auc.value + half, abs=1e-12),
-    )
+    assert (auc.ci_low, auc.ci_high) == pytest.approx((auc.value - half, auc.value + half), abs=1e-12)
 
 
 def test_pr_auc_interval_is_the_logit_interval(binary_log: tuple[np.ndarray, ...]) -> None:
     y, pred, score = binary_log
     (ap,) = binary_classification_metrics(["pr_auc"], y, pred, score)
+    assert ap.value is not None
     eta, tau = np.log(ap.value / (1 - ap.value)), 1 / np.sqrt(y.sum() * ap.value * (1 - ap.value))
     low, high = (
         1 / (1 + np.exp(-(eta - 1.959963984540054 * tau))),
         1 / (1 + np.exp(-(eta + 1.959963984540054 * tau))),
     )
-    assert (ap.ci_low, ap.ci_high) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+    assert (ap.ci_low, ap.ci_high) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_f1_interval_is_a_seeded_bootstrap_that_covers_the_truth() -> None:
@@ -153,6 +149,7 @@ def test_f1_interval_is_a_seeded_bootstrap_that_covers_the_truth() -> None:
         (f1,) = binary_classification_metrics(["f1"], y, pred, None)
         again = binary_classification_metrics(["f1"], y, pred, None)[0]
         assert (f1.ci_low, f1.ci_high) == (again.ci_low, again.ci_high)  # fixed seed: reproducible
+        assert f1.ci_low is not None and f1.ci_high is not None
         hits.append(f1.ci_low <= 0.8 <= f1.ci_high)
     assert sum(hits) >= 34  # about 95% of 40; at least 34 is all but certain for a right interval
 

@@ -41,7 +41,7 @@ def test_every_multiclass_metric_is_scikit_learns(log: tuple[np.ndarray, ...], a
         metric = got[name]
         assert metric.value == pytest.approx(value, abs=1e-12), name
         assert metric.status == "ok" and metric.sample_count == 600
-        assert metric.ci_low is not None and metric.ci_high is not None
+        assert metric.value is not None and metric.ci_low is not None and metric.ci_high is not None
         assert metric.ci_low <= metric.value <= metric.ci_high, name
 
 

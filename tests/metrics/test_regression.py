@@ -32,9 +32,8 @@ def test_regression_intervals(log: tuple[np.ndarray, np.ndarray]) -> None:
     n = len(y)
     for metric, terms in ((mae, np.abs(y - p)), (mape, np.abs(y - p) / np.abs(y))):
         half = Z * terms.std(ddof=1) / np.sqrt(n)
-        assert (metric.ci_low, metric.ci_high) == (
-            pytest.approx(terms.mean() - half, abs=1e-12),
-            pytest.approx(terms.mean() + half, abs=1e-12),
+        assert (metric.ci_low, metric.ci_high) == pytest.approx(
+            (terms.mean() - half, terms.mean() + half), abs=1e-12
         )
     squared = (y - p) ** 2
     half = Z * squared.std(ddof=1) / np.sqrt(n)
@@ -52,7 +51,7 @@ def test_regression_intervals(log: tuple[np.ndarray, np.ndarray]) -> None:
 def test_missing_values_are_left_out_and_a_constant_target_is_undefined() -> None:
     mae, r2 = regression_metrics(["mae", "r2"], [1.0, 2.0, np.nan, 4.0], [1.5, np.nan, 3.0, 3.0])
     assert (mae.value, mae.sample_count) == (0.75, 2)
-    assert (r2.value, r2.sample_count) == (pytest.approx(skm.r2_score([1.0, 4.0], [1.5, 3.0])), 2)
+    assert r2.value == pytest.approx(skm.r2_score([1.0, 4.0], [1.5, 3.0])) and r2.sample_count == 2
     (constant,) = regression_metrics(["r2"], [3.0, 3.0, 3.0], [2.0, 3.0, 4.0])
     assert (constant.value, constant.status) == (None, "constant_target")
     assert regression_metrics(["mae"], [], [])[0].status == "no_labels"

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 from monitor.clock import system_clock
-from tests.alerting_fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.notify.servers import FakeSlack, rate_limited
 
 RULE = {"name": "drift", "signal": "drift_share", "threshold": 0.3, "notify": ["slack"]}
@@ -31,4 +31,5 @@ def test_a_20_second_retry_after_is_waited_in_full(harness: HarnessFactory, fake
     (row,) = h.outbox()
     retried = h.attempts(row.id)
     assert row.status == "delivered" and [a.outcome for a in retried] == ["retry", "delivered"]
-    assert retried[1].started_at - retried[0].finished_at >= timedelta(seconds=20)
+    answered_at = retried[0].finished_at
+    assert answered_at is not None and retried[1].started_at - answered_at >= timedelta(seconds=20)

@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.quality import QualityOptions, QualityReference, assess_window, describe_reference
+from monitor.quality import (
+    QualityCheck,
+    QualityOptions,
+    QualityReference,
+    QualityReport,
+    assess_window,
+    describe_reference,
+)
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ def reference(reference_frame: pd.DataFrame) -> QualityReference:
     return describe_reference(reference_frame)
 
 
-def checks_of(report, check: str) -> dict[str, object]:
+def checks_of(report: QualityReport, check: str) -> dict[str, QualityCheck]:
     return {c.column: c for c in report.checks if c.check == check}
 
 

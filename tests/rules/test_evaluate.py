@@ -8,7 +8,7 @@ RULE = RuleSpec(name="drift", signal="drift_share", threshold=0.3, op=">=", for_
 
 def step(values: list[float | None], rule: RuleSpec = RULE) -> list[tuple[str, str | None]]:
     state = AlertState()
-    seen = []
+    seen: list[tuple[str, str | None]] = []
     for value in values:
         hit = None if value is None else breached(value, rule.op, rule.threshold or 0.0)
         result = evaluate_rule(rule, hit, state)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime, timedelta
 
 from monitor.rules import GroupLog, group_key, group_labels, notification_reason
@@ -9,7 +10,7 @@ FOUR_HOURS = timedelta(hours=4)
 
 
 def reason(
-    log: GroupLog | None, firing: set[str], resolved: frozenset[str] = frozenset(), send_resolved: bool = True
+    log: GroupLog | None, firing: Set[str], resolved: Set[str] = frozenset(), send_resolved: bool = True
 ) -> str | None:
     return notification_reason(
         log, firing, resolved, send_resolved=send_resolved, repeat_interval=FOUR_HOURS, now=NOW

@@ -16,12 +16,11 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sqlalchemy import func, select
 
 from monitor import pipeline
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app
 from monitor.windows import Window
-from tests.conftest import ConfigFactory
+from tests.conftest import RuntimeFactory
 from tests.servers import serving
 
 DAY0 = datetime(2026, 11, 20, tzinfo=UTC)
@@ -78,21 +77,17 @@ def rows(count: int, *, start: int = 0, day: int = 0) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def runtime(db_url: str, tmp_path: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+def runtime(db_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> Runtime:
     reference = pd.DataFrame(rows(30, start=1000))
     reference["timestamp"] = pd.to_datetime(reference["timestamp"])
     reference["signup"] = pd.to_datetime(reference["signup"])
     reference.to_parquet(tmp_path / "reference.parquet")
-    config = write_config(ingest_config(db_url))
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    yield rt
-    rt.close()
+    return make_runtime(ingest_config(db_url), now=DAY0)
 
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+    with serving(create_app(runtime)) as server, server.client() as http:
         yield http
 
 

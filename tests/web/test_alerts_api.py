@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
-from tests.alerting_fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts, serving
+from tests.alerting.fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts
 from tests.notify.servers import FakeSlack
+from tests.servers import serving
 
 RULE = {"name": "drift", "signal": "drift_share", "threshold": 0.3, "notify": ["slack", "gone"]}
 
@@ -32,8 +32,7 @@ def setup(harness: HarnessFactory, fake_slack: FakeSlack) -> Iterator[tuple[Aler
     now = datetime.now(UTC)
     h.evaluate(0, drift_facts(["a", "b"], ["a", "b", "c"]), now=now)
     h.deliver(now)
-    runtime = Runtime(config=h.config, engine=h.engine, sessions=h.sessions, notifiers=h.notifiers)
-    with serving(create_app(runtime)) as client:
+    with serving(create_app(h.runtime)) as server, server.client() as client:
         yield h, client
 
 

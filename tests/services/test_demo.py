@@ -14,7 +14,7 @@ from monitor.pipeline import RunOutcome
 from monitor.services.demo import prepare_demo
 from monitor.services.demo_data import DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 

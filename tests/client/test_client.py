@@ -6,28 +6,24 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from monitor_client import MonitorClient
 from sqlalchemy import select
 
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app
-from tests.conftest import ConfigFactory
+from tests.conftest import RuntimeFactory
 from tests.servers import LiveServer
 from tests.sources.test_ingest import DAY0, MODEL, ingest_config, rows
 
 
 @pytest.fixture
-def runtime(sqlite_url: str, tmp_path: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
+def runtime(sqlite_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> Runtime:
     (tmp_path / "reference.parquet").touch()  # never read: the tests only push rows
-    config = write_config(ingest_config(sqlite_url))
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    yield rt
-    rt.close()
+    return make_runtime(ingest_config(sqlite_url), now=DAY0)
 
 
 @pytest.fixture
@@ -42,8 +38,13 @@ def server(runtime: Runtime) -> Iterator[LiveServer]:
 def make_client(server: LiveServer, tmp_path: Path) -> Iterator[Callable[..., MonitorClient]]:
     made: list[MonitorClient] = []
 
-    def make(**options: object) -> MonitorClient:
-        settings = {"flush_interval": 0.05, "max_backoff": 0.2, "batch_size": 25, "register_atexit": False}
+    def make(**options: Any) -> MonitorClient:
+        settings: dict[str, Any] = {
+            "flush_interval": 0.05,
+            "max_backoff": 0.2,
+            "batch_size": 25,
+            "register_atexit": False,
+        }
         client = MonitorClient(server.url, MODEL, spool_dir=tmp_path / "spool", **{**settings, **options})
         made.append(client)
         return client

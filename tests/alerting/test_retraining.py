@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.store import alerts as repo
 from monitor.store.engine import transaction
-from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver, verify_signature
 

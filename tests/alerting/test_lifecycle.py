@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.store import alerts as repo
 from monitor.store.engine import transaction
-from tests.alerting_fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, Received
 
@@ -28,11 +28,12 @@ def share_rule(**extra: Any) -> dict[str, Any]:
 
 def text_of(request: Received) -> str:
     """Every text of a Block Kit message, one per line."""
-    lines = []
+    lines: list[str] = []
     for block in request.json["blocks"]:
         for part in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:
             if isinstance(part, dict):
-                lines.append(part.get("text") if isinstance(part.get("text"), str) else part["text"]["text"])
+                text = part["text"]  # a text object's string, or a button's text object
+                lines.append(text if isinstance(text, str) else text["text"])
     return "\n".join(lines)
 
 

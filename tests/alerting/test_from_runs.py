@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor import pipeline
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import upgrade_database
+from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import OutboxRow
 from monitor.windows import Window
-from tests.alerting_fixtures import SLACK_HOOK_SECRET
-from tests.conftest import DAY0, ConfigFactory, monitor_config
+from tests.alerting.fixtures import SLACK_HOOK_SECRET
+from tests.conftest import DAY0, RuntimeFactory, monitor_config
 from tests.notify.servers import FakeSlack
 
 
 @pytest.fixture
-def runtime(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory, fake_slack: FakeSlack
-) -> Iterator[Runtime]:
+def runtime(db_url: str, monitor_files: Path, make_runtime: RuntimeFactory, fake_slack: FakeSlack) -> Runtime:
     data = monitor_config(db_url)
     data["server"] = {"public_url": "http://monitor.example"}
     data["notifiers"]["slack"] = {"type": "slack", "webhook_url": fake_slack.add_hook(SLACK_HOOK_SECRET)}
@@ -35,11 +31,7 @@ def runtime(
             "notify": ["slack"],
         },
     ]
-    config = write_config(data)
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    yield rt
-    rt.close()
+    return make_runtime(data)
 
 
 def test_drift_from_real_runs_makes_one_message_on_the_second_drifting_day(

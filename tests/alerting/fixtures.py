@@ -1,61 +1,34 @@
 """Fixtures for alerting tests: the fake Slack and webhook servers, and a harness that evaluates
-rules on facts a test constructs, in a real database, window by window, with an injected clock."""
+rules on facts a test constructs, in a real database, window by window, with an injected clock.
+A plugin of tests/conftest.py: tests of notify/, web/, cli/ and test_secrets.py use it too."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 import yaml
 from sqlalchemy import select, update
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.judge import apply_rules
 from monitor.config import Config, parse_config
-from monitor.notify import build_notifiers
 from monitor.notify.dispatch import deliver_pending
+from monitor.pipeline.runtime import Runtime
 from monitor.rules import TestFact, WindowFacts
 from monitor.store import monitors as monitor_store
 from monitor.store import runs as run_store
-from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
+from monitor.store.engine import transaction
 from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow, RunRow
 from monitor.windows import Window
-from tests.conftest import DAY0
+from tests.conftest import DAY0, RuntimeFactory
 from tests.notify.servers import FakeSlack, WebhookReceiver
 
 SLACK_HOOK_SECRET = "XyZhooksecretpathQ1w2E3"
 RETRAIN_SECRET = "whsec_retrain_signing_key_5d1c"
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[httpx.Client]:
-    """The app on a real socket on 127.0.0.1 (uvicorn in a thread) and a client for it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -121,18 +94,18 @@ def drift_facts(drifted: list[str], columns: list[str], **kwargs: Any) -> Window
 
 
 class AlertHarness:
-    def __init__(self, data: dict[str, Any], base_dir: Path) -> None:
+    """Over a Runtime of the monitor `m` (from `make_runtime`), which the app and the CLI can be given."""
+
+    def __init__(self, data: dict[str, Any], runtime: Runtime) -> None:
         self.data = data
-        self.config: Config = parse_config(data, base_dir=base_dir, env={})
-        config = self.config
-        upgrade_database(config.database_url())
-        self.engine = make_engine(config.database_url())
-        self.sessions = make_session_factory(self.engine)
-        self.notifiers = build_notifiers(config.notifiers)
-        with transaction(self.sessions) as session:
-            self.monitor_id = monitor_store.sync_monitor(
-                session=session, name="m", model="toy", config_hash="h", now=DAY0
-            )
+        self.runtime = runtime
+        self.config: Config = runtime.config
+        self.sessions = runtime.sessions
+        self.notifiers = runtime.notifiers
+        with self.sessions() as session:
+            monitor_id = monitor_store.monitor_id(session=session, name="m")
+        assert monitor_id is not None
+        self.monitor_id = monitor_id
 
     def evaluate(self, day: int, facts: WindowFacts, *, now: datetime) -> list[str]:
         """Runs the rules on one window's facts, as a run's transaction does."""
@@ -193,23 +166,20 @@ class AlertHarness:
         ]
 
     def close(self) -> None:
-        self.engine.dispose()
+        """The process ends; `make_runtime` closes the runtime again at teardown, harmlessly."""
+        self.runtime.close()
 
 
 HarnessFactory = Callable[..., AlertHarness]
 
 
 @pytest.fixture
-def harness(db_url: str, tmp_path: Path) -> Iterator[HarnessFactory]:
-    made: list[AlertHarness] = []
-
+def harness(db_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> HarnessFactory:
     def factory(
         rules: list[dict[str, Any]], notifiers: dict[str, dict[str, Any]], **kwargs: Any
     ) -> AlertHarness:
-        h = AlertHarness(alert_config_data(db_url, rules, notifiers, **kwargs), tmp_path)
-        made.append(h)
-        return h
+        data = alert_config_data(db_url, rules, notifiers, **kwargs)
+        # Parsed without the process's environment, so no variable of the machine changes the config.
+        return AlertHarness(data, make_runtime(parse_config(data, base_dir=tmp_path, env={})))
 
-    yield factory
-    for h in made:
-        h.close()
+    return factory

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from monitor.config import SlackNotifierConfig, parse_config
-from tests.test_config import errors_of, minimal
+from tests.config.test_parse import errors_of, minimal
 
 
 def with_notifiers(notifiers: dict[str, Any], **monitor: Any) -> dict[str, Any]:

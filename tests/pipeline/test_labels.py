@@ -4,12 +4,10 @@ before and after late labels arrive, and the history of versions is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,16 +16,14 @@ from sklearn import metrics as skm
 
 from monitor import pipeline
 from monitor.pipeline.labels import refresh_late_labels
-from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store
 from monitor.store import monitors as monitor_store
-from monitor.store import runs as run_store
-from monitor.store.engine import upgrade_database
-from monitor.store.tables import MetricValueRow, QualityResultRow, RunRow
+from monitor.store.tables import MetricValueRow, MonitorRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
 from monitor.windows import Window
-from tests.conftest import ConfigFactory
+from tests.conftest import RuntimeFactory
 from tests.servers import serving
 
 DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -163,12 +159,8 @@ def config(db_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def runtime(db_url: str, logs: dict[str, pd.DataFrame], write_config: ConfigFactory) -> Iterator[Runtime]:
-    cfg = write_config(config(db_url))
-    upgrade_database(cfg.database_url())
-    rt = build_runtime(cfg, now=DAY0)
-    yield rt
-    rt.close()
+def runtime(db_url: str, logs: dict[str, pd.DataFrame], make_runtime: RuntimeFactory) -> Runtime:
+    return make_runtime(config(db_url), now=DAY0)
 
 
 def expected_classification(
@@ -223,8 +215,8 @@ def stored_metrics(runtime: Runtime, monitor: str) -> dict[int, dict[int, dict[s
         rows = session.execute(
             sa.select(RunRow.window_start, MetricValueRow)
             .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
-            .join(run_store.MonitorRow, run_store.MonitorRow.id == RunRow.monitor_id)
-            .where(run_store.MonitorRow.name == monitor)
+            .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
+            .where(MonitorRow.name == monitor)
         ).all()
     for start, row in rows:
         day = (start - DAY0).days
@@ -244,7 +236,8 @@ def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
         assert row.value == pytest.approx(value, abs=1e-9), metric
         assert (row.status, row.sample_count) == ("ok", expected["_labelled"]), metric
         assert row.label_coverage == pytest.approx(coverage, abs=1e-12)
-        assert row.ci_low is not None and row.ci_high is not None and row.ci_low <= row.value <= row.ci_high
+        assert row.value is not None and row.ci_low is not None and row.ci_high is not None
+        assert row.ci_low <= row.value <= row.ci_high
     assert set(stored) == {m for m in expected if not m.startswith("_")}
 
 
@@ -258,8 +251,10 @@ def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[
         check(clf_v1[day][1], expected_classification(logs["clf"], logs["clf_labels"], day, NOW1))
         check(reg_v1[day][1], expected_regression(logs["reg"], logs["reg_labels"], day, NOW1))
     # Quality degrades: the last fully labelled day is worse than the first.
-    assert clf_v1[0][1]["roc_auc"].value > clf_v1[5][1]["roc_auc"].value + 0.1
-    assert reg_v1[5][1]["mae"].value > 3 * reg_v1[0][1]["mae"].value
+    first_auc, last_auc = clf_v1[0][1]["roc_auc"].value, clf_v1[5][1]["roc_auc"].value
+    first_mae, last_mae = reg_v1[0][1]["mae"].value, reg_v1[5][1]["mae"].value
+    assert first_auc is not None and last_auc is not None and first_auc > last_auc + 0.1
+    assert first_mae is not None and last_mae is not None and last_mae > 3 * first_mae
 
     # Two days later: the scheduler's tick recomputes windows whose labels changed, as new versions.
     runtime.clock = lambda: NOW2
@@ -308,7 +303,7 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
         (run_id,) = session.scalars(
             sa.select(RunRow.id).where(RunRow.window_start == (DAY0 + timedelta(days=day)))
         ).all()
-    with serving(create_app(runtime)) as server, httpx.Client(base_url=server.url) as http:
+    with serving(create_app(runtime)) as server, server.client() as http:
         run = http.get(f"/api/v1/runs/{run_id}").json()
         page = http.get(f"/runs/{run_id}").text
     latest = {m["metric"]: m for m in run["metrics"]}

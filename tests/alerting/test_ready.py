@@ -8,7 +8,7 @@ of day k runs window k - 1 and brings window k - 4 to full label coverage."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,9 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from monitor import pipeline
 from monitor.pipeline import labels as labelled
-from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.pipeline.runtime import Runtime
 from monitor.services import alerts as alert_service
 from monitor.services import scheduling
-from monitor.store.engine import upgrade_database
 from monitor.store.tables import (
     AlertEventRow,
     AlertRow,
@@ -34,8 +33,8 @@ from monitor.store.tables import (
     RunRow,
 )
 from monitor.windows import Window
-from tests.alerting_fixtures import SLACK_HOOK_SECRET
-from tests.conftest import ConfigFactory
+from tests.alerting.fixtures import SLACK_HOOK_SECRET
+from tests.conftest import RuntimeFactory
 from tests.notify.servers import FakeSlack
 
 DAY0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -110,16 +109,16 @@ def metric_rule(name: str, metric: str, threshold: float, **extra: Any) -> dict[
     }
 
 
-RuntimeFactory = Callable[..., Runtime]
+MonitorStarter = Callable[..., Runtime]
 
 
 @pytest.fixture
-def make_runtime(
-    db_url: str, tmp_path: Path, write_config: ConfigFactory, fake_slack: FakeSlack
-) -> Iterator[RuntimeFactory]:
-    made: list[Runtime] = []
+def start_monitor(
+    db_url: str, tmp_path: Path, make_runtime: RuntimeFactory, fake_slack: FakeSlack
+) -> MonitorStarter:
+    """The monitor on `log` and `labels` with `rules` (two metric rules unless given)."""
 
-    def factory(
+    def start(
         log: pd.DataFrame,
         labels: pd.DataFrame,
         rules: list[dict[str, Any]] | None = None,
@@ -157,15 +156,9 @@ def make_runtime(
                 }
             },
         }
-        config = write_config(data)
-        upgrade_database(config.database_url())
-        runtime = build_runtime(config, now=DAY0)
-        made.append(runtime)
-        return runtime
+        return make_runtime(data, now=DAY0)
 
-    yield factory
-    for runtime in made:
-        runtime.close()
+    return start
 
 
 def tick(runtime: Runtime, now: datetime) -> tuple[list[pipeline.RunOutcome], list[labelled.LabelRefresh]]:
@@ -201,10 +194,10 @@ def outbox(runtime: Runtime) -> list[OutboxRow]:
 
 
 def test_metric_rules_fire_once_labels_are_known_not_when_the_window_runs(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     log, labels = prediction_log()
-    runtime = make_runtime(log, labels)
+    runtime = start_monitor(log, labels)
     for day in range(1, 7):
         outcomes, refreshed = tick(runtime, at(day))
         (run,) = outcomes
@@ -284,11 +277,11 @@ def test_metric_rules_fire_once_labels_are_known_not_when_the_window_runs(
 
 
 def test_a_window_whose_labels_stay_incomplete_is_passed_over_after_one_more_look(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     # Window 3 gets half its labels on time; the rest only at day 9, 12:00.
     log, labels = prediction_log(half_labelled_day=3)
-    runtime = make_runtime(log, labels)
+    runtime = start_monitor(log, labels)
     for day in range(1, 9):
         tick(runtime, at(day))
     # Day 8: window 4 is ready, window 3 (50% labelled) is not; window 4 waits one look for it.
@@ -322,12 +315,12 @@ def test_a_window_whose_labels_stay_incomplete_is_passed_over_after_one_more_loo
 
 
 def test_a_window_that_never_gets_enough_labels_is_judged_when_it_leaves_the_horizon(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     # Four days of log; window 3 gets only half its labels before it leaves a 5-day horizon.
     log, labels = prediction_log(half_labelled_day=3)
     log = log[log.timestamp < window(3).end]
-    runtime = make_runtime(log, labels[labels.prediction_id.isin(log.prediction_id)], horizon="5d")
+    runtime = start_monitor(log, labels[labels.prediction_id.isin(log.prediction_id)], horizon="5d")
     pipeline.backfill(runtime, "m", DAY0, window(3).end, now=at(4))
     for moment in (at(6), at(7), at(8, hours=23)):
         labelled.refresh_late_labels(runtime, "m", now=moment)
@@ -348,10 +341,10 @@ def test_a_window_that_never_gets_enough_labels_is_judged_when_it_leaves_the_hor
 
 
 def test_a_backfill_of_labelled_history_fires_in_the_run_and_silences_still_mute(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     log, labels = prediction_log()
-    runtime = make_runtime(log, labels)
+    runtime = start_monitor(log, labels)
     now = at(30)
     alert_service.create_silence(
         runtime.sessions,
@@ -380,11 +373,11 @@ def test_a_backfill_of_labelled_history_fires_in_the_run_and_silences_still_mute
 
 
 def test_a_rule_with_min_label_coverage_zero_judges_at_run_time_on_what_is_known(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     log, labels = prediction_log()
     rule = metric_rule("auc-low", "roc_auc", 0.7, min_label_coverage=0)
-    runtime = make_runtime(log, labels, [rule])
+    runtime = start_monitor(log, labels, [rule])
     tick(runtime, at(1))
     with runtime.sessions() as session:
         (run,) = session.scalars(sa.select(RunRow)).all()
@@ -396,14 +389,14 @@ def test_a_rule_with_min_label_coverage_zero_judges_at_run_time_on_what_is_known
 
 
 def test_a_rule_added_to_a_running_monitor_starts_with_the_windows_within_the_label_horizon(
-    make_runtime: RuntimeFactory, fake_slack: FakeSlack
+    start_monitor: MonitorStarter, fake_slack: FakeSlack
 ) -> None:
     log, labels = prediction_log()
-    before = make_runtime(log, labels, [], horizon="5d")
+    before = start_monitor(log, labels, [], horizon="5d")
     pipeline.backfill(before, "m", DAY0, DAY0 + timedelta(days=DAYS), now=at(12))
     # The rules appear at day 12; the first thing they see is a recompute of (bad) window 3. Windows
     # ending after day 7, 02:00 (7, 8 and 9) are theirs to judge; the bad days 2 to 5 are old news.
-    after = make_runtime(log, labels, horizon="5d")
+    after = start_monitor(log, labels, horizon="5d")
     outcome = pipeline.run_monitor(after, "m", window(3), now=at(12, hours=2), recompute=True)
     assert outcome.status == "succeeded" and outcome.alerts_fired == ()
     with after.sessions() as session:

@@ -13,11 +13,11 @@ from scipy.stats import ks_2samp
 from monitor import pipeline
 from monitor.drift import ReferenceProfile
 from monitor.pipeline import reference as profiles
-from monitor.pipeline.runtime import Runtime, build_runtime
-from monitor.store.engine import transaction, upgrade_database
+from monitor.pipeline.runtime import Runtime
+from monitor.store.engine import transaction
 from monitor.store.tables import DriftResultRow, QualityResultRow, ReferenceProfileRow
 from monitor.windows import Window
-from tests.conftest import DAY0, ConfigFactory, monitor_config
+from tests.conftest import DAY0, RuntimeFactory, monitor_config
 from tests.drift.test_profile import as_format_1
 
 NOW = DAY0 + timedelta(days=10)
@@ -25,12 +25,6 @@ NOW = DAY0 + timedelta(days=10)
 
 def day(n: int) -> Window:
     return Window(DAY0 + timedelta(days=n), DAY0 + timedelta(days=n + 1))
-
-
-def start(db_url: str, write_config: ConfigFactory) -> Runtime:
-    config = write_config(monitor_config(db_url))
-    upgrade_database(config.database_url())
-    return build_runtime(config, now=DAY0)
 
 
 def scramble_keeping_size_and_time(path: Path) -> None:
@@ -70,51 +64,43 @@ def assert_drift_and_quality(
 
 
 def test_a_new_process_with_a_stored_profile_never_reads_the_reference(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
     reference_path = monitor_files / "reference.parquet"
     reference = pd.read_parquet(reference_path)
-    first = start(db_url, write_config)
-    try:
-        assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
-    finally:
-        first.close()
+    first = make_runtime(monitor_config(db_url))
+    assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
+    first.close()  # the first process ends
 
     scramble_keeping_size_and_time(reference_path)
     with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow says: the file cannot be read
         pd.read_parquet(reference_path)
-    second = start(db_url, write_config)  # a restarted service: nothing in memory
-    try:
-        outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
-        assert outcome.status == "succeeded", outcome.error
-        assert_drift_and_quality(second, outcome.run_id, reference, window_rows(monitor_files, day(3)))
-        with second.sessions() as session:
-            assert session.query(ReferenceProfileRow).count() == 1  # the stored one, not built again
-    finally:
-        second.close()
+    second = make_runtime(monitor_config(db_url))  # a restarted service: nothing in memory
+    outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
+    assert outcome.status == "succeeded", outcome.error
+    assert_drift_and_quality(second, outcome.run_id, reference, window_rows(monitor_files, day(3)))
+    with second.sessions() as session:
+        assert session.query(ReferenceProfileRow).count() == 1  # the stored one, not built again
 
 
 def test_the_next_scheduled_window_computes_with_the_reference_file_gone(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
     reference_path = monitor_files / "reference.parquet"
     reference = pd.read_parquet(reference_path)
-    runtime = start(db_url, write_config)
-    try:
-        assert pipeline.run_monitor(runtime, "m", day(0), now=NOW).status == "succeeded"
-        reference_path.rename(monitor_files / "reference.parquet.moved")
-        outcome = pipeline.run_monitor(runtime, "m", day(2), now=NOW, trigger="schedule")
-        assert outcome.status == "succeeded", outcome.error
-        assert_drift_and_quality(runtime, outcome.run_id, reference, window_rows(monitor_files, day(2)))
-        # Nor does the process keep the reference's data: the runtime holds no DataFrame, even in a cache.
-        held = [
-            v
-            for value in vars(runtime).values()
-            for v in (value.values() if isinstance(value, dict) else [value])
-        ]
-        assert not any(isinstance(value, pd.DataFrame) for value in held)
-    finally:
-        runtime.close()
+    runtime = make_runtime(monitor_config(db_url))
+    assert pipeline.run_monitor(runtime, "m", day(0), now=NOW).status == "succeeded"
+    reference_path.rename(monitor_files / "reference.parquet.moved")
+    outcome = pipeline.run_monitor(runtime, "m", day(2), now=NOW, trigger="schedule")
+    assert outcome.status == "succeeded", outcome.error
+    assert_drift_and_quality(runtime, outcome.run_id, reference, window_rows(monitor_files, day(2)))
+    # Nor does the process keep the reference's data: the runtime holds no DataFrame, even in a cache.
+    held = [
+        v
+        for value in vars(runtime).values()
+        for v in (value.values() if isinstance(value, dict) else [value])
+    ]
+    assert not any(isinstance(value, pd.DataFrame) for value in held)
 
 
 @pytest.mark.parametrize("stored", ["format_1", "damaged"])
@@ -122,30 +108,25 @@ def test_a_stored_profile_of_the_older_format_or_damaged_is_built_again(
     stored: str,
     db_url: str,
     monitor_files: Path,
-    write_config: ConfigFactory,
+    make_runtime: RuntimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with monkeypatch.context() as patch:
         if stored == "format_1":  # a release before the quality facts keyed its profiles by format 1
             patch.setattr(profiles, "PROFILE_FORMAT", 1)
-        first = start(db_url, write_config)
-        try:
-            assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
-            with transaction(first.sessions) as session:
-                row = session.query(ReferenceProfileRow).one()
-                row.payload = as_format_1(row.payload) if stored == "format_1" else b"damaged"
-                old_key = row.profile_key
-        finally:
-            first.close()
-    second = start(db_url, write_config)
-    try:
-        outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
-        assert outcome.status == "succeeded", outcome.error
-        reference = pd.read_parquet(monitor_files / "reference.parquet")
-        assert_drift_and_quality(second, outcome.run_id, reference, window_rows(monitor_files, day(3)))
-        with second.sessions() as session:
-            (row,) = session.query(ReferenceProfileRow).all()  # the new one replaced the old
-        assert (row.profile_key == old_key) == (stored == "damaged")
-        assert ReferenceProfile.from_bytes(row.payload).quality.column_names == ("x", "y", "colour")
-    finally:
-        second.close()
+        first = make_runtime(monitor_config(db_url))
+        assert pipeline.run_monitor(first, "m", day(0), now=NOW).status == "succeeded"
+        with transaction(first.sessions) as session:
+            row = session.query(ReferenceProfileRow).one()
+            row.payload = as_format_1(row.payload) if stored == "format_1" else b"damaged"
+            old_key = row.profile_key
+        first.close()  # that release's process ends
+    second = make_runtime(monitor_config(db_url))
+    outcome = pipeline.run_monitor(second, "m", day(3), now=NOW)
+    assert outcome.status == "succeeded", outcome.error
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    assert_drift_and_quality(second, outcome.run_id, reference, window_rows(monitor_files, day(3)))
+    with second.sessions() as session:
+        (row,) = session.query(ReferenceProfileRow).all()  # the new one replaced the old
+    assert (row.profile_key == old_key) == (stored == "damaged")
+    assert ReferenceProfile.from_bytes(row.payload).quality.column_names == ("x", "y", "colour")

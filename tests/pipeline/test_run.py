@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,23 +12,18 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
 from monitor import pipeline
-from monitor.config import CLASSIFICATION_METRICS, Config
-from monitor.pipeline.runtime import Runtime, build_runtime
+from monitor.config import CLASSIFICATION_METRICS
+from monitor.pipeline.runtime import Runtime
 from monitor.scheduler import build_scheduler
 from monitor.store import runs as run_store
-from monitor.store.engine import upgrade_database
 from monitor.store.tables import AlertRow, OutboxRow
 from monitor.windows import Window
-from tests.conftest import DAY0, ROWS_PER_DAY, ConfigFactory, monitor_config
+from tests.conftest import DAY0, ROWS_PER_DAY, RuntimeFactory, monitor_config
 
 
 @pytest.fixture
-def runtime(db_url: str, monitor_files: Path, write_config: ConfigFactory) -> Iterator[Runtime]:
-    config: Config = write_config(monitor_config(db_url))
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    yield rt
-    rt.close()
+def runtime(db_url: str, monitor_files: Path, make_runtime: RuntimeFactory) -> Runtime:
+    return make_runtime(monitor_config(db_url))
 
 
 def day_window(day: int) -> Window:
@@ -136,18 +130,13 @@ def test_due_windows_catch_up_after_downtime(runtime: Runtime) -> None:
 
 
 def test_rolling_windows_are_evaluated_each_step_and_caught_up(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
     data = monitor_config(db_url)
     data["monitors"]["m"]["window"] = {"size": "1d", "length": "3d"}
-    config = write_config(data)
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    try:
-        first = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=3, hours=1))
-        later = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=5, hours=1))
-    finally:
-        rt.close()
+    rt = make_runtime(data)
+    first = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=3, hours=1))
+    later = pipeline.run_due(rt, "m", now=DAY0 + timedelta(days=5, hours=1))
     assert [o.window for o in first] == [Window(DAY0, DAY0 + timedelta(days=3))]
     # Each day's window reaches three days back, overlapping the previous one by two days.
     assert [o.window for o in later] == [
@@ -158,7 +147,7 @@ def test_rolling_windows_are_evaluated_each_step_and_caught_up(
 
 
 def test_data_quality_findings_feed_alert_rules(
-    db_url: str, monitor_files: Path, write_config: ConfigFactory
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
 ) -> None:
     data = monitor_config(db_url)
     rule = {
@@ -170,13 +159,8 @@ def test_data_quality_findings_feed_alert_rules(
         "threshold": 0.01,
     }
     data["monitors"]["m"]["alerts"] = [rule]
-    config = write_config(data)
-    upgrade_database(config.database_url())
-    rt = build_runtime(config, now=DAY0)
-    try:
-        outcomes = pipeline.backfill(rt, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10))
-    finally:
-        rt.close()
+    rt = make_runtime(data)
+    outcomes = pipeline.backfill(rt, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10))
     # Independently: the share of each day's x outside the reference's [min, max].
     log = pd.read_parquet(monitor_files / "predictions.parquet")
     reference = pd.read_parquet(monitor_files / "reference.parquet")

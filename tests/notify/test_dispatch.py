@@ -21,7 +21,7 @@ from monitor.notify.messages import Message, TestMessage, to_payload
 from monitor.services import alerts as alert_service
 from monitor.store.engine import transaction
 from monitor.store.outbox import enqueue
-from tests.alerting_fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import RETRAIN_SECRET, SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
 from tests.notify.servers import FakeSlack, WebhookReceiver, rate_limited, server_error, verify_signature
 
@@ -70,7 +70,8 @@ def test_slack_down_for_several_attempts_still_ends_in_exactly_one_message(
     ]
     assert attempts[2].retry_after == 120
     # Retry-After is honoured: the attempt after the 429 waited at least 120 s
-    assert attempts[3].started_at - attempts[2].finished_at >= timedelta(seconds=120)
+    answered = attempts[2].finished_at
+    assert answered is not None and attempts[3].started_at - answered >= timedelta(seconds=120)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +231,7 @@ def test_one_rows_unstorable_outcome_does_not_block_the_other_rows(
 ) -> None:
     rule = {**RULE, "notify": ["hook", "slack"]}
     h = harness([rule], {"slack": slack(fake_slack), "hook": {"type": "webhook", "url": receiver.url}})
-    h.notifiers["hook"] = _AbsurdChannel()  # type: ignore[assignment]
+    h.notifiers["hook"] = _AbsurdChannel()
     h.evaluate(0, DRIFTING, now=NOW)
     assert h.deliver(NOW) == 1
     rows = {row.channel: row for row in h.outbox()}

@@ -1,9 +1,9 @@
 """`client/` installs on its own: into a brand-new venv, without any of the service's dependencies.
 
-tests/test_client.py cannot run in that venv: it starts the real service (monitor.runtime, SQLAlchemy,
-FastAPI...), which is exactly what the venv must not have. So the clean venv gets the dependency check,
-the imports, and a smoke run of the client against a stdlib HTTP server; the behaviour against the real
-service stays with tests/test_client.py in the dev venv.
+tests/client/test_client.py cannot run in that venv: it starts the real service (monitor.pipeline.runtime,
+SQLAlchemy, FastAPI...), which is exactly what the venv must not have. So the clean venv gets the
+dependency check, the imports, and a smoke run of the client against a stdlib HTTP server; the behaviour
+against the real service stays with tests/client/test_client.py in the dev venv.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import unavailable
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 300  # seconds, for each step that may download (creating the venv, pip install)
 SERVER_DEPENDENCIES = ("pandas", "numpy", "scipy", "scikit-learn", "evidently", "sqlalchemy", "fastapi")
 

@@ -7,7 +7,7 @@ import pytest
 
 from monitor.config import ConfigError, load_config, parse_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def minimal(**monitor: Any) -> dict[str, Any]:

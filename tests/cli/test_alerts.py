@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from tests.alerting_fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
+from tests.alerting.fixtures import SLACK_HOOK_SECRET, HarnessFactory, drift_facts
 from tests.notify.servers import FakeSlack
 
 RULE = {"name": "drift", "signal": "drift_share", "threshold": 0.3, "notify": ["slack", "gone"]}
