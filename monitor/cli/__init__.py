@@ -25,6 +25,7 @@ from monitor.cli.runs import (
     cmd_db_upgrade,
     cmd_drift,
     cmd_run,
+    cmd_runs_list,
 )
 from monitor.cli.serve import cmd_demo, cmd_schedule, cmd_serve
 from monitor.config import ConfigError
@@ -88,6 +89,15 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument("--to", type=_parse_moment, required=True)
     p.add_argument("--recompute", action="store_true", help="recompute windows already computed")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("runs", help="stored runs")
+    runs = p.add_subparsers(dest="runs_command", required=True)
+    q = runs.add_parser("list", help="runs, oldest window first, with their status and why")
+    q.add_argument("--config", required=True)
+    q.add_argument("--monitor", help="one monitor (default: all)")
+    q.add_argument("--status", choices=["running", "succeeded", "failed"])
+    q.add_argument("--limit", type=int, default=1000)
+    q.set_defaults(func=cmd_runs_list)
 
     p = sub.add_parser("drift", help="compare two CSV or Parquet files, no database needed")
     p.add_argument("reference")

@@ -116,3 +116,37 @@ def cmd_drift(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return EXIT_OK
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    """Runs of every monitor (or one), of a status if given, oldest window first."""
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.services.monitors import runs_page
+    from monitor.store import upgrade_database
+
+    config = _load(args.config)
+    names = [args.monitor] if args.monitor else sorted(config.monitors)
+    if args.monitor and args.monitor not in config.monitors:
+        raise CommandError(f"no monitor named {args.monitor!r} (known: {', '.join(sorted(config.monitors))})")
+    upgrade_database(config.database_url())
+    runtime = build_runtime(config, now=_now())
+    try:
+        pages = [runs_page(runtime, name, limit=args.limit, offset=0, status=args.status) for name in names]
+    finally:
+        runtime.close()
+    shown = 0
+    for page in pages:
+        for run in page.items:
+            shown += 1
+            why = run.error if run.status == "failed" else run.claim_reason or ""
+            held = (
+                f" lease until {run.lease_until.isoformat()}"
+                if run.status == "running" and run.lease_until
+                else ""
+            )
+            window = f"{run.window_start.isoformat()} .. {run.window_end.isoformat()}"
+            state = f"{run.status:<9} attempts={run.attempts}{held}"
+            print(f"{run.id:>6}  {run.monitor:<16} {window}  {state}  {why}")
+    if not shown:
+        print("no run" + (f" with status {args.status}" if args.status else ""))
+    return EXIT_OK

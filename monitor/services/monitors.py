@@ -44,11 +44,16 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
     return items
 
 
-def runs_page(runtime: Runtime, name: str, *, limit: int, offset: int) -> RunPage:
-    """Runs of a monitor ordered by window, oldest first."""
+RUN_STATUSES = ("running", "succeeded", "failed")
+
+
+def runs_page(runtime: Runtime, name: str, *, limit: int, offset: int, status: str | None = None) -> RunPage:
+    """Runs of a monitor (of one status, if given) ordered by window, oldest first."""
     _known(runtime, name)
     with runtime.sessions() as session:
-        rows, total = run_store.list_runs(session=session, monitor=name, limit=limit, offset=offset)
+        rows, total = run_store.list_runs(
+            session=session, monitor=name, limit=limit, offset=offset, status=status
+        )
         items = [RunOut.from_row(r, name) for r in rows]
     return RunPage(items=items, total=total, limit=limit, offset=offset)
 

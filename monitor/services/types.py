@@ -123,6 +123,11 @@ class RunOut(BaseModel):
     error: str | None
     metrics: list[MetricOut]
     quality_findings: list[str]
+    # Why the latest attempt was taken (claimed, retry, recompute, lease_expired); until when the
+    # process computing it holds it; when a failed run is tried again.
+    claim_reason: str | None = None
+    lease_until: datetime | None = None
+    next_retry_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: RunRow, monitor: str) -> RunOut:
@@ -142,6 +147,9 @@ class RunOut(BaseModel):
             drift_share=row.drift_share,
             dataset_drifted=row.dataset_drifted,
             drifted_columns=list(row.drifted_columns or []),
+            claim_reason=row.claim_reason,
+            lease_until=row.lease_until,
+            next_retry_at=row.next_retry_at,
             error=row.error,
             metrics=latest_metrics(row.metric_values),
             quality_findings=[

@@ -200,12 +200,14 @@ def get_run(*, session: Session, run_id: int) -> tuple[RunRow, str] | None:
 
 
 def list_runs(
-    *, session: Session, monitor: str, limit: int = 100, offset: int = 0
+    *, session: Session, monitor: str, limit: int = 100, offset: int = 0, status: str | None = None
 ) -> tuple[list[RunRow], int]:
-    """Runs of a monitor ordered by window, oldest first, and the total count."""
+    """Runs of a monitor (of one status, if given) ordered by window, oldest first, and the total count."""
     base = (
         select(RunRow).join(MonitorRow, MonitorRow.id == RunRow.monitor_id).where(MonitorRow.name == monitor)
     )
+    if status is not None:
+        base = base.where(RunRow.status == status)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.scalars(
         base.order_by(RunRow.window_start, RunRow.window_end)

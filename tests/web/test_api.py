@@ -69,3 +69,10 @@ def test_pages_render(client: httpx.Client) -> None:
 def test_triggering_an_open_window_is_refused(client: httpx.Client) -> None:
     response = client.post("/api/v1/monitors/m/runs", json={"window_end": "2999-01-01T00:00:00Z"})
     assert response.status_code == 422 and "has not closed yet" in response.json()["detail"]
+
+
+def test_runs_filter_by_status(client: httpx.Client) -> None:
+    succeeded = client.get("/api/v1/monitors/m/runs", params={"status": "succeeded"}).json()
+    failed = client.get("/api/v1/monitors/m/runs", params={"status": "failed"}).json()
+    assert succeeded["total"] == 4 and failed == {"items": [], "total": 0, "limit": 100, "offset": 0}
+    assert client.get("/api/v1/monitors/m/runs", params={"status": "stuck"}).status_code == 422

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
@@ -24,9 +26,10 @@ def list_runs(
     runtime: RuntimeDep,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
+    status: Literal["running", "succeeded", "failed"] | None = None,
 ) -> RunPage:
     try:
-        return monitors.runs_page(runtime, name, limit=limit, offset=offset)
+        return monitors.runs_page(runtime, name, limit=limit, offset=offset, status=status)
     except monitors.UnknownMonitor as exc:
         raise HTTPException(404, str(exc)) from None
 
