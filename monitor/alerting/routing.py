@@ -156,6 +156,7 @@ def _enqueue_group(
         alert_id=included[0].id if included else None,
         now=ctx.now,
         max_age=ctx.config.alerting.delivery_max_age,
+        ordering_key=idempotency_key("group", ctx.monitor, group.channel, group.key),
     )
     log_row.last_notified_at, log_row.notifications = ctx.now, number
     for alert in included:

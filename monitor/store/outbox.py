@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.store.tables import DeliveryAttemptRow, OutboxRow
 
@@ -27,8 +27,10 @@ def enqueue(
     alert_id: int | None,
     now: datetime,
     max_age: timedelta,
+    ordering_key: str | None = None,
 ) -> None:
-    """A notification due now, given up as a dead letter when not delivered within `max_age`."""
+    """A notification due now, given up as a dead letter when not delivered within `max_age`; after
+    every earlier row of its `ordering_key` that is not delivered or dead."""
     session.add(
         OutboxRow(
             channel=channel,
@@ -41,6 +43,7 @@ def enqueue(
             next_attempt_at=now,
             created_at=now,
             give_up_at=now + max_age,
+            ordering_key=ordering_key,
         )
     )
 
@@ -66,9 +69,22 @@ class Expired:
 
 
 def _due(now: datetime) -> Any:
-    return or_(
-        and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-        and_(OutboxRow.status == "sending", OutboxRow.lease_until <= now),
+    earlier = aliased(OutboxRow)
+    waiting_behind = (
+        select(earlier.id)
+        .where(
+            earlier.ordering_key == OutboxRow.ordering_key,
+            earlier.id < OutboxRow.id,
+            earlier.status.in_(("pending", "sending")),
+        )
+        .exists()
+    )
+    return and_(
+        or_(
+            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == "sending", OutboxRow.lease_until <= now),
+        ),
+        or_(OutboxRow.ordering_key.is_(None), ~waiting_behind),
     )
 
 

@@ -228,6 +228,9 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Not delivered by then: a dead letter. Null: created_at plus the configured maximum age.
     give_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Rows of one key are delivered in the order written (a RESOLVED never overtakes its FIRING):
+    # a row waits while an earlier one of its key is still pending or being sent.
+    ordering_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class DeliveryAttemptRow(Base):
