@@ -24,6 +24,9 @@ class Gauges:
     drift_share: dict[str, float] = field(default_factory=dict)  # of each monitor's latest run
     firing: dict[str, int] = field(default_factory=dict)  # firing alerts per monitor
     outbox: dict[str, int] = field(default_factory=dict)  # notifications by status
+    last_success: dict[str, float] = field(default_factory=dict)  # newest succeeded window end, Unix s
+    runs_by_reason: list[tuple[str, str, int]] = field(default_factory=list)  # (monitor, reason, count)
+    oldest_undelivered_age: float = 0.0  # seconds the oldest undelivered notification has waited
 
 
 def gauges(runtime: Runtime) -> Gauges:
@@ -35,6 +38,13 @@ def gauges(runtime: Runtime) -> Gauges:
             if last is not None and last.drift_share is not None:
                 shares[name] = last.drift_share
             firing[name] = stats.firing_alerts(session=session, monitor=name)
+        oldest = stats.oldest_undelivered(session=session)
         return Gauges(
-            stats.runs_by_status(session=session), shares, firing, stats.outbox_by_status(session=session)
+            stats.runs_by_status(session=session),
+            shares,
+            firing,
+            stats.outbox_by_status(session=session),
+            {name: end.timestamp() for name, end in stats.last_success(session=session).items()},
+            stats.runs_by_reason(session=session),
+            0.0 if oldest is None else max(0.0, (runtime.clock() - oldest).total_seconds()),
         )
