@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from monitor.drift import ColumnKind, Direction, DriftOptions, Status, compare_datasets, get_test
+from monitor.drift import ColumnKind, Direction, DriftOptions, Status, TestResult, compare_datasets, get_test
 
 RNG = np.random.default_rng(31)
 N = 400
@@ -17,7 +17,7 @@ REF = pd.DataFrame({"x": RNG.normal(0, 1, N), "c": RNG.choice(["a", "b", "c"], N
 CUR = pd.DataFrame({"x": RNG.normal(0.3, 1, N), "c": RNG.choice(["a", "b", "c"], N, p=[0.6, 0.2, 0.2])})
 
 
-def by_test(options: DriftOptions) -> dict[tuple[str, str], object]:
+def by_test(options: DriftOptions) -> dict[tuple[str, str], TestResult]:
     return {(r.column, r.test): r for r in compare_datasets(REF, CUR, options).results}
 
 

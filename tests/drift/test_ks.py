@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from monitor.drift import ColumnKind, ColumnOptions, DriftOptions, Status, compare_datasets, get_test
+from monitor.drift.base import TestOutcome
 
 from .strategies import numeric_samples
 
@@ -83,7 +86,7 @@ def test_the_engine_keeps_scipy_warnings_with_the_result_instead_of_emitting_the
     assert any("ks_2samp" in w for w in result.details["warnings"])
 
 
-def scipy_and_ours(reference: np.ndarray, current: np.ndarray) -> tuple[object, object]:
+def scipy_and_ours(reference: np.ndarray, current: np.ndarray) -> tuple[Any, TestOutcome]:
     return stats.ks_2samp(reference, current), KS.compute(reference, current, ColumnKind.NUMERICAL)
 
 

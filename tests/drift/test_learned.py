@@ -44,6 +44,7 @@ def test_a_learned_psi_threshold_is_mean_plus_three_std_of_chunk_psi() -> None:
     (x_result,) = [r for r in compare_datasets(REFERENCE, shifted, options).results if r.column == "x"]
     assert x_result.threshold == pytest.approx(expected, abs=1e-9)
     assert x_result.details["threshold_source"] == "learned"
+    assert x_result.statistic is not None
     assert x_result.drifted == (x_result.statistic >= expected)
 
 
@@ -71,8 +72,11 @@ def test_a_p_value_test_learns_on_its_effect_size() -> None:
     # judged on the effect size, not the p-value
     current = pd.DataFrame({"x": RNG.normal(0, 1, 500), "c": RNG.choice(["a", "b", "c"], 500)})
     by = {r.column: r for r in compare_datasets(profile, current, options).results}
-    assert by["x"].drifted == (by["x"].statistic >= expected)
-    assert by["c"].drifted == (by["c"].effect_size >= profile.columns["c"].learned["chi2"].value)
+    x_statistic, c_effect = by["x"].statistic, by["c"].effect_size
+    c_learned = profile.columns["c"].learned["chi2"].value
+    assert x_statistic is not None and c_effect is not None and c_learned is not None
+    assert by["x"].drifted == (x_statistic >= expected)
+    assert by["c"].drifted == (c_effect >= c_learned)
 
 
 def test_a_reference_too_small_to_learn_from_is_insufficient_data_and_others_are_judged() -> None:

@@ -21,7 +21,7 @@ from monitor.drift import (
     compare_summaries,
     summarise_current,
 )
-from monitor.drift.summary import summarise
+from monitor.drift.summary import CategorySummary, NumericSummary, summarise
 
 from .strategies import categories, finite_floats
 
@@ -51,6 +51,7 @@ def test_numeric_summaries_merge_to_the_whole(values: list[float], cut: int) -> 
         summarise(series.iloc[cut:], ColumnKind.NUMERICAL)
     )
     assert merged == whole
+    assert isinstance(whole, NumericSummary)
     assert list(whole.values) == sorted(v for v in values if not math.isnan(v))
 
 
@@ -63,6 +64,7 @@ def test_category_counts_add_up(values: list[str | None], cut: int) -> None:
         summarise(series.iloc[cut:], ColumnKind.CATEGORICAL)
     )
     assert merged == whole
+    assert isinstance(merged, CategorySummary)
     assert merged.as_dict() == {k: values.count(k) for k in set(values) if k is not None}
     assert merged.missing == values.count(None)
 
@@ -159,8 +161,10 @@ def test_a_piece_without_a_column_counts_its_rows_as_missing_there() -> None:
     second = summarise_current(pd.DataFrame({"x": np.arange(30.0)}), profile)
     merged = first.merge(second)
     assert merged.rows == 80
-    assert merged.columns["y"].missing == 30 and merged.columns["y"].count == 50
-    assert merged.columns["x"].count == 80
+    x, y = merged.columns["x"], merged.columns["y"]
+    assert isinstance(x, NumericSummary) and isinstance(y, NumericSummary)
+    assert y.missing == 30 and y.count == 50
+    assert x.count == 80
 
 
 def test_the_callers_data_is_never_modified() -> None:
