@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from monitor.config import AlertRuleConfig
 from monitor.drift import DatasetDrift
 from monitor.metrics import MetricValue
 from monitor.rules import BaselineSpec, RuleSpec, TestFact, WindowFacts, judged_columns
+from monitor.store.types import finite
 from monitor.windows import Window
 
 _UNJUDGED_SCHEMA = {"missing_in_current", "missing_in_reference"}
@@ -75,4 +78,43 @@ def window_facts(
         column_tests=tests,
         quality=found,
         window_start=window.start,
+    )
+
+
+def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
+    """The facts as stored with a run (NaN and infinities as null, which JSON on PostgreSQL needs)."""
+    return {
+        "drift_share": finite(facts.drift_share),
+        "drifted_columns": list(facts.drifted_columns),
+        "judged_columns": list(facts.judged_columns),
+        "metrics": {k: finite(v) for k, v in facts.metrics.items()},
+        "row_count": facts.row_count,
+        "column_tests": {
+            column: {
+                test: [finite(f.statistic), finite(f.p_value), f.threshold, f.drifted, f.status, f.by_p_value]
+                for test, f in tests.items()
+            }
+            for column, tests in facts.column_tests.items()
+        },
+        "quality": {
+            check: {k: finite(v) for k, v in values.items()} for check, values in facts.quality.items()
+        },
+        "window_start": None if facts.window_start is None else facts.window_start.isoformat(),
+    }
+
+
+def facts_from_json(data: dict[str, Any]) -> WindowFacts:
+    start = data.get("window_start")
+    return WindowFacts(
+        drift_share=data["drift_share"],
+        drifted_columns=tuple(data["drifted_columns"]),
+        judged_columns=tuple(data["judged_columns"]),
+        metrics=dict(data["metrics"]),
+        row_count=int(data["row_count"]),
+        column_tests={
+            column: {test: TestFact(*values) for test, values in tests.items()}
+            for column, tests in data["column_tests"].items()
+        },
+        quality={check: dict(values) for check, values in data["quality"].items()},
+        window_start=None if start is None else datetime.fromisoformat(start),
     )

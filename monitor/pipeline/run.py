@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from monitor.alerting.context import AlertContext
-from monitor.alerting.facts import window_facts
-from monitor.alerting.judge import apply_rules
+from monitor.alerting.facts import facts_to_json, window_facts
+from monitor.alerting.order import judge_in_order
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import compute_window
 from monitor.pipeline.heartbeat import Heartbeat
@@ -189,6 +189,7 @@ def _compute_and_store(
             token=claim.token,
             drift=result.drift,
             drift_share=facts.drift_share,
+            facts=facts_to_json(facts),
             output_drift=result.output_drift,
             metrics=result.metrics,
             quality=result.quality,
@@ -198,7 +199,7 @@ def _compute_and_store(
             now=now,
         )
         ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now)
-        fired = apply_rules(ctx, run_id=run_id, window=window, facts=facts)
+        fired = judge_in_order(ctx, run_id=run_id, window=window, facts=facts)
     return RunOutcome(
         name,
         window,

@@ -32,6 +32,8 @@ class MonitorRow(Base):
     config_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Alert rules have judged every window ending by then, in window order, whoever computed them.
+    judged_through: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class RunRow(Base):
@@ -67,6 +69,9 @@ class RunRow(Base):
     next_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Why the latest attempt was taken: claimed, retry, recompute, lease_expired.
     claim_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # What alert rules see of the window (monitor.alerting.facts), kept so that a window stored
+    # before an earlier one finished is judged later, in order, on exactly what was computed.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     drift_results: Mapped[list[DriftResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="DriftResultRow.id"
