@@ -29,7 +29,7 @@ def events(runtime: Runtime) -> list[tuple[str, str]]:
         rows = session.execute(
             sa.select(AlertEventRow.event, AlertEventRow.window_end).order_by(AlertEventRow.id)
         )
-        return [(event, end.date().isoformat()) for event, end in rows]
+        return [(event, end.date().isoformat() if end else "") for event, end in rows]
 
 
 def test_windows_stored_ahead_of_an_unfinished_one_are_judged_after_it_in_order(
