@@ -14,11 +14,11 @@ import logging
 import os
 import random
 import socket
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from monitor.clock import advancing
 from monitor.notify.base import Delivery, Notifier
 from monitor.notify.messages import from_payload
 from monitor.notify.redact import Redactor
@@ -60,11 +60,7 @@ def deliver_pending(
     """One pass over due rows, one at a time; returns how many were delivered. Safe to run anywhere
     and in several processes at once. `now` is the logical time of the pass; real time elapsed in
     the pass is added to it, so a lease taken late in a long pass is still a full lease."""
-    started = time.monotonic()
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
+    clock = advancing(now)
     name = dispatcher or dispatcher_name()
     delivered, skipped = 0, set[int]()
     for _ in range(limit):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from monitor.clock import advancing
 from monitor.notify.dispatch import deliver_pending
-from monitor.pipeline.run import RunOutcome, elapsed, run_monitor
+from monitor.pipeline.run import RunOutcome, run_monitor
 from monitor.pipeline.runtime import Runtime
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
@@ -32,10 +32,17 @@ def backfill(
         windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone, window_cfg.length)
     )
     outcomes = []
-    began = time.monotonic()
+    clock = advancing(now)  # claims and the final delivery are stamped when they happen
     for i, window in enumerate(windows, 1):
         outcome = run_monitor(
-            runtime, name, window, now=now, trigger="backfill", recompute=recompute, deliver=False
+            runtime,
+            name,
+            window,
+            now=now,
+            trigger="backfill",
+            recompute=recompute,
+            deliver=False,
+            lease_clock=clock,
         )
         outcomes.append(outcome)
         if progress is not None:
@@ -43,7 +50,7 @@ def backfill(
     deliver_pending(
         runtime.sessions,
         runtime.notifiers,
-        now=elapsed(now, began),
+        now=clock(),
         lease=runtime.config.alerting.dispatch_lease,
     )
     return outcomes
@@ -88,7 +95,8 @@ def _windows_ahead(
 
 def run_due(runtime: Runtime, name: str, *, now: datetime) -> list[RunOutcome]:
     """What a scheduled tick does: catch up every due window in order."""
+    clock = advancing(now)
     return [
-        run_monitor(runtime, name, w, now=now, trigger="schedule")
+        run_monitor(runtime, name, w, now=now, trigger="schedule", lease_clock=clock)
         for w in due_windows(runtime, name, now=now)
     ]

@@ -6,14 +6,13 @@ The scheduler, the CLI and the API all reach this through monitor.services; none
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import facts_to_json, window_facts
 from monitor.alerting.order import judge_in_order
+from monitor.clock import Clock, advancing
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import compute_window
 from monitor.pipeline.heartbeat import Heartbeat
@@ -75,7 +74,7 @@ def run_monitor(
     trigger: str = "manual",
     recompute: bool = False,
     deliver: bool = True,
-    lease_clock: Callable[[], datetime] | None = None,
+    lease_clock: Clock | None = None,
 ) -> RunOutcome:
     """Runs one window end to end. Never raises for bad data or a failing source: the run is `failed`
     and the scheduler retries it after a backoff. `now` is the run's logical time (what labels are
@@ -85,8 +84,7 @@ def run_monitor(
         mid = monitor_id(session=session, name=name)
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
-    began = time.monotonic()
-    clock = lease_clock or (lambda: elapsed(now, began))
+    clock = lease_clock or advancing(now)
     claim = _claim(runtime, mid, window, trigger=trigger, recompute=recompute, now=clock())
     runs = runtime.config.runs
     if claim.run_id is None:
@@ -95,7 +93,7 @@ def run_monitor(
         with Heartbeat(
             runtime.sessions, run_id=claim.run_id, token=claim.token, lease=runs.lease, clock=clock
         ):
-            outcome = _compute_and_store(runtime, name, window, mid, claim, now=now)
+            outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock)
     except run_store.ClaimLost as exc:
         logger.warning("run %s of %s: %s", window.label(), name, exc)
         return RunOutcome(name, window, "skipped", "claim_lost", run_id=claim.run_id, error=str(exc))
@@ -114,7 +112,7 @@ def run_monitor(
         deliver_pending(
             runtime.sessions,
             runtime.notifiers,
-            now=elapsed(now, began),
+            now=clock(),
             lease=runtime.config.alerting.dispatch_lease,
         )
     return replace(outcome, reason=claim.reason)
@@ -160,20 +158,20 @@ def _fail(runtime: Runtime, claim: run_store.Claim, error: str, *, attempts_left
         logger.exception("run %s: recording its failure failed; its lease will run out", claim.run_id)
 
 
-def elapsed(now: datetime, began: float) -> datetime:
-    """`now` moved on by the real time since `began` (a monotonic reading): the moment to stamp a
-    lease or a delivery with when `now` was read before a long computation."""
-    return now + timedelta(seconds=time.monotonic() - began)
-
-
 def _compute_and_store(
-    runtime: Runtime, name: str, window: Window, mid: int, claim: run_store.Claim, *, now: datetime
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    mid: int,
+    claim: run_store.Claim,
+    *,
+    now: datetime,
+    clock: Clock,
 ) -> RunOutcome:
     """Computes the window, then stores its results, alert changes and outbox rows in one transaction."""
     monitor = runtime.monitor(name)
     run_id = claim.run_id
     assert run_id is not None
-    began = time.monotonic()
     with runtime.sessions() as session:
         recent = run_store.recent_row_counts(
             session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
@@ -182,7 +180,7 @@ def _compute_and_store(
     quality = result.quality.signals() if result.quality else None
     facts = window_facts(result.drift, result.metrics, result.row_count, window=window, quality=quality)
     with transaction(runtime.sessions) as session:
-        # `now` is the logical time of the run; the finish time adds the real elapsed time.
+        # `now` is the logical time of the run; the finish time is read from the clock.
         run_store.save_results(
             session,
             run_id,
@@ -195,7 +193,7 @@ def _compute_and_store(
             quality=result.quality,
             row_count=result.row_count,
             labelled_count=result.labelled_count,
-            finished=elapsed(now, began),
+            finished=clock(),
             now=now,
         )
         ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now)
