@@ -1,0 +1,140 @@
+"""Two and three `monitor serve` processes on one PostgreSQL database catch up the same 50 windows,
+with drift planted so that every window changes the alert: each window is computed once, and Slack (a
+real HTTP server here) receives every FIRING and RESOLVED exactly once, in order, and nothing else."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from monitor import pipeline
+from monitor.store.tables import AlertEventRow, RunRow
+from monitor.windows import Window
+from tests.alerting.fixtures import SLACK_HOOK_SECRET
+from tests.conftest import ConfigFactory, RuntimeFactory
+from tests.notify.servers import FakeSlack
+
+WINDOWS = 50
+ROWS = 400  # per hourly window
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def planted_log(directory: Path, first: datetime) -> None:
+    """Hourly windows from `first`: the first is calm, then drifting and calm alternate."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for hour in range(WINDOWS + 1):
+        drifting = hour % 2 == 1
+        frames.append(
+            pd.DataFrame(
+                {
+                    "timestamp": first
+                    + timedelta(hours=hour)
+                    + pd.to_timedelta(np.linspace(0, 3599, ROWS), "s"),
+                    "x": rng.normal(3.0 if drifting else 0.0, 1.0, ROWS),
+                    "y": rng.normal(0.0, 1.0, ROWS),
+                }
+            )
+        )
+    pd.concat(frames, ignore_index=True).to_parquet(directory / "predictions.parquet")
+    pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)}).to_parquet(
+        directory / "reference.parquet"
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("instances", [2, 3])
+def test_several_instances_send_every_transition_once(
+    instances: int,
+    postgres_url: str,
+    tmp_path: Path,
+    write_config: ConfigFactory,
+    make_runtime: RuntimeFactory,
+    fake_slack: FakeSlack,
+) -> None:
+    now = datetime.now(UTC)
+    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=WINDOWS + 1)
+    planted_log(tmp_path, first)
+    data: dict[str, Any] = {
+        "database": {"url": postgres_url},
+        "notifiers": {"slack": {"type": "slack", "webhook_url": fake_slack.add_hook(SLACK_HOOK_SECRET)}},
+        "monitors": {
+            "m": {
+                "model": "toy",
+                "source": {"type": "files", "path": "predictions.parquet"},
+                "reference": {"type": "files", "path": "reference.parquet"},
+                "schema": {"features": ["x", "y"]},
+                "window": {"size": "1h"},
+                "schedule": {"delay": "0s"},
+                # PSI: a calm window's chance deviations stay far below 0.2, so only planted drift flips it.
+                "drift": {"tests": ["psi"], "drift_share": 0.4},
+                "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["slack"]}],
+            }
+        },
+    }
+    runtime = make_runtime(data, now=now)
+    # The monitor has run its first window; the instances then start 50 windows behind.
+    seeded = pipeline.run_monitor(
+        runtime, "m", Window(first, first + timedelta(hours=1)), now=first + timedelta(hours=1)
+    )
+    assert seeded.status == "succeeded" and not seeded.alerts_fired
+    monitor = Path(sys.executable).with_name("monitor")
+    config = tmp_path / "config.yaml"
+    logs = [(tmp_path / f"instance-{i}.log").open("w") for i in range(instances)]
+    processes = [
+        subprocess.Popen(
+            [str(monitor), "serve", "--config", str(config), "--port", str(free_port())],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for log in logs
+    ]
+    engine = sa.create_engine(postgres_url)
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and len(fake_slack.delivered()) < WINDOWS:
+            assert all(p.poll() is None for p in processes), "an instance exited"
+            time.sleep(0.5)
+        time.sleep(3)  # anything extra would arrive now
+        with engine.connect() as connection:
+            found = connection.execute(sa.select(RunRow.window_start, RunRow.status, RunRow.attempts)).all()
+            transitions = connection.scalars(
+                sa.select(AlertEventRow.event)
+                .where(AlertEventRow.event.in_(("fired", "resolved")))
+                .order_by(AlertEventRow.window_end)
+            ).all()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in logs:
+            log.close()
+        engine.dispose()
+    assert len(found) == WINDOWS + 1 and {(status, attempts) for _, status, attempts in found} == {
+        ("succeeded", 1)
+    }
+    assert transitions == ["fired", "resolved"] * (WINDOWS // 2)  # every window changed the alert once
+    heads = [r.json["text"].split()[0] for r in fake_slack.delivered()]
+    assert heads == ["[FIRING:1]", "[RESOLVED]"] * (WINDOWS // 2)
+    assert len(fake_slack.requests) == WINDOWS  # nothing sent twice, nothing failed
