@@ -19,9 +19,9 @@ from monitor.services import scheduling
 
 logger = logging.getLogger(__name__)
 
-# A tick only asks the database whether a window is due, so ticking often is cheap and makes
-# catch-up after downtime, daylight-saving days and odd window sizes need no special trigger.
-TICK_SECONDS = 60
+# A tick (every `runs.tick_interval`) only asks the database whether a window is due, so ticking often
+# is cheap and makes catch-up after downtime, daylight-saving days and odd window sizes need no
+# special trigger.
 OUTBOX_SECONDS = 15
 
 
@@ -52,7 +52,7 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseSchedule
         trigger = (
             CronTrigger.from_crontab(monitor.schedule.cron, timezone=monitor.window.timezone)
             if monitor.schedule.cron
-            else IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC)
+            else IntervalTrigger(seconds=runtime.config.runs.tick_interval.total_seconds(), timezone=UTC)
         )
         scheduler.add_job(
             tick,

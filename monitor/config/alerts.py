@@ -172,6 +172,9 @@ class RunsConfig(_Strict):
     max_attempts: int = Field(5, ge=1, le=100)
     retry_backoff: Duration = timedelta(minutes=1)
     retry_backoff_max: Duration = timedelta(hours=1)
+    # How often the scheduler asks whether a window is due (cheap: one query), and so how soon a
+    # window taken over or due for a retry is picked up.
+    tick_interval: Duration = timedelta(seconds=60)
 
     def retry_delay(self, attempts: int) -> timedelta:
         """How long after its `attempts`-th failed attempt a window is tried again."""
