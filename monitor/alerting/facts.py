@@ -118,3 +118,16 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         quality={check: dict(values) for check, values in data["quality"].items()},
         window_start=None if start is None else datetime.fromisoformat(start),
     )
+
+
+def failed_facts(window: Window) -> WindowFacts:
+    """What rules see of a window that could not be computed on any attempt."""
+    return WindowFacts(
+        drift_share=None,
+        drifted_columns=(),
+        judged_columns=(),
+        metrics={},
+        row_count=0,
+        window_start=window.start,
+        run_failed=True,
+    )

@@ -34,11 +34,13 @@ def apply_rules(ctx: AlertContext, *, run_id: int, window: Window, facts: Window
     # alerts nor send anything: its news is old.
     latest = max((a.last_window_end for a in alerts.values() if a.last_window_end), default=None)
     stale = latest is not None and latest >= window.end
+    # A window that could not be computed is judged by `run_failed` rules only: it has no other facts.
+    at_run = [r for r in ctx.rules if judged_at_run(r) and (r.signal == "run_failed" or not facts.run_failed)]
     here = JudgedWindow(
         window,
         run_id,
         facts,
-        [r for r in ctx.rules if judged_at_run(r)],
+        at_run,
         route=not stale,
         run_url=ctx.run_url(run_id),
     )

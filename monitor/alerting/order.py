@@ -9,7 +9,7 @@ FIRING or RESOLVED is skipped or invented."""
 from __future__ import annotations
 
 from monitor.alerting.context import AlertContext
-from monitor.alerting.facts import facts_from_json
+from monitor.alerting.facts import facts_from_json, failed_facts
 from monitor.alerting.judge import apply_rules
 from monitor.rules import WindowFacts
 from monitor.store import alerts as repo
@@ -32,15 +32,17 @@ def judge_in_order(ctx: AlertContext, *, run_id: int, window: Window, facts: Win
     fired: list[str] = []
     max_attempts = ctx.config.runs.max_attempts
     for stored in judging.windows_after(session=ctx.session, monitor_id=ctx.monitor_id, after=through):
-        if stored.status != "succeeded":
-            if stored.status == "failed" and stored.attempts >= max_attempts:
-                continue  # given up: it will never be judged, so it holds nothing back
+        gave_up = stored.status == "failed" and stored.attempts >= max_attempts
+        if stored.status != "succeeded" and not gave_up:
             break  # an earlier window is still to come: the ones behind it wait for its run
         here = stored.run_id == run_id
-        if not here and stored.facts is None:
-            continue  # stored before facts were kept: judged when it ran
-        found = facts if here else facts_from_json(stored.facts or {})
         span = Window(stored.start, stored.end)
+        if gave_up:
+            found = failed_facts(span)  # only `run_failed` rules judge it
+        elif here or stored.facts is not None:
+            found = facts if here else facts_from_json(stored.facts or {})
+        else:
+            continue  # stored before facts were kept: judged when it ran
         names = apply_rules(ctx, run_id=stored.run_id, window=span, facts=found)
         fired += names if here else [f"{n} (window {span.label()})" for n in names]
         judging.mark_judged(session=ctx.session, monitor_id=ctx.monitor_id, through=stored.end)

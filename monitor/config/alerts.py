@@ -53,7 +53,8 @@ FINDING_CHECKS = frozenset({"no_rows", "schema_change", "missing_column", "new_c
 
 class AlertRuleConfig(_Strict):
     name: str
-    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality"]
+    # run_failed: the window could not be computed on any of its attempts (runs.max_attempts).
+    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality", "run_failed"]
     metric: str | None = None
     column: str | None = None
     # column_drift: only this drift test's verdict counts (default: any test that judged the column).
@@ -102,7 +103,9 @@ class AlertRuleConfig(_Strict):
         return DEFAULT_MIN_LABEL_COVERAGE if self.min_label_coverage is None else self.min_label_coverage
 
     def _threshold_has_default(self) -> bool:
-        return self.signal == "column_drift" or (self.signal == "quality" and self.check in FINDING_CHECKS)
+        return self.signal in ("column_drift", "run_failed") or (
+            self.signal == "quality" and self.check in FINDING_CHECKS
+        )
 
 
 class _ChannelConfig(_Strict):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.alerting.context import AlertContext
-from monitor.alerting.facts import facts_to_json, window_facts
+from monitor.alerting.facts import facts_to_json, failed_facts, window_facts
 from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
 from monitor.notify.dispatch import deliver_pending
@@ -85,14 +85,42 @@ def run_monitor(
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
     clock = lease_clock or advancing(now)
-    claim = _claim(runtime, mid, window, trigger=trigger, recompute=recompute, now=clock())
-    runs = runtime.config.runs
-    if claim.run_id is None:
-        return RunOutcome(name, window, "skipped", claim.reason)
+    claim: run_store.Claim | None = None
     try:
-        with Heartbeat(
-            runtime.sessions, run_id=claim.run_id, token=claim.token, lease=runs.lease, clock=clock
-        ):
+        claim = _claim(runtime, mid, window, trigger=trigger, recompute=recompute, now=clock())
+        if claim.run_id is None:
+            return RunOutcome(name, window, "skipped", claim.reason)
+        outcome = _run_claimed(runtime, name, window, mid, claim, now=now, clock=clock)
+    except BaseException as exc:  # Ctrl-C, SIGTERM: the window is left to be retried at once
+        if claim is not None and claim.run_id is not None and not isinstance(exc, Exception):
+            stopped = f"abandoned: the process was stopped ({type(exc).__name__})"
+            _fail(runtime, name, window, claim, stopped, attempts_left=False, at=clock())
+        raise
+    if deliver and outcome.status == "succeeded":  # at the time of delivery, not the run's `now`
+        deliver_pending(
+            runtime.sessions,
+            runtime.notifiers,
+            now=clock(),
+            lease=runtime.config.alerting.dispatch_lease,
+        )
+    return outcome
+
+
+def _run_claimed(
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    mid: int,
+    claim: run_store.Claim,
+    *,
+    now: datetime,
+    clock: Clock,
+) -> RunOutcome:
+    """Computes and stores a claimed window under its heartbeat; a failure is recorded, not raised."""
+    assert claim.run_id is not None
+    lease = runtime.config.runs.lease
+    try:
+        with Heartbeat(runtime.sessions, run_id=claim.run_id, token=claim.token, lease=lease, clock=clock):
             outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock)
     except run_store.ClaimLost as exc:
         logger.warning("run %s of %s: %s", window.label(), name, exc)
@@ -102,19 +130,8 @@ def run_monitor(
         expected = isinstance(exc, _EXPECTED)
         level = logging.WARNING if expected else logging.ERROR
         logger.log(level, "run %s of %s failed: %s", window.label(), name, error, exc_info=not expected)
-        _fail(runtime, claim, error, attempts_left=True, at=clock())
+        _fail(runtime, name, window, claim, error, attempts_left=True, at=clock())
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
-    except BaseException as exc:  # Ctrl-C, SIGTERM: the window is left to be retried at once
-        stopped = f"abandoned: the process was stopped ({type(exc).__name__})"
-        _fail(runtime, claim, stopped, attempts_left=False, at=clock())
-        raise
-    if deliver:  # at the time of delivery, not the run's `now`: leases and Retry-After count from it
-        deliver_pending(
-            runtime.sessions,
-            runtime.notifiers,
-            now=clock(),
-            lease=runtime.config.alerting.dispatch_lease,
-        )
     return replace(outcome, reason=claim.reason)
 
 
@@ -142,18 +159,34 @@ def _describe(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
-def _fail(runtime: Runtime, claim: run_store.Claim, error: str, *, attempts_left: bool, at: datetime) -> None:
+def _fail(
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    claim: run_store.Claim,
+    error: str,
+    *,
+    attempts_left: bool,
+    at: datetime,
+) -> None:
     """Records the failed attempt; the scheduler tries the window again after the backoff (at once
-    for an abandoned one). Never raises: a database that is down leaves the lease to run out."""
+    for an abandoned one). After the last attempt, `run_failed` rules judge the window, in window
+    order. Never raises: a database that is down leaves the lease to run out."""
     assert claim.run_id is not None
     runs = runtime.config.runs
-    with runtime.sessions() as session:
-        attempts = run_store.attempts(session=session, run_id=claim.run_id)
-    retry_at = at + runs.retry_delay(attempts) if attempts_left else at
     try:
-        run_store.mark_run_failed(
+        with runtime.sessions() as session:
+            attempts = run_store.attempts(session=session, run_id=claim.run_id)
+            mid = monitor_id(session=session, name=name)
+        retry_at = at + runs.retry_delay(attempts) if attempts_left else at
+        marked = run_store.mark_run_failed(
             runtime.sessions, run_id=claim.run_id, error=error, now=at, token=claim.token, retry_at=retry_at
         )
+        if marked and attempts_left and attempts >= runs.max_attempts and mid is not None:
+            logger.error("run %s of %s failed on all %d attempts: %s", window.label(), name, attempts, error)
+            with transaction(runtime.sessions) as session:
+                ctx = AlertContext(session, runtime.config, name, runtime.monitor(name).model, mid, at)
+                judge_in_order(ctx, run_id=claim.run_id, window=window, facts=failed_facts(window))
     except DatabaseError:
         logger.exception("run %s: recording its failure failed; its lease will run out", claim.run_id)
 

@@ -51,6 +51,8 @@ class WindowFacts:
     quality: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
     metric_history: Mapping[str, Sequence[MetricPoint]] = field(default_factory=dict)
     window_start: datetime | None = None
+    # The window could not be computed on any attempt: only `run_failed` rules judge it.
+    run_failed: bool = False
 
 
 def judged_columns(column_tests: Mapping[str, Mapping[str, TestFact]]) -> tuple[str, ...]:
@@ -91,6 +93,8 @@ def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
         return _column_drift(rule, base, facts)
     if rule.signal == "quality":
         return _quality(rule, base, facts)
+    if rule.signal == "run_failed":
+        return [_compare(rule, base, 1.0 if facts.run_failed else 0.0, "run failed")]
     raise ValueError(f"unknown signal {rule.signal!r}")
 
 

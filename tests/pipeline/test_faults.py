@@ -104,6 +104,9 @@ def stop_mid_window(process: subprocess.Popen[str], engine: sa.Engine, how: sign
         done = sum(status == "succeeded" for _, status, _, _ in found)
         running = [run_id for run_id, status, _, _ in found if status == "running"]
         if done >= 2 and running:
+            # Into the computation, past the instant between the claim's commit and the code that
+            # records an abandoned run (a signal there leaves the window to its lease, as a SIGKILL).
+            time.sleep(0.1)
             process.send_signal(how)
             process.communicate(timeout=60)
             return running[0]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from monitor import pipeline
 from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
-from monitor.store.tables import RunRow
+from monitor.store.tables import AlertRow, OutboxRow, RunRow
 from monitor.windows import Window
 from tests.conftest import DAY0, RuntimeFactory, monitor_config
 
@@ -76,3 +76,29 @@ def test_a_window_that_keeps_failing_stops_after_its_attempts(runtime: Runtime, 
     with runtime.sessions() as session:
         error = session.scalar(sa.select(RunRow.error))
     assert error is not None and "predictions.parquet" in error
+
+
+def test_a_window_failing_on_every_attempt_fires_run_failed_and_a_good_window_resolves_it(
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
+) -> None:
+    data = monitor_config(db_url)
+    data["runs"] = {"retry_backoff": "10m", "max_attempts": 2}
+    data["monitors"]["m"]["alerts"] = [{"name": "stuck", "signal": "run_failed", "notify": ["log"]}]
+    runtime = make_runtime(data)
+    log = monitor_files / "predictions.parquet"
+    log.rename(monitor_files / "away.parquet")
+    moment = DAY0 + DAY + timedelta(hours=1)
+    fired = []
+    for _ in range(3):
+        tick_at(runtime, moment)
+        with runtime.sessions() as session:
+            fired.append(session.execute(sa.select(AlertRow.rule, AlertRow.state)).all())
+        moment += timedelta(hours=1)
+    assert fired == [[], [("stuck", "firing")], [("stuck", "firing")]]  # on the 2nd and last attempt
+    with runtime.sessions() as session:
+        (message,) = session.scalars(sa.select(OutboxRow)).all()
+    assert message.payload["status"] == "firing" and message.payload["window"]["start"] == DAY0.isoformat()
+    (monitor_files / "away.parquet").rename(log)
+    tick_at(runtime, DAY0 + 2 * DAY + timedelta(hours=1))  # the next window computes: it resolves
+    with runtime.sessions() as session:
+        assert session.execute(sa.select(AlertRow.rule, AlertRow.state)).all() == [("stuck", "resolved")]
