@@ -21,7 +21,7 @@ from monitor.store.tables import AlertRow, DriftResultRow, RunRow
 from tests.conftest import DAY0, ConfigFactory
 
 DAYS = 12
-ROWS_PER_DAY = 60_000  # enough that a window takes a visible while, so the kill lands inside one
+ROWS_PER_DAY = 250_000  # enough that a window takes a visible while, so the kill lands inside one
 LEASE_SECONDS = 2
 
 
@@ -106,7 +106,7 @@ def stop_mid_window(process: subprocess.Popen[str], engine: sa.Engine, how: sign
         if done >= 2 and running:
             # Into the computation, past the instant between the claim's commit and the code that
             # records an abandoned run (a signal there leaves the window to its lease, as a SIGKILL).
-            time.sleep(0.1)
+            time.sleep(0.05)
             process.send_signal(how)
             process.communicate(timeout=60)
             return running[0]
