@@ -97,19 +97,23 @@ def runs(engine: sa.Engine) -> list[tuple[int, str, int, str | None]]:
 
 
 def stop_mid_window(process: subprocess.Popen[str], engine: sa.Engine, how: signal.Signals) -> int:
-    """Signals the backfill while it computes a window after the first two; returns that run's id."""
+    """Signals the backfill 50 ms into a window after the first two (past the instant between the
+    claim's commit and the code that records an abandoned run, where a signal leaves the window to
+    its lease as a SIGKILL does); returns that run's id."""
     deadline = time.monotonic() + 120
+    first_seen: dict[int, float] = {}
     while time.monotonic() < deadline and process.poll() is None:
         found = runs(engine)
         done = sum(status == "succeeded" for _, status, _, _ in found)
-        running = [run_id for run_id, status, _, _ in found if status == "running"]
-        if done >= 2 and running:
-            # Into the computation, past the instant between the claim's commit and the code that
-            # records an abandoned run (a signal there leaves the window to its lease, as a SIGKILL).
+        for run_id, status, _, _ in found:
+            if status == "running":
+                first_seen.setdefault(run_id, time.monotonic())
+        fresh = [r for r, s, _, _ in found if s == "running" and time.monotonic() - first_seen[r] < 0.02]
+        if done >= 2 and fresh:  # seen running within the last poll: its computation has just begun
             time.sleep(0.05)
             process.send_signal(how)
             process.communicate(timeout=60)
-            return running[0]
+            return fresh[0]
         time.sleep(0.005)
     raise AssertionError(f"the backfill never computed a third window: {runs(engine)}")
 
