@@ -182,6 +182,19 @@ def monitor_config(db_url: str, **drift: object) -> dict:
     }
 
 
+def xy_monitor_config(db_url: str, *, monitor: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """A monitor "m" of model "toy" on predictions.parquet against reference.parquet with features
+    x and y (the fault tests write such files), with `monitor` settings and top-level sections added."""
+    settings = {
+        "model": "toy",
+        "source": {"type": "files", "path": "predictions.parquet"},
+        "reference": {"type": "files", "path": "reference.parquet"},
+        "schema": {"features": ["x", "y"]},
+        **monitor,
+    }
+    return {"database": {"url": db_url}, **top, "monitors": {"m": settings}}
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

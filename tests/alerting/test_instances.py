@@ -4,13 +4,11 @@ real HTTP server here) receives every FIRING and RESOLVED exactly once, in order
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,18 +19,12 @@ from monitor import pipeline
 from monitor.store.tables import AlertEventRow, RunRow
 from monitor.windows import Window
 from tests.alerting.fixtures import SLACK_HOOK_SECRET
-from tests.conftest import ConfigFactory, RuntimeFactory
+from tests.conftest import ConfigFactory, RuntimeFactory, xy_monitor_config
 from tests.notify.servers import FakeSlack
+from tests.servers import free_port
 
 WINDOWS = 50
 ROWS = 400  # per hourly window
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def planted_log(directory: Path, first: datetime) -> None:
@@ -71,23 +63,17 @@ def test_several_instances_send_every_transition_once(
     now = datetime.now(UTC)
     first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=WINDOWS + 1)
     planted_log(tmp_path, first)
-    data: dict[str, Any] = {
-        "database": {"url": postgres_url},
-        "notifiers": {"slack": {"type": "slack", "webhook_url": fake_slack.add_hook(SLACK_HOOK_SECRET)}},
-        "monitors": {
-            "m": {
-                "model": "toy",
-                "source": {"type": "files", "path": "predictions.parquet"},
-                "reference": {"type": "files", "path": "reference.parquet"},
-                "schema": {"features": ["x", "y"]},
-                "window": {"size": "1h"},
-                "schedule": {"delay": "0s"},
-                # PSI: a calm window's chance deviations stay far below 0.2, so only planted drift flips it.
-                "drift": {"tests": ["psi"], "drift_share": 0.4},
-                "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["slack"]}],
-            }
+    data = xy_monitor_config(
+        postgres_url,
+        monitor={
+            "window": {"size": "1h"},
+            "schedule": {"delay": "0s"},
+            # PSI: a calm window's chance deviations stay far below 0.2, so only planted drift flips it.
+            "drift": {"tests": ["psi"], "drift_share": 0.4},
+            "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["slack"]}],
         },
-    }
+        notifiers={"slack": {"type": "slack", "webhook_url": fake_slack.add_hook(SLACK_HOOK_SECRET)}},
+    )
     runtime = make_runtime(data, now=now)
     # The monitor has run its first window; the instances then start 50 windows behind.
     seeded = pipeline.run_monitor(

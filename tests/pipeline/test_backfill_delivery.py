@@ -8,7 +8,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from monitor import pipeline
 from monitor.clock import system_clock
 from monitor.notify.dispatch import deliver_pending
 from tests.alerting.fixtures import SLACK_HOOK_SECRET
-from tests.conftest import RuntimeFactory
+from tests.conftest import RuntimeFactory, xy_monitor_config
 from tests.notify.servers import FakeSlack
 
 WINDOWS = 20
@@ -50,22 +49,16 @@ def test_a_long_backfill_beside_another_dispatcher_sends_each_message_once(
     db_url: str, log_dir: Path, make_runtime: RuntimeFactory, fake_slack: FakeSlack
 ) -> None:
     hook = fake_slack.add_hook(SLACK_HOOK_SECRET)
-    data: dict[str, Any] = {
-        "database": {"url": db_url},
-        "alerting": {"dispatch_lease": "1s"},
-        "notifiers": {"slack": {"type": "slack", "webhook_url": hook, "timeout": 0.5}},
-        "monitors": {
-            "m": {
-                "model": "toy",
-                "source": {"type": "files", "path": "predictions.parquet"},
-                "reference": {"type": "files", "path": "reference.parquet"},
-                "schema": {"features": ["x", "y"]},
-                "window": {"size": "1h"},
-                "drift": {"tests": ["psi", "ks", "wasserstein"], "drift_share": 0.4},
-                "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["slack"]}],
-            }
+    data = xy_monitor_config(
+        db_url,
+        monitor={
+            "window": {"size": "1h"},
+            "drift": {"tests": ["psi", "ks", "wasserstein"], "drift_share": 0.4},
+            "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["slack"]}],
         },
-    }
+        alerting={"dispatch_lease": "1s"},
+        notifiers={"slack": {"type": "slack", "webhook_url": hook, "timeout": 0.5}},
+    )
     runtime = make_runtime(data, now=system_clock())
     fake_slack.delay = 0.3  # sends overlap with the other dispatcher's passes
     stop = threading.Event()

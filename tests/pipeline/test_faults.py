@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.store.tables import AlertRow, DriftResultRow, RunRow
-from tests.conftest import DAY0, ConfigFactory
+from tests.conftest import DAY0, ConfigFactory, xy_monitor_config
 
 DAYS = 12
 ROWS_PER_DAY = 250_000  # enough that a window takes a visible while, so the kill lands inside one
@@ -40,21 +39,15 @@ def slow_monitor(tmp_path: Path, db_url: str, write_config: ConfigFactory) -> Pa
     pd.DataFrame({"x": rng.normal(0, 1, 20_000), "y": rng.normal(5, 2, 20_000)}).to_parquet(
         tmp_path / "reference.parquet"
     )
-    data: dict[str, Any] = {
-        "database": {"url": db_url},
-        "notifiers": {"log": {"type": "log"}},
-        "runs": {"lease": f"{LEASE_SECONDS}s", "retry_backoff": "1s"},
-        "monitors": {
-            "m": {
-                "model": "toy",
-                "source": {"type": "files", "path": "predictions.parquet"},
-                "reference": {"type": "files", "path": "reference.parquet"},
-                "schema": {"features": ["x", "y"]},
-                "drift": {"tests": ["ks", "psi"], "drift_share": 0.4},
-                "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["log"]}],
-            }
+    data = xy_monitor_config(
+        db_url,
+        monitor={
+            "drift": {"tests": ["ks", "psi"], "drift_share": 0.4},
+            "alerts": [{"name": "drift", "signal": "drift_share", "threshold": 0.4, "notify": ["log"]}],
         },
-    }
+        notifiers={"log": {"type": "log"}},
+        runs={"lease": f"{LEASE_SECONDS}s", "retry_backoff": "1s"},
+    )
     write_config(data)
     return tmp_path / "config.yaml"
 

@@ -4,13 +4,11 @@ window ends succeeded exactly once."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
@@ -21,18 +19,12 @@ import sqlalchemy as sa
 from monitor import pipeline
 from monitor.store.tables import RunRow
 from monitor.windows import Window
-from tests.conftest import RuntimeFactory
+from tests.conftest import RuntimeFactory, xy_monitor_config
+from tests.servers import free_port
 
 DAYS = 12
 ROWS_PER_DAY = 60_000
 OUTAGE_SECONDS = 6
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def statuses(engine: sa.Engine) -> list[tuple[str, int]]:
@@ -60,20 +52,14 @@ def test_the_database_away_mid_catch_up(
     pd.DataFrame({"x": rng.normal(0, 1, 20_000), "y": rng.normal(5, 2, 20_000)}).to_parquet(
         tmp_path / "reference.parquet"
     )
-    data: dict[str, Any] = {
-        "database": {"url": postgres_url},
-        "runs": {"lease": "2s", "tick_interval": "1s", "retry_backoff": "1s"},
-        "monitors": {
-            "m": {
-                "model": "toy",
-                "source": {"type": "files", "path": "predictions.parquet"},
-                "reference": {"type": "files", "path": "reference.parquet"},
-                "schema": {"features": ["x", "y"]},
-                "schedule": {"delay": "0s"},
-                "drift": {"tests": ["ks", "psi"]},
-            }
+    data = xy_monitor_config(
+        postgres_url,
+        monitor={
+            "schedule": {"delay": "0s"},
+            "drift": {"tests": ["ks", "psi"]},
         },
-    }
+        runs={"lease": "2s", "tick_interval": "1s", "retry_backoff": "1s"},
+    )
     runtime = make_runtime(data)
     assert (
         pipeline.run_monitor(runtime, "m", Window(first, first + timedelta(days=1)), now=first).status
