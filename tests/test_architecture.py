@@ -47,21 +47,24 @@ def test_the_import_contracts_hold(tree_copy: Path) -> None:
     assert "3 kept, 0 broken" in result.stdout
 
 
-def test_an_import_from_services_to_web_breaks_the_contract(tree_copy: Path, tmp_path: Path) -> None:
+def with_line(tree_copy: Path, tmp_path: Path, module: str, line: str) -> Path:
+    """A copy of the tree where `module` (a path under monitor/) ends with `line`."""
     broken = tmp_path / "broken"
     shutil.copytree(tree_copy, broken)
-    runs = broken / "monitor" / "services" / "runs.py"
-    runs.write_text(runs.read_text() + "\nfrom monitor.web.app import create_app  # noqa: E402, F401\n")
+    path = broken / "monitor" / module
+    path.write_text(path.read_text() + f"\n{line}  # noqa: E402, F401\n")
+    return broken
+
+
+def test_an_import_from_services_to_web_breaks_the_contract(tree_copy: Path, tmp_path: Path) -> None:
+    broken = with_line(tree_copy, tmp_path, "services/runs.py", "from monitor.web.app import create_app")
     result = lint_imports(broken)
     assert result.returncode != 0
     assert "monitor.services.runs -> monitor.web.app" in result.stdout
 
 
 def test_an_sqlalchemy_import_outside_the_store_breaks_the_contract(tree_copy: Path, tmp_path: Path) -> None:
-    broken = tmp_path / "broken"
-    shutil.copytree(tree_copy, broken)
-    judge = broken / "monitor" / "alerting" / "judge.py"
-    judge.write_text(judge.read_text() + "\nimport sqlalchemy  # noqa: E402, F401\n")
+    broken = with_line(tree_copy, tmp_path, "alerting/judge.py", "import sqlalchemy")
     result = lint_imports(broken)
     assert result.returncode != 0
     assert "monitor.alerting is not allowed to import sqlalchemy" in result.stdout

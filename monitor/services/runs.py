@@ -62,5 +62,5 @@ def backfill(
 ) -> list[pipeline.RunOutcome]:
     """Every window from the one holding `start` up to `end`; computed ones are skipped unless `recompute`."""
     if end <= start:
-        raise UserError("the end of a backfill must be after its start")
+        raise UserError("the end of a backfill (--to) must be after its start (--from)")
     return pipeline.backfill(runtime, name, start, end, now=now, recompute=recompute, progress=progress)
