@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,6 +19,7 @@ from monitor.cli.alerts import (
     cmd_silence_expire,
     cmd_silence_list,
 )
+from monitor.cli.logs import configure as configure_logging
 from monitor.cli.runs import (
     cmd_backfill,
     cmd_config_validate,
@@ -50,6 +51,12 @@ def _split(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Watch ML models in production.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("MONITOR_LOG_FORMAT", "text"),
+        help="json: an object a line, with monitor, window and run_id (default: $MONITOR_LOG_FORMAT or text)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run_commands(sub)
     _add_admin_commands(sub)
@@ -184,13 +191,7 @@ def _terminate(signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic and APScheduler narrate every step; only their warnings matter to a user.
-    for chatty in ("alembic", "apscheduler"):
-        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    configure_logging(verbose=args.verbose, fmt=args.log_format)
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -123,13 +123,23 @@ def _run_claimed(
         with Heartbeat(runtime.sessions, run_id=claim.run_id, token=claim.token, lease=lease, clock=clock):
             outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock)
     except run_store.ClaimLost as exc:
-        logger.warning("run %s of %s: %s", window.label(), name, exc)
+        context = {"monitor": name, "window": window.label(), "run_id": claim.run_id}
+        logger.warning("run %s of %s: %s", window.label(), name, exc, extra=context)
         return RunOutcome(name, window, "skipped", "claim_lost", run_id=claim.run_id, error=str(exc))
     except Exception as exc:
         error = _describe(exc)
         expected = isinstance(exc, _EXPECTED)
         level = logging.WARNING if expected else logging.ERROR
-        logger.log(level, "run %s of %s failed: %s", window.label(), name, error, exc_info=not expected)
+        context = {"monitor": name, "window": window.label(), "run_id": claim.run_id}
+        logger.log(
+            level,
+            "run %s of %s failed: %s",
+            window.label(),
+            name,
+            error,
+            exc_info=not expected,
+            extra=context,
+        )
         _fail(runtime, name, window, claim, error, attempts_left=True, at=clock())
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
     return replace(outcome, reason=claim.reason)

@@ -27,7 +27,8 @@ def tick(runtime: Runtime, name: str) -> TickReport:
     within the label horizon whose labels may have arrived."""
     runs = pipeline.run_due(runtime, name, now=runtime.clock())
     for outcome in runs:
-        logger.info("%s", outcome.summary().splitlines()[0])
+        context = {"monitor": name, "window": outcome.window.label(), "run_id": outcome.run_id}
+        logger.info("%s", outcome.summary().splitlines()[0], extra=context)
     refreshed = refresh_late_labels(runtime, name, now=runtime.clock())
     for item in refreshed:
         if item.version is not None:
