@@ -35,7 +35,8 @@ def configure(*, verbose: bool, fmt: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    # Not forced: a host that configured logging already (an embedding app, pytest) keeps its handlers.
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # Alembic and APScheduler narrate every step; only their warnings matter to a user.
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if verbose else logging.WARNING)

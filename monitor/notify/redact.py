@@ -43,6 +43,9 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redactor(record.getMessage())
         record.args = None
+        if record.exc_info:  # a traceback's messages name URLs too: format it once, redacted
+            record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 
