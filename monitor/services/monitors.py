@@ -44,9 +44,6 @@ def monitors_overview(runtime: Runtime) -> list[MonitorOut]:
     return items
 
 
-RUN_STATUSES = ("running", "succeeded", "failed")
-
-
 def runs_page(runtime: Runtime, name: str, *, limit: int, offset: int, status: str | None = None) -> RunPage:
     """Runs of a monitor (of one status, if given) ordered by window, oldest first."""
     _known(runtime, name)

@@ -33,11 +33,10 @@ class Claim:
 
 @dataclass(frozen=True)
 class Leasing:
-    """How long a claim lasts, and how a scheduled retry of a failed run waits."""
+    """How long a claim lasts, and how often the scheduler may attempt a window."""
 
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 5
-    retry_after: timedelta | None = None  # None: a failed run is due again at once
     # Rows claimed before leases existed: taken over this long after their claim.
     stale_after: timedelta = timedelta(hours=1)
 

@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import numpy as np
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -20,6 +18,7 @@ from monitor import pipeline
 from monitor.store.tables import RunRow
 from monitor.windows import Window
 from tests.conftest import RuntimeFactory, xy_monitor_config
+from tests.pipeline.faults import write_xy_log
 from tests.servers import free_port
 
 DAYS = 12
@@ -40,18 +39,7 @@ def test_the_database_away_mid_catch_up(
     postgres_url: str, postgres_admin: sa.Engine, tmp_path: Path, make_runtime: RuntimeFactory
 ) -> None:
     first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
-    rng = np.random.default_rng(9)
-    n = DAYS * ROWS_PER_DAY
-    pd.DataFrame(
-        {
-            "timestamp": first + pd.to_timedelta(np.linspace(0, DAYS * 86400 - 1, n), "s"),
-            "x": rng.normal(0, 1, n),
-            "y": rng.normal(5, 2, n),
-        }
-    ).to_parquet(tmp_path / "predictions.parquet")
-    pd.DataFrame({"x": rng.normal(0, 1, 20_000), "y": rng.normal(5, 2, 20_000)}).to_parquet(
-        tmp_path / "reference.parquet"
-    )
+    write_xy_log(tmp_path, first, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=None, seed=9)
     data = xy_monitor_config(
         postgres_url,
         monitor={

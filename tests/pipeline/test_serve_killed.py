@@ -11,32 +11,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from monitor import pipeline
-from monitor.store.tables import AlertRow, RunRow
+from monitor.store.tables import AlertRow
 from monitor.windows import Window
 from tests.conftest import RuntimeFactory, xy_monitor_config
+from tests.pipeline.faults import runs, stop_mid_window, write_xy_log
 from tests.servers import free_port
 
 DAYS = 10
 ROWS_PER_DAY = 250_000
-
-
-def runs(engine: sa.Engine) -> list[tuple[int, str, int, str | None]]:
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(RunRow.id, RunRow.status, RunRow.attempts, RunRow.claim_reason).order_by(
-                    RunRow.window_start
-                )
-            )
-            return [(r.id, r.status, r.attempts, r.claim_reason) for r in rows]
-    except sa.exc.DBAPIError:
-        return []
 
 
 def serve(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -54,18 +40,7 @@ def test_a_killed_serve_leaves_its_window_to_the_next_one(
     postgres_url: str, tmp_path: Path, make_runtime: RuntimeFactory
 ) -> None:
     first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
-    rng = np.random.default_rng(2)
-    n = DAYS * ROWS_PER_DAY
-    pd.DataFrame(
-        {
-            "timestamp": first + pd.to_timedelta(np.linspace(0, DAYS * 86400 - 1, n), "s"),
-            "x": rng.normal(0, 1, n) + (np.arange(n) >= 5 * ROWS_PER_DAY) * 1.5,  # drift from day 5
-            "y": rng.normal(5, 2, n),
-        }
-    ).to_parquet(tmp_path / "predictions.parquet")
-    pd.DataFrame({"x": rng.normal(0, 1, 20_000), "y": rng.normal(5, 2, 20_000)}).to_parquet(
-        tmp_path / "reference.parquet"
-    )
+    write_xy_log(tmp_path, first, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=5, seed=2)
     data = xy_monitor_config(
         postgres_url,
         monitor={
@@ -85,24 +60,8 @@ def test_a_killed_serve_leaves_its_window_to_the_next_one(
     config, log = tmp_path / "config.yaml", tmp_path / "serve.log"
     engine = sa.create_engine(postgres_url)
     first_serve = serve(config, log)
-    killed = None
     try:
-        seen: dict[int, float] = {}
-        deadline = time.monotonic() + 90
-        while killed is None and time.monotonic() < deadline:
-            found = runs(engine)
-            for run_id, status, _, _ in found:
-                if status == "running":
-                    seen.setdefault(run_id, time.monotonic())
-            done = sum(status == "succeeded" for _, status, _, _ in found)
-            fresh = [r for r, s, _, _ in found if s == "running" and time.monotonic() - seen[r] < 0.02]
-            if done >= 3 and fresh:
-                time.sleep(0.05)
-                first_serve.send_signal(signal.SIGKILL)
-                first_serve.wait(timeout=30)
-                killed = fresh[0]
-            time.sleep(0.005)
-        assert killed is not None, runs(engine)
+        killed = stop_mid_window(first_serve, engine, signal.SIGKILL, after=3)
         assert (killed, "running") in [(r, s) for r, s, _, _ in runs(engine)]
         second_serve = serve(config, log)
         try:
