@@ -63,7 +63,6 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
     monitor = runtime.monitor(name)
     size, tz, length = monitor.window.size, monitor.window.timezone, monitor.window.length
     last = last_complete_window(now - monitor.schedule.delay, size, tz, length)
-    runs = runtime.config.runs
     with runtime.sessions() as session:
         latest = run_store.latest_run(session=session, monitor=name)
         mid = monitor_id(session=session, name=name)
@@ -72,7 +71,7 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
                 session=session,
                 monitor_id=mid,
                 now=now,
-                leasing=run_store.Leasing(lease=runs.lease, max_attempts=runs.max_attempts),
+                leasing=runtime.leasing(),
             )
             if mid is not None
             else []

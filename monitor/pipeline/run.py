@@ -94,7 +94,7 @@ def run_monitor(
     except BaseException as exc:  # Ctrl-C, SIGTERM: the window is left to be retried at once
         if claim is not None and claim.run_id is not None and not isinstance(exc, Exception):
             stopped = f"abandoned: the process was stopped ({type(exc).__name__})"
-            _fail(runtime, name, window, claim, stopped, attempts_left=False, at=clock())
+            _fail(runtime, name, window, mid, claim, stopped, attempts_left=False, at=clock())
         raise
     if deliver and outcome.status == "succeeded":  # at the time of delivery, not the run's `now`
         deliver_pending(
@@ -140,7 +140,7 @@ def _run_claimed(
             exc_info=not expected,
             extra=context,
         )
-        _fail(runtime, name, window, claim, error, attempts_left=True, at=clock())
+        _fail(runtime, name, window, mid, claim, error, attempts_left=True, at=clock())
         return RunOutcome(name, window, "failed", run_id=claim.run_id, error=error)
     return replace(outcome, reason=claim.reason)
 
@@ -148,7 +148,6 @@ def _run_claimed(
 def _claim(
     runtime: Runtime, mid: int, window: Window, *, trigger: str, recompute: bool, now: datetime
 ) -> run_store.Claim:
-    runs = runtime.config.runs
     return run_store.claim_run(
         runtime.sessions,
         monitor_id=mid,
@@ -157,7 +156,7 @@ def _claim(
         trigger=trigger,
         now=now,
         recompute=recompute,
-        leasing=run_store.Leasing(lease=runs.lease, max_attempts=runs.max_attempts),
+        leasing=runtime.leasing(),
     )
 
 
@@ -173,6 +172,7 @@ def _fail(
     runtime: Runtime,
     name: str,
     window: Window,
+    mid: int,
     claim: run_store.Claim,
     error: str,
     *,
@@ -187,12 +187,11 @@ def _fail(
     try:
         with runtime.sessions() as session:
             attempts = run_store.attempts(session=session, run_id=claim.run_id)
-            mid = monitor_id(session=session, name=name)
         retry_at = at + runs.retry_delay(attempts) if attempts_left else at
         marked = run_store.mark_run_failed(
             runtime.sessions, run_id=claim.run_id, error=error, now=at, token=claim.token, retry_at=retry_at
         )
-        if marked and attempts_left and attempts >= runs.max_attempts and mid is not None:
+        if marked and attempts_left and attempts >= runs.max_attempts:
             logger.error("run %s of %s failed on all %d attempts: %s", window.label(), name, attempts, error)
             with transaction(runtime.sessions) as session:
                 ctx = AlertContext(session, runtime.config, name, runtime.monitor(name).model, mid, at)

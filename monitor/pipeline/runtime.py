@@ -15,6 +15,7 @@ from monitor.sources import Source, build_source
 from monitor.sources.base import Role
 from monitor.store import Engine, SessionFactory, make_engine, make_session_factory, transaction
 from monitor.store.monitors import sync_monitor
+from monitor.store.runs import Leasing
 
 
 @dataclass
@@ -35,6 +36,11 @@ class Runtime:
         except KeyError:
             known = ", ".join(sorted(self.config.monitors)) or "none"
             raise KeyError(f"no monitor named {name!r} in the config (known: {known})") from None
+
+    def leasing(self) -> Leasing:
+        """How long a run's claim lasts and how often the scheduler attempts a window (`runs`)."""
+        runs = self.config.runs
+        return Leasing(lease=runs.lease, max_attempts=runs.max_attempts)
 
     def models(self) -> dict[str, str]:
         """Each monitor's model."""
