@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.pipeline.runtime import Runtime
-from monitor.services import scheduling
+from monitor.services import retention, scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,13 @@ def deliver(runtime: Runtime) -> None:
         scheduling.deliver(runtime)
     except Exception:
         logger.exception("outbox delivery failed")
+
+
+def prune(runtime: Runtime) -> None:
+    try:
+        retention.prune(runtime)
+    except Exception:
+        logger.exception("retention pass failed")
 
 
 def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseScheduler:
@@ -68,6 +75,13 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseSchedule
         IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC),
         args=(runtime,),
         id="outbox",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        prune,
+        IntervalTrigger(seconds=runtime.config.retention.every.total_seconds(), timezone=UTC),
+        args=(runtime,),
+        id="retention",
         replace_existing=True,
     )
     return scheduler

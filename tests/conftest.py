@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from monitor.clock import Clock, system_clock
 from monitor.config import Config, load_config
 from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
@@ -89,21 +90,25 @@ def write_config(tmp_path: Path) -> ConfigFactory:
 
 
 class RuntimeFactory(Protocol):
-    def __call__(self, config: dict[str, Any] | Config, *, now: datetime | None = None) -> Runtime: ...
+    def __call__(
+        self, config: dict[str, Any] | Config, *, now: datetime | None = None, clock: Clock | None = None
+    ) -> Runtime: ...
 
 
 @pytest.fixture
 def make_runtime(write_config: ConfigFactory) -> Iterator[RuntimeFactory]:
     """Builds a Runtime as the service does: a config dict is written and loaded with `write_config`
     (a Config is used as it is), the database is upgraded, and `build_runtime` syncs the monitors at
-    `now` (DAY0 unless given). Every runtime made is closed at teardown; closing one earlier, to model
-    a process that ended, is harmless."""
+    `now` (DAY0 unless given), with `clock` as its clock (the system's unless given). Every runtime made
+    is closed at teardown; closing one earlier, to model a process that ended, is harmless."""
     made: list[Runtime] = []
 
-    def factory(config: dict[str, Any] | Config, *, now: datetime | None = None) -> Runtime:
+    def factory(
+        config: dict[str, Any] | Config, *, now: datetime | None = None, clock: Clock | None = None
+    ) -> Runtime:
         loaded = config if isinstance(config, Config) else write_config(config)
         upgrade_database(loaded.database_url())
-        runtime = build_runtime(loaded, now=DAY0 if now is None else now)
+        runtime = build_runtime(loaded, now=DAY0 if now is None else now, clock=clock or system_clock)
         made.append(runtime)
         return runtime
 

@@ -25,6 +25,7 @@ from monitor.cli.runs import (
     cmd_config_validate,
     cmd_db_upgrade,
     cmd_drift,
+    cmd_prune,
     cmd_run,
     cmd_runs_list,
 )
@@ -129,6 +130,10 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     q = db.add_parser("upgrade", help="apply Alembic migrations")
     q.add_argument("--config", required=True)
     q.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("prune", help="remove data older than the retention settings, now")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("config", help="configuration file")
     cfg = p.add_subparsers(dest="config_command", required=True)

@@ -148,3 +148,20 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     if not shown:
         print("no run" + (f" with status {args.status}" if args.status else ""))
     return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """One retention pass now (the scheduler runs the same every `retention.every`)."""
+    from monitor.pipeline.runtime import build_runtime
+    from monitor.services.retention import prune
+    from monitor.store import upgrade_database
+
+    config = _load(args.config)
+    upgrade_database(config.database_url())
+    runtime = build_runtime(config, now=_now())
+    try:
+        report = prune(runtime)
+    finally:
+        runtime.close()
+    print(report.summary())
+    return EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from monitor.config.monitors import (
     Task,
     WindowConfig,
 )
+from monitor.config.retention import RetentionConfig
 from monitor.config.sources import (
     FilesSourceConfig,
     IngestSourceConfig,
@@ -96,6 +98,7 @@ __all__ = [
     "PeriodReferenceConfig",
     "QualityConfig",
     "ReferenceConfig",
+    "RetentionConfig",
     "RetrainNotifierConfig",
     "RunsConfig",
     "ScheduleConfig",
@@ -138,6 +141,7 @@ class Config(_Strict):
     notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     runs: RunsConfig = Field(default_factory=RunsConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     # Directory of the config file; relative paths resolve against it. Set by load_config.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -176,6 +180,21 @@ class Config(_Strict):
                 raise ValueError(
                     f"alerting.dispatch_lease: {lease:g}s is not above the timeout of notifier {name!r} "
                     f"({timeout:g}s); a delivery could outlive its lease and be sent twice"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _pushed_rows_outlive_their_labels(self) -> Config:
+        keep = self.retention.ingested_rows
+        for name, monitor in self.monitors.items():
+            if keep is None or monitor.source.type != "ingest":
+                continue
+            reach = monitor.window.length or monitor.window.size
+            needed = reach + (monitor.labels.horizon if monitor.labels else timedelta(0))
+            if keep <= needed:
+                raise ValueError(
+                    f"retention.ingested_rows: {keep} would remove rows of monitor {name!r} whose windows "
+                    f"still wait for labels; keep them longer than its window plus label horizon ({needed})"
                 )
         return self
 

@@ -9,6 +9,7 @@ from monitor.clock import advancing
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.run import RunOutcome, run_monitor
 from monitor.pipeline.runtime import Runtime
+from monitor.store import claims
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window, last_complete_window, windows_between
@@ -67,7 +68,7 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
         latest = run_store.latest_run(session=session, monitor=name)
         mid = monitor_id(session=session, name=name)
         again = (
-            run_store.windows_due_again(
+            claims.windows_due_again(
                 session=session,
                 monitor_id=mid,
                 now=now,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 from monitor.store import SessionFactory
-from monitor.store.runs import renew_lease
+from monitor.store.claims import renew_lease
 
 logger = logging.getLogger(__name__)
 

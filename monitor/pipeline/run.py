@@ -18,7 +18,7 @@ from monitor.pipeline.compute import compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
 from monitor.sources import SourceError
-from monitor.store import DatabaseError, transaction
+from monitor.store import DatabaseError, claims, transaction
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window
@@ -85,7 +85,7 @@ def run_monitor(
     if mid is None:
         raise KeyError(f"monitor {name!r} is not in the database; was build_runtime called?")
     clock = lease_clock or advancing(now)
-    claim: run_store.Claim | None = None
+    claim: claims.Claim | None = None
     try:
         claim = _claim(runtime, mid, window, trigger=trigger, recompute=recompute, now=clock())
         if claim.run_id is None:
@@ -111,7 +111,7 @@ def _run_claimed(
     name: str,
     window: Window,
     mid: int,
-    claim: run_store.Claim,
+    claim: claims.Claim,
     *,
     now: datetime,
     clock: Clock,
@@ -122,7 +122,7 @@ def _run_claimed(
     try:
         with Heartbeat(runtime.sessions, run_id=claim.run_id, token=claim.token, lease=lease, clock=clock):
             outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock)
-    except run_store.ClaimLost as exc:
+    except claims.ClaimLost as exc:
         context = {"monitor": name, "window": window.label(), "run_id": claim.run_id}
         logger.warning("run %s of %s: %s", window.label(), name, exc, extra=context)
         return RunOutcome(name, window, "skipped", "claim_lost", run_id=claim.run_id, error=str(exc))
@@ -147,8 +147,8 @@ def _run_claimed(
 
 def _claim(
     runtime: Runtime, mid: int, window: Window, *, trigger: str, recompute: bool, now: datetime
-) -> run_store.Claim:
-    return run_store.claim_run(
+) -> claims.Claim:
+    return claims.claim_run(
         runtime.sessions,
         monitor_id=mid,
         start=window.start,
@@ -173,7 +173,7 @@ def _fail(
     name: str,
     window: Window,
     mid: int,
-    claim: run_store.Claim,
+    claim: claims.Claim,
     error: str,
     *,
     attempts_left: bool,
@@ -186,9 +186,9 @@ def _fail(
     runs = runtime.config.runs
     try:
         with runtime.sessions() as session:
-            attempts = run_store.attempts(session=session, run_id=claim.run_id)
+            attempts = claims.attempts(session=session, run_id=claim.run_id)
         retry_at = at + runs.retry_delay(attempts) if attempts_left else at
-        marked = run_store.mark_run_failed(
+        marked = claims.mark_run_failed(
             runtime.sessions, run_id=claim.run_id, error=error, now=at, token=claim.token, retry_at=retry_at
         )
         if marked and attempts_left and attempts >= runs.max_attempts:
@@ -205,7 +205,7 @@ def _compute_and_store(
     name: str,
     window: Window,
     mid: int,
-    claim: run_store.Claim,
+    claim: claims.Claim,
     *,
     now: datetime,
     clock: Clock,

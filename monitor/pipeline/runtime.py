@@ -14,8 +14,8 @@ from monitor.pipeline.reference import ProfileCache
 from monitor.sources import Source, build_source
 from monitor.sources.base import Role
 from monitor.store import Engine, SessionFactory, make_engine, make_session_factory, transaction
+from monitor.store.claims import Leasing
 from monitor.store.monitors import sync_monitor
-from monitor.store.runs import Leasing
 
 
 @dataclass

@@ -72,6 +72,11 @@ class RunRow(Base):
     # What alert rules see of the window (monitor.alerting.facts), kept so that a window stored
     # before an earlier one finished is judged later, in order, on exactly what was computed.
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Seconds the latest attempt took (claim to stored result or failure): /metrics' histogram.
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # When retention removed the window's raw results (bin counts, passed quality checks, superseded
+    # metric versions); its summary, per-column statistics and final metrics stay.
+    pruned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     drift_results: Mapped[list[DriftResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="DriftResultRow.id"
@@ -224,7 +229,7 @@ class OutboxRow(Base):
     kind: Mapped[str] = mapped_column(String(20), default="alert", server_default="alert")  # alert, retrain
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # retention prunes by age
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)

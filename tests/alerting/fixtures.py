@@ -19,8 +19,8 @@ from monitor.config import Config, parse_config
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.runtime import Runtime
 from monitor.rules import TestFact, WindowFacts
+from monitor.store import claims
 from monitor.store import monitors as monitor_store
-from monitor.store import runs as run_store
 from monitor.store.engine import transaction
 from monitor.store.tables import AlertEventRow, AlertRow, DeliveryAttemptRow, OutboxRow, RunRow
 from monitor.windows import Window
@@ -110,7 +110,7 @@ class AlertHarness:
     def evaluate(self, day: int, facts: WindowFacts, *, now: datetime) -> list[str]:
         """Runs the rules on one window's facts, as a run's transaction does."""
         w = window(day)
-        claim = run_store.claim_run(
+        claim = claims.claim_run(
             self.sessions,
             monitor_id=self.monitor_id,
             start=w.start,

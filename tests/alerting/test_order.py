@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from monitor import pipeline
 from monitor.pipeline.runtime import Runtime
-from monitor.store import runs as run_store
+from monitor.store import claims
 from monitor.store.monitors import monitor_id
 from monitor.store.tables import AlertEventRow, MonitorRow, OutboxRow
 from monitor.windows import Window
@@ -41,7 +41,7 @@ def test_windows_stored_ahead_of_an_unfinished_one_are_judged_after_it_in_order(
         mid = monitor_id(session=session, name="m")
     assert mid is not None
     # Another instance claimed day 1 and has not finished it (its lease runs out at NOW - 1 h).
-    stuck = run_store.claim_run(
+    stuck = claims.claim_run(
         runtime.sessions,
         monitor_id=mid,
         start=day(1).start,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.store import claims
 from monitor.store import monitors as monitor_store
-from monitor.store import runs as run_store
 from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
 from monitor.store.tables import RunRow
 
@@ -31,7 +31,7 @@ def monitor_id(sessions: sessionmaker[Session]) -> int:
         )
 
 
-def claim(sessions: sessionmaker[Session], monitor_id: int, **kw: object) -> run_store.Claim:
+def claim(sessions: sessionmaker[Session], monitor_id: int, **kw: object) -> claims.Claim:
     args: dict = {
         "monitor_id": monitor_id,
         "start": START,
@@ -40,14 +40,14 @@ def claim(sessions: sessionmaker[Session], monitor_id: int, **kw: object) -> run
         "now": NOW,
         **kw,
     }
-    return run_store.claim_run(sessions, **args)
+    return claims.claim_run(sessions, **args)
 
 
 def test_a_window_is_claimed_once(sessions: sessionmaker[Session], monitor_id: int) -> None:
     first = claim(sessions, monitor_id)
     second = claim(sessions, monitor_id)
     assert first.reason == "claimed" and first.run_id is not None
-    assert second == run_store.Claim(None, "running_elsewhere")
+    assert second == claims.Claim(None, "running_elsewhere")
 
 
 def test_succeeded_window_is_skipped_unless_recomputed(
@@ -56,9 +56,9 @@ def test_succeeded_window_is_skipped_unless_recomputed(
     run_id = claim(sessions, monitor_id).run_id
     with transaction(sessions) as session:
         session.get_one(RunRow, run_id).status = "succeeded"
-    assert claim(sessions, monitor_id) == run_store.Claim(None, "already_succeeded")
+    assert claim(sessions, monitor_id) == claims.Claim(None, "already_succeeded")
     again = claim(sessions, monitor_id, recompute=True)
-    assert again == run_store.Claim(run_id, "recompute")
+    assert again == claims.Claim(run_id, "recompute")
     with sessions() as session:
         assert session.get_one(RunRow, run_id).attempts == 2
 
@@ -66,9 +66,9 @@ def test_succeeded_window_is_skipped_unless_recomputed(
 def test_failed_window_is_retried(sessions: sessionmaker[Session], monitor_id: int) -> None:
     run_id = claim(sessions, monitor_id).run_id
     assert run_id is not None
-    run_store.mark_run_failed(sessions, run_id=run_id, error="source down", now=NOW)
+    claims.mark_run_failed(sessions, run_id=run_id, error="source down", now=NOW)
     retry = claim(sessions, monitor_id, now=NOW + timedelta(minutes=1))
-    assert retry == run_store.Claim(run_id, "retry")
+    assert retry == claims.Claim(run_id, "retry")
     with sessions() as session:
         row = session.get_one(RunRow, run_id)
         assert (row.status, row.error, row.attempts) == ("running", None, 2)
@@ -77,7 +77,7 @@ def test_failed_window_is_retried(sessions: sessionmaker[Session], monitor_id: i
 def test_a_stale_running_claim_is_taken_over(sessions: sessionmaker[Session], monitor_id: int) -> None:
     run_id = claim(sessions, monitor_id).run_id
     later = claim(sessions, monitor_id, now=NOW + timedelta(hours=2))
-    assert later == run_store.Claim(run_id, "lease_expired")
+    assert later == claims.Claim(run_id, "lease_expired")
 
 
 def test_timestamps_round_trip_as_utc(sessions: sessionmaker[Session], monitor_id: int) -> None:
