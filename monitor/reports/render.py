@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor.drift import ColumnQuality, DatasetDrift, TestResult
+from monitor.reports.safe import json_island, visible
 from monitor.resources import reports_dir
 
 
@@ -45,6 +46,8 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["when"] = _when
     env.filters["duration"] = format_duration
+    env.filters["json_island"] = json_island
+    env.filters["visible"] = visible
     return env
 
 
@@ -69,7 +72,7 @@ class Chart:
         return max([*self.reference, *self.current, 1e-12])
 
 
-def _bin_labels(details: dict[str, Any]) -> list[str] | None:
+def bin_labels(details: dict[str, Any]) -> list[str] | None:
     if details.get("binning") == "quantile":
         edges = [_number(float(e), 3) for e in details.get("edges", [])]
         if not edges:
@@ -83,7 +86,7 @@ def _bin_labels(details: dict[str, Any]) -> list[str] | None:
 def chart_for(results: list[TestResult]) -> Chart | None:
     """From the first result of a column whose details hold bins (PSI's, or a test that shares them)."""
     for r in results:
-        labels = _bin_labels(r.details)
+        labels = bin_labels(r.details)
         ref, cur = r.details.get("reference_counts"), r.details.get("current_counts")
         if labels is None or ref is None or cur is None or len(labels) != len(ref):
             continue
