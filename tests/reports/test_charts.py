@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.reports.charts import ColumnResult, WindowPoint, column_order, drift_heatmap
-from monitor.reports.metric_charts import MetricPoint, metric_chart, sparkline
+from monitor.reports.charts import ColumnResult, MetricPoint, WindowPoint, column_order, drift_heatmap
+from monitor.reports.metric_charts import metric_chart, sparkline
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 RANGE = (DAY0, DAY0 + timedelta(days=3))
