@@ -111,6 +111,7 @@ def _apply(
     now = ctx.now
     if previous.state in ("inactive", "resolved") and result.state in ("pending", "firing"):
         row.started_at, row.fired_at, row.resolved_at = now, None, None
+        row.since_window_start, row.since_window_end = item.window.start, item.window.end
     row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
     row.value, row.summary, row.severity = observation.value, observation.summary, spec.severity
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold

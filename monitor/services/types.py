@@ -201,6 +201,11 @@ class AlertOut(BaseModel):
     fired_at: datetime | None
     resolved_at: datetime | None
     last_run_id: int | None
+    # The window in which the condition began; started_at, fired_at and resolved_at are when those
+    # were computed (a backfill computes weeks of windows at once).
+    since_window_start: datetime | None = None
+    since_window_end: datetime | None = None
+    last_window_end: datetime | None = None
 
     @classmethod
     def from_row(cls, row: AlertRow, monitor: str) -> AlertOut:
@@ -219,6 +224,9 @@ class AlertOut(BaseModel):
             fired_at=row.fired_at,
             resolved_at=row.resolved_at,
             last_run_id=row.last_run_id,
+            since_window_start=row.since_window_start,
+            since_window_end=row.since_window_end,
+            last_window_end=row.last_window_end,
         )
 
 

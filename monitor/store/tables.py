@@ -213,6 +213,10 @@ class AlertRow(Base):
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The window in which the condition began (started_at and fired_at are when that was computed,
+    # which for a backfill can be weeks later).
+    since_window_start: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    since_window_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class OutboxRow(Base):

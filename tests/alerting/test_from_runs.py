@@ -9,6 +9,7 @@ import pytest
 
 from monitor import pipeline
 from monitor.pipeline.runtime import Runtime
+from monitor.services.monitors import list_alerts
 from monitor.store.tables import OutboxRow
 from monitor.windows import Window
 from tests.alerting.fixtures import SLACK_HOOK_SECRET
@@ -60,3 +61,15 @@ def test_a_window_without_rows_fires_the_no_rows_check(runtime: Runtime, fake_sl
     with runtime.sessions() as session:
         (row,) = session.query(OutboxRow).all()
     assert row.status == "delivered"
+
+
+def test_an_alert_says_the_window_its_condition_began_in_not_when_it_was_computed(runtime: Runtime) -> None:
+    pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=30))
+    (alert,) = [a for a in list_alerts(runtime, monitor="m") if a.rule == "drift"]
+    # drift from day 2 on, `for: 2`: pending in the day-2 window, firing in the day-3 one
+    assert (alert.since_window_start, alert.since_window_end) == (
+        DAY0 + timedelta(days=2),
+        DAY0 + timedelta(days=3),
+    )
+    assert alert.last_window_end == DAY0 + timedelta(days=4)
+    assert alert.started_at > DAY0 + timedelta(days=4)  # computed by the backfill, long after the windows
