@@ -99,42 +99,31 @@ def metrics_in_range(
     *, session: Session, monitor: str, start: datetime, end: datetime
 ) -> list[tuple[int, datetime, str, float | None, float | None, float | None, float | None, int]]:
     """(run id, window start, metric, value, CI low, CI high, label coverage, version): each metric's
-    newest version per window."""
-    newest = (
-        select(
-            MetricValueRow.run_id, MetricValueRow.metric, func.max(MetricValueRow.version).label("version")
-        )
-        .group_by(MetricValueRow.run_id, MetricValueRow.metric)
-        .subquery()
-    )
+    newest version per window, oldest window first."""
     rows = session.execute(
-        (
-            select(
-                RunRow.id,
-                RunRow.window_start,
-                MetricValueRow.metric,
-                MetricValueRow.value,
-                MetricValueRow.ci_low,
-                MetricValueRow.ci_high,
-                MetricValueRow.label_coverage,
-                MetricValueRow.version,
-            )
-            .select_from(MonitorRow)
-            .join(RunRow, _RUN_OF_MONITOR)
+        select(
+            RunRow.id,
+            RunRow.window_start,
+            MetricValueRow.metric,
+            MetricValueRow.value,
+            MetricValueRow.ci_low,
+            MetricValueRow.ci_high,
+            MetricValueRow.label_coverage,
+            MetricValueRow.version,
         )
+        .select_from(MonitorRow)
+        .join(RunRow, _RUN_OF_MONITOR)
         .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
-        .join(
-            newest,
-            and_(
-                newest.c.run_id == MetricValueRow.run_id,
-                newest.c.metric == MetricValueRow.metric,
-                newest.c.version == MetricValueRow.version,
-            ),
-        )
         .where(_in_range(monitor, start, end))
-        .order_by(RunRow.window_start)
+        .order_by(RunRow.window_start, RunRow.id, MetricValueRow.metric, MetricValueRow.version)
     )
-    return [(r, s, m, v, lo, hi, cov, ver) for r, s, m, v, lo, hi, cov, ver in rows]
+    newest: dict[
+        tuple[int, str],
+        tuple[int, datetime, str, float | None, float | None, float | None, float | None, int],
+    ] = {}
+    for r, s, m, v, lo, hi, cov, ver in rows:
+        newest[(r, m)] = (r, s, m, v, lo, hi, cov, ver)  # versions ascend: the last one stays
+    return list(newest.values())
 
 
 def alert_transitions(
@@ -162,3 +151,42 @@ def alert_transitions(
         .order_by(AlertEventRow.id)
     )
     return [(i, r, dict(lb or {}), sev, ev, w, at) for i, r, lb, sev, ev, w, at in rows]
+
+
+def recent_series(*, session: Session, monitor: str, limit: int) -> list[float | None]:
+    """Drift share of the newest `limit` windows, oldest first."""
+    rows = session.scalars(
+        select(RunRow.drift_share)
+        .select_from(MonitorRow)
+        .join(RunRow, _RUN_OF_MONITOR)
+        .where(MonitorRow.name == monitor)
+        .order_by(RunRow.window_start.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def recent_metric(
+    *, session: Session, monitor: str, metric: str, limit: int
+) -> list[tuple[float | None, float | None]]:
+    """(value, label coverage) of the metric's newest version in each of the newest `limit` windows that
+    have it, oldest first."""
+    runs = (
+        select(RunRow.id)
+        .select_from(MonitorRow)
+        .join(RunRow, _RUN_OF_MONITOR)
+        .where(MonitorRow.name == monitor, RunRow.status == "succeeded")
+        .order_by(RunRow.window_start.desc())
+        .limit(limit)
+    )
+    run_ids = list(session.scalars(runs))
+    rows = session.execute(
+        select(RunRow.window_start, MetricValueRow.value, MetricValueRow.label_coverage)
+        .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
+        .where(RunRow.id.in_(run_ids), MetricValueRow.metric == metric)
+        .order_by(RunRow.window_start, MetricValueRow.version)
+    )
+    newest: dict[datetime, tuple[float | None, float | None]] = {}
+    for start, value, coverage in rows:
+        newest[start] = (value, coverage)
+    return list(newest.values())

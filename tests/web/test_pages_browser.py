@@ -25,8 +25,13 @@ def test_dashboard_shows_the_monitor_with_drift_and_alert(page: Any) -> None:
     page.goto("/")
     row = page.locator("#monitors tr[data-monitor='m']")
     assert row.count() == 1
-    assert row.locator("td.drift").inner_text().strip() == "drift"
-    assert "1 firing" in row.locator("td.alerts").inner_text()
+    assert row.locator("td.drift").inner_text().split() == ["drift", "0.67"]
+    assert row.locator("td.drift svg.spark polyline").count() == 1
+    alerts = row.locator("td.alerts").inner_text()
+    assert "1 firing" in alerts and "drift since 2026-06-03 00:00" in alerts  # pending from day 2
+    # the backfilled windows are months old and the scheduler never ran since: stale, and said so
+    assert row.get_attribute("data-status") == "stale"
+    assert "no window after 2026-06-05 00:00" in row.locator("td.status .reason").inner_text()
 
 
 def test_from_dashboard_to_a_run_page_by_clicking(page: Any) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
-from monitor.services import monitors
+from monitor.services import monitors, status
 from monitor.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -14,7 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(runtime: RuntimeDep) -> str:
-    return render("dashboard.html", monitors=monitors.monitors_overview(runtime))
+    return render("dashboard.html", monitors=status.monitor_statuses(runtime))
 
 
 @router.get("/monitors/{name}", response_class=HTMLResponse)
