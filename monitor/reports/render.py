@@ -12,7 +12,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor.drift import ColumnQuality, DatasetDrift, TestResult
 from monitor.reports.safe import json_island, visible
-from monitor.resources import reports_dir
+from monitor.resources import plotly_version, reports_dir
+
+# Where the web app serves plotly.js and the favicon (monitor/web/static.py); pages link them from here.
+PLOTLY_URL = "/static/plotly.min.js"
+FAVICON_URL = "/favicon.ico"
 
 
 def _number(value: float | None, digits: int = 4) -> str:
@@ -48,6 +52,10 @@ def environment() -> Environment:
     env.filters["duration"] = format_duration
     env.filters["json_island"] = json_island
     env.filters["visible"] = visible
+    # A page that draws charts: <script src="{{ plotly_src }}"></script>. The version in the query
+    # lets browsers keep the file for a year and still fetch a new one after an upgrade.
+    env.globals["plotly_src"] = f"{PLOTLY_URL}?v={plotly_version()}"
+    env.globals["favicon_url"] = FAVICON_URL
     return env
 
 

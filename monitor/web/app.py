@@ -1,4 +1,4 @@
-"""FastAPI application factory: JSON API, HTML pages, health and metrics."""
+"""FastAPI application factory: JSON API, HTML pages, health and metrics, static files and API docs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.services.health import database_error
 from monitor.web import api, pages
 from monitor.web.metrics import metrics_router
+from monitor.web.static import static_router
 
 
 class Background(Protocol):
@@ -34,7 +35,10 @@ def create_app(runtime: Runtime, *, background: Background | None = None) -> Fas
             if background is not None:
                 background.shutdown(wait=False)
 
-    app = FastAPI(title="Model monitor", version=__version__, lifespan=lifespan)
+    # /docs and /redoc come from static_router, with their assets from installed packages.
+    app = FastAPI(
+        title="Model monitor", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
 
     @app.get("/healthz", tags=["health"])
@@ -51,4 +55,5 @@ def create_app(runtime: Runtime, *, background: Background | None = None) -> Fas
     app.include_router(api.router)
     app.include_router(metrics_router(runtime))
     app.include_router(pages.router)
+    app.include_router(static_router(openapi_url=app.openapi_url or "/openapi.json", title=app.title))
     return app

@@ -13,7 +13,7 @@ from monitor import pipeline
 from monitor.pipeline.runtime import Runtime
 from monitor.web.app import create_app
 from tests.conftest import DAY0, RuntimeFactory, monitor_config
-from tests.servers import serving
+from tests.servers import LiveServer, serving
 
 
 @pytest.fixture
@@ -33,3 +33,15 @@ def live_server(app: FastAPI) -> Iterator[str]:
     """The app on a real socket on 127.0.0.1, as a browser sees it."""
     with serving(app) as server:
         yield server.url
+
+
+@pytest.fixture
+def bare_runtime(sqlite_url: str, monitor_files: Path, make_runtime: RuntimeFactory) -> Runtime:
+    """The monitor "m" on SQLite with no run computed yet: for what needs the app but not its data."""
+    return make_runtime(monitor_config(sqlite_url))
+
+
+@pytest.fixture
+def bare_server(bare_runtime: Runtime) -> Iterator[LiveServer]:
+    with serving(create_app(bare_runtime)) as server:
+        yield server
