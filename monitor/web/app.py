@@ -1,4 +1,5 @@
-"""FastAPI application factory: JSON API, HTML pages, health and metrics, static files and API docs."""
+"""FastAPI application factory: JSON API, HTML pages, health and metrics, static files and API docs,
+error pages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from monitor import __version__
 from monitor.pipeline.runtime import Runtime
 from monitor.services.health import database_error
 from monitor.web import api, pages
+from monitor.web.errors import install_error_handlers
 from monitor.web.metrics import metrics_router
 from monitor.web.static import static_router
 
@@ -40,6 +42,7 @@ def create_app(runtime: Runtime, *, background: Background | None = None) -> Fas
         title="Model monitor", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.runtime = runtime
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

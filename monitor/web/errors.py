@@ -1,0 +1,67 @@
+"""Errors as the client reads them: JSON under /api/ and on the machine routes (health, metrics, the
+OpenAPI schema), an HTML page everywhere else. A 500 page shows no traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from monitor.reports.render import render
+
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
+TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 422: "Invalid request"}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path == "/api" or path.startswith(JSON_PREFIXES)
+
+
+def error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    title = TITLES.get(status, "Server error" if status >= 500 else "Error")
+    body = render("error.html", status=status, title=title, message=message)
+    return HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """`run_id: Input should be a valid integer` for each wrong part of the request."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is not valid"
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if wants_json(request):
+        return await http_exception_handler(request, exc)
+    return error_page(exc.status_code, str(exc.detail), exc.headers)
+
+
+async def on_invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if wants_json(request):
+        return await request_validation_exception_handler(request, exc)
+    return error_page(422, validation_message(exc))
+
+
+async def on_unhandled(request: Request, exc: Exception) -> Response:
+    """Starlette logs the exception with its traceback after this answers; the client sees none."""
+    if wants_json(request):
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    try:
+        return error_page(500, "Something went wrong on the server; the error is in its log.")
+    except Exception:  # the templates themselves failing: still no traceback to the client
+        return HTMLResponse("<!doctype html><title>500</title><h1>500 · Server error</h1>", status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(Exception, on_unhandled)
