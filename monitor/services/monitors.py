@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from monitor.pipeline.runtime import Runtime
 from monitor.reports.render import format_duration
 from monitor.services.types import AlertOut, MonitorOut, RunDetailOut, RunOut, RunPage
+from monitor.store import Session, run_history
 from monitor.store import alerts as alert_store
 from monitor.store import runs as run_store
 
@@ -75,25 +78,76 @@ def list_alerts(runtime: Runtime, *, monitor: str | None = None, active: bool = 
         ]
 
 
+DEFAULT_PAGE_SIZE = 200
+
+
+def _cursor(moment: datetime) -> str:
+    """A window end as it goes in a page link: UTC, with Z (a '+' would need escaping in a URL)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A bound from a link; one without a time zone is read as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links to the pages beside one page of runs (newest first), keyed on window_end."""
+
+    older_count: int  # runs ending before this page's oldest
+    newer_count: int  # runs ending after this page's newest
+    older_href: str | None  # None: nothing older
+    newer_href: str | None  # None: nothing newer
+    bounded: bool  # the page was asked for with before or after (so "newest" is a page away)
+
+
+def _pager(session: Session, name: str, runs: list[RunOut], *, limit: int, bounded: bool) -> Pager:
+    if not runs:
+        return Pager(0, 0, None, None, bounded)
+    older, newer = run_history.count_runs_around(
+        session=session, monitor=name, oldest_end=runs[-1].window_end, newest_end=runs[0].window_end
+    )
+    extra = {} if limit == DEFAULT_PAGE_SIZE else {"limit": limit}
+    older_href = f"?{urlencode({'before': _cursor(runs[-1].window_end), **extra})}" if older else None
+    newer_href = f"?{urlencode({'after': _cursor(runs[0].window_end), **extra})}" if newer else None
+    return Pager(older, newer, older_href, newer_href, bounded)
+
+
 @dataclass(frozen=True)
 class MonitorPage:
     name: str
     spec: Any
-    runs: list[RunOut]  # newest first
+    runs: list[RunOut]  # one page, newest first
     total: int
     alerts: list[AlertOut]
     metric_names: list[str]
+    pager: Pager
 
 
-def monitor_page(runtime: Runtime, name: str, *, limit: int) -> MonitorPage:
-    """The newest `limit` runs of a monitor, newest first, with its alerts."""
+def monitor_page(
+    runtime: Runtime,
+    name: str,
+    *,
+    limit: int = DEFAULT_PAGE_SIZE,
+    before: datetime | None = None,
+    after: datetime | None = None,
+) -> MonitorPage:
+    """One page of a monitor's runs, newest first, with its alerts: the newest `limit` runs, or those
+    ending before `before`, or the oldest `limit` ending after `after` (not both: ValueError)."""
     _known(runtime, name)
+    if before is not None and after is not None:
+        raise ValueError("give before or after, not both")
     with runtime.sessions() as session:
-        _, total = run_store.list_runs(session=session, monitor=name, limit=1)
-        rows, _ = run_store.list_runs(
-            session=session, monitor=name, limit=limit, offset=max(0, total - limit)
+        rows = run_history.runs_by_window_end(
+            session=session, monitor=name, limit=limit, before=_aware(before), after=_aware(after)
         )
-        runs = [RunOut.from_row(r, name) for r in reversed(rows)]
+        runs = [RunOut.from_row(r, name) for r in rows]
+        total = run_history.count_runs(session=session, monitor=name)
+        bounded = before is not None or after is not None
+        pager = _pager(session, name, runs, limit=limit, bounded=bounded)
     alerts = list_alerts(runtime, monitor=name)
     metric_names = sorted({m.metric for r in runs for m in r.metrics})
-    return MonitorPage(name, runtime.config.monitors[name], runs, total, alerts, metric_names)
+    return MonitorPage(name, runtime.config.monitors[name], runs, total, alerts, metric_names, pager)

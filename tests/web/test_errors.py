@@ -40,6 +40,12 @@ def assert_error_page(response: httpx.Response, status: int, message: str) -> No
         ("/alerts/abc", 422, f"alert_id: {NOT_AN_INTEGER}"),
         ("/no/such/page", 404, "Not Found"),
         ("/monitors/m?limit=0", 422, "limit: Input should be greater than or equal to 1"),
+        ("/monitors/m?before=2026-06-02&after=2026-06-01", 422, "give before or after, not both"),
+        (
+            "/monitors/m?before=someday",
+            422,
+            "before: Input should be a valid datetime or date, input is too short",
+        ),
     ],
 )
 def test_html_routes_answer_errors_as_pages(

@@ -69,3 +69,25 @@ def test_run_page_shows_data_quality_and_metric_intervals(page: Any) -> None:
     assert steady.get_attribute("data-finding") == "false" and "800 rows" in steady.inner_text()
     auc = page.locator(".card.metric[data-metric='roc_auc']")
     assert "95% CI" in auc.inner_text() and "labelled" in auc.inner_text()
+
+
+def test_older_and_newer_runs_are_a_click_away(page: Any) -> None:
+    def shown() -> list[str]:
+        rows = page.locator("#runs tbody tr")
+        return [rows.nth(i).get_attribute("data-window-start")[:10] for i in range(rows.count())]
+
+    page.goto("/monitors/m?limit=3")
+    assert shown() == ["2026-06-04", "2026-06-03", "2026-06-02"]
+    assert (
+        page.locator("#pager-top a.newer").count() == 0 and page.locator("#pager-top a.newest").count() == 0
+    )
+    page.click("#pager-bottom a.older")
+    page.wait_for_url("**/monitors/m?before=*")
+    assert shown() == ["2026-06-01"] and page.locator("#pager-top a.older").count() == 0
+    assert "1 of 4 run(s)" in page.locator("#pager-top").inner_text()
+    page.click("#pager-top a.newer")
+    page.wait_for_url("**/monitors/m?after=*")
+    assert shown() == ["2026-06-04", "2026-06-03", "2026-06-02"]
+    page.click("#pager-top a.newest")
+    page.wait_for_url("**/monitors/m?")
+    assert shown() == ["2026-06-04", "2026-06-03", "2026-06-02", "2026-06-01"]

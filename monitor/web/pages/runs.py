@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
@@ -18,11 +21,19 @@ def dashboard(runtime: RuntimeDep) -> str:
 
 
 @router.get("/monitors/{name}", response_class=HTMLResponse)
-def monitor_page(name: str, runtime: RuntimeDep, limit: int = Query(200, ge=1, le=2000)) -> str:
+def monitor_page(
+    name: str,
+    runtime: RuntimeDep,
+    limit: int = Query(monitors.DEFAULT_PAGE_SIZE, ge=1, le=2000),
+    before: Annotated[datetime | None, Query(description="runs whose window ended before this")] = None,
+    after: Annotated[datetime | None, Query(description="runs whose window ended after this")] = None,
+) -> str:
     try:
-        page = monitors.monitor_page(runtime, name, limit=limit)
+        page = monitors.monitor_page(runtime, name, limit=limit, before=before, after=after)
     except monitors.UnknownMonitor as exc:
         raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     return render(
         "monitor.html",
         name=page.name,
@@ -31,6 +42,7 @@ def monitor_page(name: str, runtime: RuntimeDep, limit: int = Query(200, ge=1, l
         total=page.total,
         alerts=page.alerts,
         metric_names=page.metric_names,
+        pager=page.pager,
     )
 
 
