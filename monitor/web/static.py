@@ -39,6 +39,8 @@ def redoc_js() -> bytes:
 STATIC_FILES: dict[str, tuple[Callable[[], Path], str, int]] = {
     PLOTLY_URL.removeprefix("/static/"): (plotly_js, "text/javascript", YEAR),
     "favicon.svg": (lambda: static_dir() / "favicon.svg", "image/svg+xml", DAY),
+    # Draws the pages' charts from their JSON islands (the daily report inlines it instead).
+    "charts.js": (lambda: static_dir() / "charts.js", "text/javascript", DAY),
     "docs/swagger-ui-bundle.js": (_docs_asset("swagger-ui-bundle.js"), "text/javascript", DAY),
     "docs/swagger-ui.css": (_docs_asset("swagger-ui.css"), "text/css", DAY),
 }

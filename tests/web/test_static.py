@@ -17,6 +17,7 @@ import pytest
 from monitor.reports.render import environment
 from tests.servers import LiveServer
 
+REPO = Path(__file__).resolve().parents[2]
 PLOTLY_FILE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 OFFLINE_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
@@ -51,6 +52,12 @@ def test_favicon_is_an_icon_linked_from_every_page(client: httpx.Client) -> None
     assert svg.text.startswith("<svg")
     assert '<link rel="icon" href="/favicon.ico"' in page
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
+def test_the_charts_script_is_served_from_the_reports_folder(client: httpx.Client) -> None:
+    response = client.get("/static/charts.js")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+    assert response.content == (REPO / "reports" / "static" / "charts.js").read_bytes()
 
 
 def test_only_the_listed_static_files_are_served(client: httpx.Client) -> None:
