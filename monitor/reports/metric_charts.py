@@ -22,41 +22,22 @@ from monitor.reports.charts import (
 from monitor.reports.safe import chart_text
 
 
-def metric_chart(
-    points: list[MetricPoint], *, metric: str, min_coverage: float, x_range: tuple[datetime, datetime]
-) -> Figure:
-    """The metric with its 95% band above, label coverage below; windows labelled below
-    `min_coverage` are provisional: hollow orange markers, and said so on hover."""
-    points = sorted(points, key=lambda p: p.start)
-    x = [_iso(p.start) for p in points]
-    provisional = [p.label_coverage is None or p.label_coverage < min_coverage for p in points]
+def _band(x: list[str], y: list[float | None], *, fill: bool) -> dict[str, Any]:
+    trace: dict[str, Any] = {"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"width": 0}}
+    trace["hoverinfo"] = "skip"
+    if fill:
+        trace.update(fill="tonexty", fillcolor="rgba(21,101,192,0.15)")
+    return trace
+
+
+def _values(points: list[MetricPoint], x: list[str], provisional: list[bool]) -> dict[str, Any]:
     notes = [
         ("provisional: " if flag else "")
         + f"{(p.label_coverage or 0):.0%} labelled"
         + (f", v{p.version}" if p.version > 1 else "")
         for p, flag in zip(points, provisional, strict=True)
     ]
-    band_high = {
-        "type": "scatter",
-        "x": x,
-        "y": [_finite(p.ci_high) for p in points],
-        "mode": "lines",
-        "line": {"width": 0},
-        "hoverinfo": "skip",
-        "yaxis": "y",
-    }
-    band_low = {
-        "type": "scatter",
-        "x": x,
-        "y": [_finite(p.ci_low) for p in points],
-        "mode": "lines",
-        "line": {"width": 0},
-        "fill": "tonexty",
-        "fillcolor": "rgba(21,101,192,0.15)",
-        "hoverinfo": "skip",
-        "yaxis": "y",
-    }
-    values = {
+    return {
         "type": "scatter",
         "mode": "lines+markers",
         "x": x,
@@ -73,8 +54,17 @@ def metric_chart(
         },
         "hovertemplate": "window %{x}<br>%{y:.4f} (95% CI %{customdata[2]}–%{customdata[3]})"
         "<br>%{customdata[1]}<extra></extra>",
-        "yaxis": "y",
     }
+
+
+def metric_chart(
+    points: list[MetricPoint], *, metric: str, min_coverage: float, x_range: tuple[datetime, datetime]
+) -> Figure:
+    """The metric with its 95% band above, label coverage below; windows labelled below
+    `min_coverage` are provisional: hollow orange markers, and said so on hover."""
+    points = sorted(points, key=lambda p: p.start)
+    x = [_iso(p.start) for p in points]
+    provisional = [p.label_coverage is None or p.label_coverage < min_coverage for p in points]
     coverage = {
         "type": "bar",
         "x": x,
@@ -87,12 +77,8 @@ def metric_chart(
         f"{metric} with its 95% interval; label coverage below", height=300, x_range=x_range
     )
     figure_layout["yaxis"] = {"domain": [0.32, 1], "automargin": True}
-    figure_layout["yaxis2"] = {
-        "domain": [0, 0.22],
-        "range": [0, 1],
-        "tickformat": ".0%",
-        "title": {"text": "labelled"},
-    }
+    figure_layout["yaxis2"] = {"domain": [0, 0.22], "range": [0, 1], "tickformat": ".0%"}
+    line = {"color": WARN, "dash": "dot", "width": 1}
     figure_layout["shapes"] = [
         {
             "type": "line",
@@ -102,14 +88,16 @@ def metric_chart(
             "x1": 1,
             "y0": min_coverage,
             "y1": min_coverage,
-            "line": {"color": WARN, "dash": "dot", "width": 1},
         }
+        | {"line": line}
     ]
-    return {
-        "data": [band_high, band_low, values, coverage],
-        "layout": figure_layout,
-        "title": chart_text(metric),
-    }
+    data = [
+        _band(x, [_finite(p.ci_high) for p in points], fill=False),
+        _band(x, [_finite(p.ci_low) for p in points], fill=True),
+        _values(points, x, provisional),
+        coverage,
+    ]
+    return {"data": data, "layout": figure_layout, "title": chart_text(metric)}
 
 
 def score_distribution_chart(
