@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.config import DEFAULT_MIN_LABEL_COVERAGE, MonitorConfig
@@ -47,6 +47,17 @@ class TimeRange:
     def length(self) -> timedelta:
         return self.end - self.start
 
+    @property
+    def last_day(self) -> datetime:
+        """The day the range ends in, as a form's inclusive "to" shows it."""
+        return self.end - timedelta(microseconds=1)
+
+    def query(self) -> dict[str, str]:
+        """How a link asks for this range again."""
+        if self.preset is not None:
+            return {"range": self.preset}
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
 
 @dataclass(frozen=True)
 class MonitorTimeline:
@@ -68,6 +79,23 @@ class MonitorTimeline:
         if self.last is None or self.last < self.range.end:
             return None
         return TimeRange(self.range.end, self.range.end + self.range.length, None)
+
+
+def parse_bound(text: str | None, *, end_of_day: bool = False) -> datetime | None:
+    """A range bound from a link or a form: ISO 8601, UTC when it names no zone. A bare date is that
+    day's start, or with `end_of_day` the next day's start (a form's "to" day is included)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadRange(f"not an ISO 8601 date or time: {text[:40]!r}") from None
+    if end_of_day and len(text.strip()) == 10:
+        moment += timedelta(days=1)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise BadRange(f"out of range: {text[:40]!r}") from None
 
 
 def choose_range(
@@ -95,7 +123,9 @@ def choose_range(
         if length is None:
             return TimeRange(bounds[0] or newest_end - size, newest_end, preset)
         return TimeRange(newest_end - length, newest_end, preset)
-    return TimeRange(newest_end - DEFAULT_WINDOWS * size, newest_end, None)
+    # No further back than the first window: a young monitor's charts are not mostly empty.
+    begin = newest_end - DEFAULT_WINDOWS * size
+    return TimeRange(max(begin, bounds[0]) if bounds[0] is not None else begin, newest_end, None)
 
 
 def _spans(rows: list[Any], starts: dict[datetime, datetime], size: timedelta) -> list[AlertSpan]:

@@ -36,9 +36,12 @@ def expected_score(statistic: float | None, p_value: float | None, threshold: fl
     return min(3.0, statistic / threshold)
 
 
-def test_the_default_range_is_the_newest_90_windows(backfilled: Runtime) -> None:
+def test_the_default_range_is_the_newest_90_windows_from_the_first(backfilled: Runtime) -> None:
     timeline = monitor_timeline(backfilled, "m")
-    assert (timeline.range.start, timeline.range.end) == (DAY0 + 4 * DAY - 90 * DAY, DAY0 + 4 * DAY)
+    assert (timeline.range.start, timeline.range.end) == (DAY0, DAY0 + 4 * DAY)  # 4 windows stored
+    spec = backfilled.config.monitors["m"]
+    year = choose_range(spec, (DAY0, DAY0 + 364 * DAY), preset=None, start=None, end=None, now=DAY0)
+    assert (year.start, year.end) == (DAY0 + 365 * DAY - 90 * DAY, DAY0 + 365 * DAY)
     assert timeline.windows == 4 and timeline.earlier is None and timeline.later is None
 
 
@@ -103,6 +106,4 @@ def test_drift_share_rows_and_the_alert_history_share_the_time_axis(backfilled: 
     traces = {t["name"]: t for t in found["alerts"]["data"]}
     assert traces["pending"]["x"][:2] == [(DAY0 + 2 * DAY).isoformat(), (DAY0 + 3 * DAY).isoformat()]
     assert traces["firing"]["x"][:2] == [(DAY0 + 3 * DAY).isoformat(), (DAY0 + 4 * DAY).isoformat()]
-    assert {r["layout"]["xaxis"]["range"][0] for r in found.values()} == {
-        (DAY0 + 4 * DAY - 90 * DAY).isoformat()
-    }
+    assert {r["layout"]["xaxis"]["range"][0] for r in found.values()} == {DAY0.isoformat()}

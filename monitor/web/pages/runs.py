@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
-from monitor.services import monitors, status
+from monitor.services import monitors, status, timeline
 from monitor.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -27,9 +28,19 @@ def monitor_page(
     limit: int = Query(monitors.DEFAULT_PAGE_SIZE, ge=1, le=2000),
     before: Annotated[datetime | None, Query(description="runs whose window ended before this")] = None,
     after: Annotated[datetime | None, Query(description="runs whose window ended after this")] = None,
+    preset: Annotated[str | None, Query(alias="range", max_length=10)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> str:
     try:
         page = monitors.monitor_page(runtime, name, limit=limit, before=before, after=after)
+        charts = timeline.monitor_timeline(
+            runtime,
+            name,
+            preset=preset,
+            start=timeline.parse_bound(start),
+            end=timeline.parse_bound(end, end_of_day=True),
+        )
     except monitors.UnknownMonitor as exc:
         raise HTTPException(404, str(exc)) from None
     except ValueError as exc:
@@ -43,6 +54,10 @@ def monitor_page(
         alerts=page.alerts,
         metric_names=page.metric_names,
         pager=page.pager,
+        timeline=charts,
+        base=f"/monitors/{quote(name, safe='')}",
+        presets=list(timeline.PRESETS),
+        range_query=urlencode(charts.range.query()) if (preset or start or end) else "",
     )
 
 
