@@ -10,6 +10,7 @@ import pandas as pd
 
 from monitor import pipeline
 from monitor.config import Config
+from monitor.pipeline.labels import refresh_late_labels
 from monitor.pipeline.runtime import build_runtime
 from monitor.services.demo_data import demo_files, generate_demo
 from monitor.store import runs as run_store
@@ -18,6 +19,9 @@ from monitor.store.monitors import monitor_id
 from monitor.windows import window_containing
 
 logger = logging.getLogger(__name__)
+
+# The newest demo windows computed `now`; the ones before, this long ago (their labels came since).
+LABELS_CAUGHT_UP_AFTER = timedelta(days=4)
 
 
 def prepare_demo(
@@ -52,7 +56,15 @@ def prepare_demo(
                 logger.info("demo windows of %s already computed", name)
                 continue
             logger.info("backfilling %s from %s to %s", name, start.date(), end_window.end.date())
-            outcomes += pipeline.backfill(runtime, name, start, end_window.end, now=now, progress=progress)
+            # As the service would have lived it: windows up to a few days ago computed then, with the
+            # labels known then, and their late labels applied now (the metrics gain a version).
+            earlier = max(start, end_window.end - LABELS_CAUGHT_UP_AFTER)
+            then = earlier + monitor.schedule.delay
+            if earlier > start:
+                outcomes += pipeline.backfill(runtime, name, start, earlier, now=then, progress=progress)
+            outcomes += pipeline.backfill(runtime, name, earlier, end_window.end, now=now, progress=progress)
+            refreshed = refresh_late_labels(runtime, name, now=now)
+            logger.info("late labels recomputed the metrics of %d demo windows", len(refreshed))
         finally:
             runtime.close()
     return outcomes

@@ -11,8 +11,10 @@ import pytest
 
 from monitor.config import load_config
 from monitor.pipeline import RunOutcome
+from monitor.pipeline.runtime import build_runtime
 from monitor.services.demo import prepare_demo
 from monitor.services.demo_data import DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
+from monitor.services.monitors import runs_page
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -75,3 +77,19 @@ def test_same_day_gives_the_same_data(tmp_path: Path) -> None:
     a = generate_demo(tmp_path / "a", today=NOW)
     b = generate_demo(tmp_path / "b", today=NOW)
     pd.testing.assert_frame_equal(pd.read_parquet(a.predictions), pd.read_parquet(b.predictions))
+
+
+def test_late_labels_recomputed_the_newest_windows_metrics(demo: tuple[Path, list[RunOutcome]]) -> None:
+    root, outcomes = demo
+    config = load_config(root / "config" / "demo.yaml", env={})
+    runtime = build_runtime(config, now=NOW)
+    try:
+        runs = runs_page(runtime, "credit-default", limit=100, offset=0).items
+    finally:
+        runtime.close()
+    versions = {r.window_start: max((m.version for m in r.metrics), default=0) for r in runs}
+    recomputed = [start for start, version in versions.items() if version > 1]
+    # computed 4 days before NOW with the labels known then, recomputed as the rest arrived
+    assert recomputed and max(recomputed) < outcomes[-4].window.start
+    newest = runs[-1].metrics[0]
+    assert newest.label_coverage is not None and newest.label_coverage < 0.5  # labels still arriving
