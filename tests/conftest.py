@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import yaml
 
 from monitor.clock import Clock, system_clock
-from monitor.config import Config, load_config
+from monitor.config import AuthConfig, Config, load_config
 from monitor.pipeline.runtime import Runtime, build_runtime
 from monitor.store.engine import upgrade_database
 
@@ -77,11 +77,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
 ConfigFactory = Callable[..., Config]
 
 
+# Tests not about access control use this admin key from the config (auth stays on, as by default):
+# their HTTP clients and browsers send AUTH_HEADERS. tests/web/test_access.py covers the rest.
+ADMIN_TOKEN = "mm_test-admin-key-0123456789abcdefghijklmnop"
+TEST_AUTH: dict[str, Any] = {"keys": [{"name": "test-admin", "token": ADMIN_TOKEN, "scope": "admin"}]}
+AUTH_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
 @pytest.fixture
 def write_config(tmp_path: Path) -> ConfigFactory:
     """Writes a config dict as YAML beside the test's files and loads it the way the CLI does."""
 
     def factory(data: dict[str, Any], name: str = "config.yaml") -> Config:
+        data = data if "auth" in data else {**data, "auth": TEST_AUTH}
         path = tmp_path / name
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return load_config(path)
@@ -107,6 +115,8 @@ def make_runtime(write_config: ConfigFactory) -> Iterator[RuntimeFactory]:
         config: dict[str, Any] | Config, *, now: datetime | None = None, clock: Clock | None = None
     ) -> Runtime:
         loaded = config if isinstance(config, Config) else write_config(config)
+        if "auth" not in loaded.model_fields_set:  # as write_config does for a dict
+            loaded = loaded.model_copy(update={"auth": AuthConfig.model_validate(TEST_AUTH)})
         upgrade_database(loaded.database_url())
         runtime = build_runtime(loaded, now=DAY0 if now is None else now, clock=clock or system_clock)
         made.append(runtime)

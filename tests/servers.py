@@ -74,8 +74,11 @@ class LiveServer:
                 sock.close()
         self._server = self._thread = self._reserved = self._listening = None
 
-    def client(self, timeout: float = 30) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=timeout)
+    def client(self, timeout: float = 30, *, authorized: bool = True) -> httpx.Client:
+        """A client of the app; `authorized` sends the tests' admin key (tests/conftest.py)."""
+        from tests.conftest import AUTH_HEADERS
+
+        return httpx.Client(base_url=self.url, timeout=timeout, headers=AUTH_HEADERS if authorized else {})
 
 
 @contextmanager

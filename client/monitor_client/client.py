@@ -125,6 +125,7 @@ class MonitorClient:
         label_column: str = "label",
         labelled_at_column: str | None = "labelled_at",
         headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
         register_atexit: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -144,7 +145,10 @@ class MonitorClient:
         self._closing = threading.Event()
         self._deadline = math.inf
         self._idle = threading.Event()
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=dict(headers or {}))
+        sent_headers = dict(headers or {})
+        if api_key:  # an ingest key (`monitor apikey create --scope ingest --model ...`)
+            sent_headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=sent_headers)
         self._worker = threading.Thread(target=self._run, name=f"monitor-client-{model}", daemon=True)
         self._worker.start()
         if register_atexit:

@@ -19,6 +19,7 @@ from monitor.cli.alerts import (
     cmd_silence_expire,
     cmd_silence_list,
 )
+from monitor.cli.keys import cmd_apikey_create, cmd_apikey_list, cmd_apikey_revoke
 from monitor.cli.logs import configure as configure_logging
 from monitor.cli.runs import (
     cmd_backfill,
@@ -134,6 +135,24 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("prune", help="remove data older than the retention settings, now")
     p.add_argument("--config", required=True)
     p.set_defaults(func=cmd_prune)
+
+    p = sub.add_parser("apikey", help="API keys: create (the token is shown once), list, revoke")
+    keys = p.add_subparsers(dest="apikey_command", required=True)
+    q = keys.add_parser("create", help="a new key; prints its token once")
+    q.add_argument("--config", required=True)
+    q.add_argument("--name", required=True)
+    q.add_argument("--scope", required=True, choices=["read", "ingest", "operate", "admin"])
+    q.add_argument("--model", action="append", help="ingest keys: a model it may push for (repeatable)")
+    q.add_argument("--monitor", action="append", help="ingest keys: the model of this monitor (repeatable)")
+    q.add_argument("--expires", help="e.g. 90d, 12h (default: never)")
+    q.set_defaults(func=cmd_apikey_create)
+    q = keys.add_parser("list", help="every key with its scope, state and last use")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_apikey_list)
+    q = keys.add_parser("revoke", help="revoke a key now (its browser sessions end too)")
+    q.add_argument("name")
+    q.add_argument("--config", required=True)
+    q.set_defaults(func=cmd_apikey_revoke)
 
     p = sub.add_parser("config", help="configuration file")
     cfg = p.add_subparsers(dest="config_command", required=True)

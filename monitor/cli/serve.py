@@ -7,10 +7,12 @@ import logging
 import signal
 from types import FrameType
 
-from monitor.cli._common import EXIT_OK, _load, _now, _progress
+from monitor.cli._common import EXIT_OK, CommandError, _load, _now, _progress
 from monitor.config import Config
 
 logger = logging.getLogger(__name__)
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None) -> None:
@@ -26,6 +28,15 @@ def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None
     runtime = build_runtime(config, now=_now())
     app = create_app(runtime, background=build_scheduler(runtime) if scheduler else None)
     bind_host, bind_port = host or config.server.host, port or config.server.port
+    if not config.auth.enabled:
+        if bind_host not in LOOPBACK:
+            raise CommandError(
+                f"auth.enabled is false: anyone who can reach {bind_host}:{bind_port} could change anything. "
+                "Serve on 127.0.0.1, or turn auth on and create a key with `monitor apikey create`"
+            )
+        logger.warning(
+            "access control is OFF (auth.enabled: false): every page and route is open on %s", bind_host
+        )
     logger.info("dashboard on http://%s:%d", bind_host, bind_port)
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")

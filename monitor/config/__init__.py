@@ -25,6 +25,7 @@ from monitor.config._base import (
     _error_path,
     _Strict,
     interpolate_env,
+    parse_duration,
 )
 from monitor.config.alerts import (
     DEFAULT_MIN_LABEL_COVERAGE,
@@ -42,6 +43,7 @@ from monitor.config.alerts import (
     SlackNotifierConfig,
     WebhookNotifierConfig,
 )
+from monitor.config.auth import AuthConfig, ConfiguredKeyConfig, Scope
 from monitor.config.drift import ColumnDriftConfig, DriftConfig, LearnedThresholdConfig, ThresholdSetting
 from monitor.config.monitors import (
     CLASSIFICATION_METRICS,
@@ -75,6 +77,7 @@ __all__ = [
     "RESERVED_LABELS",
     "AlertRuleConfig",
     "AlertingConfig",
+    "AuthConfig",
     "BaselineConfig",
     "ChannelConfig",
     "ColumnDriftConfig",
@@ -82,6 +85,7 @@ __all__ = [
     "Comparison",
     "Config",
     "ConfigError",
+    "ConfiguredKeyConfig",
     "DatabaseConfig",
     "DriftConfig",
     "Duration",
@@ -102,6 +106,7 @@ __all__ = [
     "RetrainNotifierConfig",
     "RunsConfig",
     "ScheduleConfig",
+    "Scope",
     "ServerConfig",
     "SlackNotifierConfig",
     "SourceConfig",
@@ -113,6 +118,7 @@ __all__ = [
     "interpolate_env",
     "load_config",
     "parse_config",
+    "parse_duration",
 ]
 
 
@@ -142,6 +148,7 @@ class Config(_Strict):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     runs: RunsConfig = Field(default_factory=RunsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     # Directory of the config file; relative paths resolve against it. Set by load_config.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -25,11 +25,26 @@ class ConfigError(Exception):
         super().__init__("\n".join(f"{path}: {message}" if path else message for path, message in errors))
 
 
+# Longer than any window, lease or retention anyone means; beyond it a typo, or an overflow.
+MAX_DURATION = timedelta(days=36_500)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `15m`, `2h`, `7d` or `4w` as a timedelta; ValueError for anything else or above
+    MAX_DURATION (never an OverflowError)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration such as 30m, 2h or 7d: {text[:40]!r}")
+    amount = int(match.group(1)) if len(match.group(1)) <= 9 else 10**9
+    limit = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}[match.group(2)]
+    if amount * limit > MAX_DURATION.total_seconds():
+        raise ValueError(f"{text.strip()} is longer than {MAX_DURATION.days} days")
+    return timedelta(**{_UNITS[match.group(2)]: amount})
+
+
 def _parse_duration(value: Any) -> Any:
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if isinstance(value, str) and _DURATION.match(value):
+        return parse_duration(value)
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -17,6 +18,19 @@ from monitor.resources import plotly_version, reports_dir
 # Where the web app serves plotly.js and the favicon (monitor/web/static.py); pages link them from here.
 PLOTLY_URL = "/static/plotly.min.js"
 FAVICON_URL = "/favicon.ico"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the page is rendered for: the header names them, or says that auth is off."""
+
+    name: str
+    scope: str
+    auth_off: bool
+
+
+# Set by the web layer for each request; pages read it through the template global `viewer()`.
+VIEWER: ContextVar[Viewer | None] = ContextVar("viewer", default=None)
 
 
 def _number(value: float | None, digits: int = 4) -> str:
@@ -50,6 +64,7 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["when"] = _when
     env.filters["duration"] = format_duration
+    env.globals["viewer"] = VIEWER.get
     env.filters["json_island"] = json_island
     env.filters["visible"] = visible
     # A page that draws charts: <script src="{{ plotly_src }}"></script>. The version in the query

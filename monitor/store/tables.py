@@ -19,6 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The tables of keys, web sessions and the audit log live beside these; imported so that the one
+# metadata (Alembic's, create_all's) always holds them.
+from monitor.store import access_tables as _access_tables  # noqa: F401
 from monitor.store.base import Base
 from monitor.store.types import RowId, UtcDateTime
 
@@ -311,6 +314,8 @@ class SilenceRow(Base):
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The key that created it (the author is what the person typed).
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class RetrainCooldownRow(Base):

@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 
 from monitor import __version__
 from monitor.pipeline.runtime import Runtime
 from monitor.services.health import database_error
 from monitor.web import api, pages
+from monitor.web.access import install_access_control
+from monitor.web.auth import require
 from monitor.web.errors import install_error_handlers
 from monitor.web.metrics import metrics_router
 from monitor.web.static import static_router
@@ -43,6 +45,7 @@ def create_app(runtime: Runtime, *, background: Background | None = None) -> Fas
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_access_control(app, runtime)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -56,7 +59,7 @@ def create_app(runtime: Runtime, *, background: Background | None = None) -> Fas
         return {"status": "ready"}
 
     app.include_router(api.router)
-    app.include_router(metrics_router(runtime))
+    app.include_router(metrics_router(runtime), dependencies=[Depends(require("read"))])
     app.include_router(pages.router)
     app.include_router(static_router(openapi_url=app.openapi_url or "/openapi.json", title=app.title))
     return app

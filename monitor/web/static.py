@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from monitor.reports.render import FAVICON_URL, PLOTLY_URL
 from monitor.resources import plotly_js, static_dir
+from monitor.web.guard import csp_allowing_inline
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 YEAR = 365 * 24 * 3600
@@ -50,6 +51,11 @@ STATIC_CONTENT: dict[str, tuple[Callable[[], bytes], str, int]] = {
 }
 
 
+def _with_csp(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = csp_allowing_inline(bytes(page.body).decode())
+    return page
+
+
 def _file(name: str) -> Response:
     if name in STATIC_CONTENT:
         content, media_type, max_age = STATIC_CONTENT[name]
@@ -82,25 +88,29 @@ def static_router(*, openapi_url: str, title: str) -> APIRouter:
     @router.get("/docs")
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{title} · API",
-            swagger_js_url=f"{root}/static/docs/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}/static/docs/swagger-ui.css",
-            swagger_favicon_url=f"{root}{FAVICON_URL}",
-            # No validator badge: it would send the schema's URL to validator.swagger.io.
-            swagger_ui_parameters={"validatorUrl": None},
+        return _with_csp(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{title} · API",
+                swagger_js_url=f"{root}/static/docs/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}/static/docs/swagger-ui.css",
+                swagger_favicon_url=f"{root}{FAVICON_URL}",
+                # No validator badge: it would send the schema's URL to validator.swagger.io.
+                swagger_ui_parameters={"validatorUrl": None},
+            )
         )
 
     @router.get("/redoc")
     def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{title} · API reference",
-            redoc_js_url=f"{root}/static/docs/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{FAVICON_URL}",
-            with_google_fonts=False,
+        return _with_csp(
+            get_redoc_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{title} · API reference",
+                redoc_js_url=f"{root}/static/docs/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{FAVICON_URL}",
+                with_google_fonts=False,
+            )
         )
 
     return router

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from monitor.pipeline.runtime import Runtime
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 from monitor.web.app import create_app
-from tests.conftest import RuntimeFactory
+from tests.conftest import ADMIN_TOKEN, RuntimeFactory
 from tests.servers import LiveServer
 from tests.sources.test_ingest import DAY0, MODEL, ingest_config, rows
 
@@ -44,6 +44,7 @@ def make_client(server: LiveServer, tmp_path: Path) -> Iterator[Callable[..., Mo
             "max_backoff": 0.2,
             "batch_size": 25,
             "register_atexit": False,
+            "api_key": ADMIN_TOKEN,
         }
         client = MonitorClient(server.url, MODEL, spool_dir=tmp_path / "spool", **{**settings, **options})
         made.append(client)
@@ -178,7 +179,12 @@ def test_the_background_thread_survives_a_disk_error_and_loses_nothing(
     server.start()
     (tmp_path / "spool" / "rejected.ndjson").mkdir(parents=True)  # writing rejections fails
     client_for_unknown = MonitorClient(
-        server.url, "no-such-model", spool_dir=tmp_path / "spool", flush_interval=0.05, register_atexit=False
+        server.url,
+        "no-such-model",
+        spool_dir=tmp_path / "spool",
+        flush_interval=0.05,
+        register_atexit=False,
+        api_key=ADMIN_TOKEN,
     )
     try:
         for row in rows(3):

@@ -12,6 +12,7 @@ import pytest
 
 from monitor.web.app import create_app
 from tests.alerting.fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts
+from tests.conftest import AUTH_HEADERS
 from tests.notify.servers import FakeSlack
 from tests.servers import serving
 
@@ -146,7 +147,7 @@ def test_the_alerts_page_shows_silences_and_dead_letters_and_leads_to_the_histor
 ) -> None:
     _, client = setup
     client.post("/api/v1/silences", json={"matchers": ["rule=drift"], "author": "ana", "comment": "on it"})
-    context = browser.new_context(base_url=str(client.base_url))
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS, base_url=str(client.base_url))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -6,12 +6,12 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.conftest import DAY0
+from tests.conftest import AUTH_HEADERS, DAY0
 
 
 @pytest.fixture
 def client(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30) as http:
+    with httpx.Client(base_url=live_server, timeout=30, headers=AUTH_HEADERS) as http:
         yield http
 
 

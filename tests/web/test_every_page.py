@@ -18,6 +18,7 @@ from monitor.config import load_config
 from monitor.pipeline.runtime import build_runtime
 from monitor.services.demo import prepare_demo
 from monitor.web.app import create_app
+from tests.conftest import AUTH_HEADERS
 from tests.servers import serving
 from tests.web.watch import ACTION_TIMEOUT_MS, REPO, PageWatch, screenshot_dir
 
@@ -45,7 +46,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def paths(demo_server: str) -> dict[str, str]:
     """Every page, by the name of its screenshot."""
-    with httpx.Client(base_url=demo_server, timeout=30) as http:
+    with httpx.Client(base_url=demo_server, timeout=30, headers=AUTH_HEADERS) as http:
         runs = http.get(f"/api/v1/monitors/{MONITOR}/runs", params={"limit": 1000}).json()["items"]
         alerts = http.get("/api/v1/alerts").json()
     drifted = next(r for r in runs if r["dataset_drifted"])
@@ -73,7 +74,9 @@ EXPECTED_STATUS = {"error-404": 404}
 
 @pytest.fixture
 def tab(browser: Any, demo_server: str) -> Iterator[tuple[Any, PageWatch]]:
-    context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        extra_http_headers=AUTH_HEADERS, base_url=demo_server, viewport={"width": 1280, "height": 800}
+    )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store.tables import RunRow
-from tests.conftest import DAY0
+from tests.conftest import AUTH_HEADERS, DAY0
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -21,7 +21,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 @pytest.fixture
 def scraped(backfilled: Runtime, live_server: str) -> Iterator[tuple[Samples, httpx.Client]]:
     scheduling.deliver(backfilled)  # the firing drift alert's notification goes to the log channel
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=30, headers=AUTH_HEADERS) as client:
         response = client.get("/metrics")
         assert response.status_code == 200
         samples: Samples = {}

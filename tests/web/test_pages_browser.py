@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import AUTH_HEADERS
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server)
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS, base_url=live_server)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

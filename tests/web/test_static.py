@@ -15,6 +15,7 @@ import plotly
 import pytest
 
 from monitor.reports.render import environment
+from tests.conftest import AUTH_HEADERS
 from tests.servers import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,7 +100,7 @@ def test_api_docs_load_their_assets_from_the_installed_package(
 @contextmanager
 def offline_tab(browser: Any, server: LiveServer) -> Iterator[tuple[Any, list[str]]]:
     """A tab that reaches the live server only: every other request is aborted and recorded."""
-    context = browser.new_context(base_url=server.url)
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS, base_url=server.url)
     outside: list[str] = []
 
     def only_this_server(route: Any) -> None:

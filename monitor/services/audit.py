@@ -1,0 +1,40 @@
+"""The audit log: who (a key's name) did what, to what, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.pipeline.runtime import Runtime
+from monitor.store import Session
+from monitor.store import access as store
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str  # key.create, key.revoke, login, run.trigger, silence.create, silence.expire, ...
+    target: str
+    details: dict[str, Any]
+
+
+def record(
+    session: Session, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime
+) -> None:
+    """Writes an entry in the caller's transaction, so a change and its audit entry land together."""
+    store.add_audit(session, at=at, actor=actor, action=action, target=target, details=details)
+
+
+def log_action(runtime: Runtime, *, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
+    """An entry in a transaction of its own, for actions whose effect is not in the database
+    (a notifier test message) or was written elsewhere."""
+    with runtime.sessions() as session, session.begin():
+        record(session, actor=actor, action=action, target=target, details=details, at=runtime.clock())
+
+
+def audit_log(runtime: Runtime, *, limit: int, offset: int) -> tuple[list[AuditEntry], int]:
+    with runtime.sessions() as session:
+        rows, total = store.audit_events(session=session, limit=limit, offset=offset)
+        return [AuditEntry(r.at, r.actor, r.action, r.target, dict(r.details or {})) for r in rows], total
