@@ -76,7 +76,7 @@ def guarded_routes(runtime: Runtime) -> list[tuple[str, str]]:
     found = []
     for path, route in every_route(create_app(runtime).routes):
         if path not in OPEN:
-            for method in sorted(route.methods - {"HEAD"}):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append((method, path.format(**{k: PARAMS[k] for k in route.param_convertors})))
     return found
 
