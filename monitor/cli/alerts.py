@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, CommandError, _load, _now
+from monitor.clock import system_clock
 from monitor.config import Config
 
 
@@ -45,7 +46,7 @@ def cmd_alerts_deliver(args: argparse.Namespace) -> int:
         delivered = deliver_pending(
             sessions,
             build_notifiers(config.notifiers),
-            now=_now(),
+            clock=system_clock,
             lease=config.alerting.dispatch_lease,
             max_age=config.alerting.delivery_max_age,
         )

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from monitor.clock import advancing
+from monitor.clock import Clock, advancing
 from monitor.notify.base import Delivery, Notifier
 from monitor.notify.messages import from_payload
 from monitor.notify.redact import Redactor
@@ -50,7 +50,8 @@ def deliver_pending(
     sessions: SessionFactory,
     notifiers: Mapping[str, Notifier],
     *,
-    now: datetime,
+    now: datetime | None = None,
+    clock: Clock | None = None,
     limit: int = 100,
     lease: timedelta = DEFAULT_LEASE,
     max_age: timedelta = DEFAULT_MAX_AGE,
@@ -58,9 +59,13 @@ def deliver_pending(
     dispatcher: str | None = None,
 ) -> int:
     """One pass over due rows, one at a time; returns how many were delivered. Safe to run anywhere
-    and in several processes at once. `now` is the logical time of the pass; real time elapsed in
-    the pass is added to it, so a lease taken late in a long pass is still a full lease."""
-    clock = advancing(now)
+    and in several processes at once. Every claim and outcome reads `clock` at that moment (the
+    service's: the wall clock, so a step of it mid-pass cannot cut a Retry-After short); given `now`
+    instead, the logical time of the pass plus the real time elapsed in it."""
+    if clock is None:
+        if now is None:
+            raise TypeError("deliver_pending needs `now` or `clock`")
+        clock = advancing(now)
     name = dispatcher or dispatcher_name()
     delivered, skipped = 0, set[int]()
     for _ in range(limit):

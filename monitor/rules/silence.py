@@ -1,5 +1,10 @@
 """Silences: label matchers with an expiry, as Alertmanager's. A silenced alert is still recorded;
-only its notifications are held back."""
+only its notifications are held back.
+
+Regular expressions run on RE2 (as Alertmanager's Go regexps do): matching takes time linear in the
+text, so no pattern can stall the service (Python's `re` backtracks: `(.*.*)*z` takes seconds, holding
+the GIL, inside every run's transaction). RE2 has no backreferences or lookarounds; a pattern using
+them is refused with the reason."""
 
 from __future__ import annotations
 
@@ -7,15 +12,28 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
+
+import re2
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 # Longest operators first, so `a!=b` is not read as `a!` `=` `b`.
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
+MAX_PATTERN = 500  # characters of a matcher's value
+
+
 class MatcherError(ValueError):
     """A matcher that cannot be parsed or compiled; the message says which and why."""
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
 
 
 @dataclass(frozen=True)
@@ -25,11 +43,18 @@ class Matcher:
     value: str
 
     def __post_init__(self) -> None:
+        if len(self.value) > MAX_PATTERN:
+            raise MatcherError(f"{self.name}{self.op}...: a value of at most {MAX_PATTERN} characters")
         if self.op in ("=~", "!~"):
             try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise MatcherError(f"{self}: not a valid regular expression ({exc})") from None
+                _compiled(self.value)
+            except re2.error as exc:
+                reason = (
+                    exc.args[0].decode(errors="replace")
+                    if exc.args and isinstance(exc.args[0], bytes)
+                    else exc
+                )
+                raise MatcherError(f"{self}: not a regular expression RE2 accepts ({reason})") from None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         # A label the alert does not have reads as "", as in Alertmanager.
@@ -39,7 +64,7 @@ class Matcher:
         if self.op == "!=":
             return actual != self.value
         # Regular expressions are anchored at both ends, as in Alertmanager.
-        found = re.fullmatch(self.value, actual) is not None
+        found = _compiled(self.value).fullmatch(actual) is not None
         return found if self.op == "=~" else not found
 
     def __str__(self) -> str:

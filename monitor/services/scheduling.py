@@ -42,7 +42,7 @@ def deliver(runtime: Runtime) -> int:
     return deliver_pending(
         runtime.sessions,
         runtime.notifiers,
-        now=runtime.clock(),
+        clock=runtime.clock,
         lease=alerting.dispatch_lease,
         max_age=alerting.delivery_max_age,
     )

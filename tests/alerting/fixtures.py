@@ -130,7 +130,8 @@ class AlertHarness:
         path.write_text(yaml.safe_dump(self.data, sort_keys=False), encoding="utf-8")
         return path
 
-    def deliver(self, now: datetime, **kwargs: Any) -> int:
+    def deliver(self, now: datetime | None = None, **kwargs: Any) -> int:
+        """One dispatcher pass at the logical time `now`, or on the `clock=` given."""
         return deliver_pending(self.sessions, self.notifiers, now=now, **kwargs)
 
     def outbox(self) -> list[OutboxRow]:

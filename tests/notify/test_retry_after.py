@@ -19,11 +19,11 @@ def test_a_20_second_retry_after_is_waited_in_full(harness: HarnessFactory, fake
     )
     fake_slack.fail_next(rate_limited(20))
     h.evaluate(0, drift_facts(["a", "b"], ["a", "b", "c"]), now=system_clock())
-    h.deliver(system_clock())
+    h.deliver(clock=system_clock)  # as the service does: each claim and outcome reads the wall clock
     answered = time.time()  # the 429 has been answered: the dispatcher returns after recording it
     deadline = time.monotonic() + 40
     while len(fake_slack.requests) < 2 and time.monotonic() < deadline:
-        h.deliver(system_clock())  # as the scheduler's outbox job, but far more often
+        h.deliver(clock=system_clock)  # as the scheduler's outbox job, but far more often
         time.sleep(0.25)
     first, second = fake_slack.requests[:2]
     assert second.received_at - answered >= 20.0 - 0.05  # the first answer came before `answered`
