@@ -8,6 +8,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.errors import mask_url_secrets
+
 # Fields the service attaches with `extra=` (monitor.pipeline, monitor.services.scheduling).
 CONTEXT_FIELDS = ("monitor", "window", "run_id")
 
@@ -29,12 +31,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class MaskingFormatter(logging.Formatter):
+    """Any formatter's lines with URL passwords and secret query values masked (a library's error
+    can name the database URL it connected to)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_url_secrets(self.inner.format(record))
+
+
 def configure(*, verbose: bool, fmt: str) -> None:
     handler = logging.StreamHandler()
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    inner = (
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setFormatter(MaskingFormatter(inner))
     # Not forced: a host that configured logging already (an embedding app, pytest) keeps its handlers.
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # Alembic and APScheduler narrate every step; only their warnings matter to a user.

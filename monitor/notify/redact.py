@@ -8,6 +8,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from monitor.errors import mask_url_secrets
+
 MASK = "***"
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>?#]+)[^\s'\"<>]*")
 # Slack tokens and hook paths, in case one arrives inside some other text.
@@ -24,6 +26,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
+        text = mask_url_secrets(text)  # a password in a URL's userinfo: the host part below keeps it
         text = _URL.sub(
             lambda m: m.group(1) + ("/" + MASK if len(m.group(0)) > len(m.group(1)) else ""), text
         )

@@ -13,6 +13,7 @@ from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import facts_to_json, failed_facts, window_facts
 from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
+from monitor.errors import mask_url_secrets
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import compute_window
 from monitor.pipeline.heartbeat import Heartbeat
@@ -161,11 +162,14 @@ def _claim(
 
 
 def _describe(exc: Exception) -> str:
+    """What a run's error says, stored and shown: URLs in it lose their passwords and secret values."""
     if isinstance(exc, SourceError):
-        return str(exc)
-    if isinstance(exc, _EXPECTED):
-        return f"{type(exc).__name__}: {exc}"
-    return f"internal error: {type(exc).__name__}: {exc}"
+        text = str(exc)
+    elif isinstance(exc, _EXPECTED):
+        text = f"{type(exc).__name__}: {exc}"
+    else:
+        text = f"internal error: {type(exc).__name__}: {exc}"
+    return mask_url_secrets(text)
 
 
 def _fail(
