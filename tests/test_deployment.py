@@ -50,3 +50,15 @@ def test_one_scheduler_web_without_one_and_migrations_first() -> None:
         assert found[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert found["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert found["web"]["ports"] == ["127.0.0.1:8000:8000"]  # not open beyond the host unless chosen
+
+
+def test_served_beyond_the_loopback_with_access_control_on_and_not_as_root() -> None:
+    web = services()["web"]
+    assert "0.0.0.0" in web["command"] and web["environment"]["MONITOR_AUTH_ENABLED"] == "true"
+    env = {k: str(v) for k, v in web["environment"].items() if "${" not in str(v)}
+    config = load_config(REPO / "config" / "demo.yaml", env=env)
+    assert config.auth.enabled
+    assert not load_config(REPO / "config" / "demo.yaml", env={}).auth.enabled  # `make run`: loopback only
+    dockerfile = (REPO / "Dockerfile").read_text().splitlines()
+    users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")

@@ -37,9 +37,15 @@ def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None
         logger.warning(
             "access control is OFF (auth.enabled: false): every page and route is open on %s", bind_host
         )
-    logger.info("dashboard on http://%s:%d", bind_host, bind_port)
+    tls = {}
+    if config.server.tls_cert and config.server.tls_key:
+        tls = {
+            "ssl_certfile": str(config.resolve_path(config.server.tls_cert)),
+            "ssl_keyfile": str(config.resolve_path(config.server.tls_key)),
+        }
+    logger.info("dashboard on %s://%s:%d", "https" if tls else "http", bind_host, bind_port)
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", **tls)  # type: ignore[arg-type]
     finally:
         runtime.close()
 

@@ -136,8 +136,17 @@ class DatabaseConfig(_Strict):
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    # Where links in notifications point; defaults to http://host:port.
+    # Where links in notifications point; defaults to http://host:port (https with TLS).
     public_url: str | None = None
+    # TLS served by `monitor serve` itself, for a deployment without a reverse proxy (PEM files).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both `tls_cert` and `tls_key`")
+        return self
 
 
 class Config(_Strict):
@@ -241,7 +250,8 @@ class Config(_Strict):
         return url
 
     def public_url(self) -> str:
-        return (self.server.public_url or f"http://{self.server.host}:{self.server.port}").rstrip("/")
+        scheme = "https" if self.server.tls_cert else "http"
+        return (self.server.public_url or f"{scheme}://{self.server.host}:{self.server.port}").rstrip("/")
 
 
 def parse_config(data: Any, *, base_dir: Path, env: Mapping[str, str] | None = None) -> Config:
