@@ -127,6 +127,9 @@ class IngestConfig(_Strict):
 
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     max_rows: int = Field(100_000, ge=1)
+    # A pushed row's time (a prediction's, a label's) must lie within this far back and ahead of now.
+    max_row_age: Duration = timedelta(days=400)
+    max_row_ahead: Duration = timedelta(hours=1)
 
 
 class DatabaseConfig(_Strict):

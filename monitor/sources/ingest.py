@@ -112,11 +112,17 @@ def ingest_batch(
         raise BatchTooLarge(
             f"the batch holds {len(rows)} rows, more than the limit of {config.ingest.max_rows}; split it"
         )
+    # Times within a window around now (naive UTC, as stored): no run for 1969, no row from year 9999.
+    utc_now = now.astimezone(UTC).replace(tzinfo=None)
+    bounds = {
+        "earliest": utc_now - config.ingest.max_row_age,
+        "latest": utc_now + config.ingest.max_row_ahead,
+    }
     if stream == "predictions":
-        records = validate_rows(rows, prediction_schema(monitor))
+        records = validate_rows(rows, prediction_schema(monitor), **bounds)
         accepted = store_predictions(sessions, model, records, now=now)
     else:
-        records = validate_rows(rows, label_schema(monitor))
+        records = validate_rows(rows, label_schema(monitor), **bounds)
         accepted = store_labels(sessions, model, records, now=now)
     return IngestResult(len(records), accepted, len(records) - accepted)
 

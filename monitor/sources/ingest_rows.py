@@ -93,6 +93,8 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
         for number, line in enumerate(line for line in lines if line.strip()):
             try:
                 rows.append(json.loads(line, parse_constant=_reject_constant))
+            except RecursionError:
+                errors.append(RowError(number, None, "nested too deeply"))
             except ValueError as exc:
                 errors.append(RowError(number, None, f"not valid JSON: {exc}"))
         if errors:
@@ -101,6 +103,8 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
     if media in JSON_TYPES or media == "":
         try:
             data = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise BatchRejected([RowError(None, None, "the body is nested too deeply")]) from None
         except ValueError as exc:
             raise BatchRejected([RowError(None, None, f"the body is not valid JSON: {exc}")]) from None
         if isinstance(data, dict) and set(data) == {"rows"}:
@@ -122,7 +126,10 @@ def parse_time(value: Any) -> datetime:
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"{value!r} is outside the representable range") from None
     return moment
 
 
@@ -172,6 +179,25 @@ def check_value(value: Any, expected: str | None) -> Any:
 
 # PostgreSQL text and jsonb cannot hold U+0000 (COPY fails); refused on SQLite too, to agree.
 _NUL = "contains a NUL character (U+0000), which cannot be stored"
+# A lone surrogate (JSON's "\ud800" with no pair) is no character: it cannot be encoded to store,
+# read back or show, and one such value would break every run of its window.
+_SURROGATE = "contains a lone surrogate (an unpaired \\uD800-\\uDFFF escape), which is not text"
+# Past this many errors a batch stops being checked: it is rejected anyway.
+MAX_ERRORS_KEPT = 1000
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored, or None."""
+    if "\x00" in text:
+        return _NUL
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        return _SURROGATE
+    return None
+
+
+def shown(name: object) -> str:
+    """A name from the request as an error message can hold it (lone surrogates escaped)."""
+    return str(name).encode("utf-8", "backslashreplace").decode("utf-8")[:200]
 
 
 def _check_id(value: Any) -> str:
@@ -180,13 +206,21 @@ def _check_id(value: Any) -> str:
     text = str(value)
     if len(text) > 200:
         raise ValueError("ids are at most 200 characters")
-    if "\x00" in text:
-        raise ValueError(_NUL)
+    problem = unstorable(text)
+    if problem:
+        raise ValueError(problem)
     return text
 
 
-def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
-    """Every row checked; BatchRejected with every error if any row is wrong, else the records."""
+def validate_rows(
+    rows: Iterable[Any],
+    schema: RowSchema,
+    *,
+    earliest: datetime = datetime.min,
+    latest: datetime = datetime.max,
+) -> list[Record]:
+    """Every row checked, its time (naive UTC) within [earliest, latest]; BatchRejected with the errors
+    (up to MAX_ERRORS_KEPT) if any row is wrong, else the records."""
     known = {schema.id_column, *schema.columns}
     if schema.time_column:
         known.add(schema.time_column)
@@ -197,10 +231,10 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
         if not isinstance(row, dict):
             errors.append(RowError(index, None, f"expected a JSON object, got {_describe(row)}"))
             continue
+        unknown = [name for name in row if name not in known]
         row_errors: list[RowError] = [
-            RowError(index, str(name), f"unknown column (known: {', '.join(sorted(known))})")
-            for name in row
-            if name not in known
+            RowError(index, shown(name), f"unknown column (known: {', '.join(sorted(known))})")
+            for name in unknown[:5]
         ]
         identifier = _row_id(index, row, schema, row_errors)
         moment = _row_time(index, row, schema, row_errors)
@@ -210,8 +244,15 @@ def validate_rows(rows: Iterable[Any], schema: RowSchema) -> list[Record]:
                 where = f"id {identifier!r} is also at row {first_seen[identifier]}"
                 row_errors.append(RowError(index, schema.id_column, where))
             first_seen.setdefault(identifier, index)
+        if moment is not None and not row_errors and not (earliest <= moment <= latest):
+            span = f"{earliest.isoformat()} to {latest.isoformat()}"
+            where = f"{moment.isoformat()} is outside the accepted range {span} (ingest.max_row_age/_ahead)"
+            row_errors.append(RowError(index, schema.time_column, where))
         if row_errors:
             errors.extend(row_errors)
+            if len(errors) >= MAX_ERRORS_KEPT:
+                errors.append(RowError(None, None, f"more than {MAX_ERRORS_KEPT} errors: checking stopped"))
+                break
         else:
             records.append(Record(identifier, moment, values))
     if not errors and not records:
@@ -260,8 +301,8 @@ def _row_values(index: int, row: dict[str, Any], schema: RowSchema, errors: list
             continue
         if isinstance(checked, float) and not math.isfinite(checked):
             errors.append(RowError(index, name, "not a finite number"))
-        elif isinstance(checked, str) and "\x00" in checked:
-            errors.append(RowError(index, name, _NUL))
+        elif isinstance(checked, str) and unstorable(checked):
+            errors.append(RowError(index, name, unstorable(checked) or ""))
         elif name in row:
             values[name] = checked
     return values

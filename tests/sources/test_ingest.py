@@ -194,9 +194,10 @@ def test_labels_join_by_id_and_metrics_follow(client: httpx.Client, runtime: Run
     assert client.post(PREDICTIONS, json=batch).status_code == 200
     assert rejected(client.post(LABELS, json=[{"prediction_id": "p1"}])) == {(0, "label")}
     assert rejected(client.post(LABELS, json=[{"prediction_id": "p1", "label": "yes"}])) == {(0, "label")}
-    # One label says it became known only in ten days: a run now must not use it.
-    in_ten_days = datetime.now(UTC) + timedelta(days=10)
-    late = {"prediction_id": "p0", "label": truth[0], "labelled_at": in_ten_days.isoformat()}
+    # One label says it becomes known in half an hour (within ingest.max_row_ahead): a run now must
+    # not use it.
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    late = {"prediction_id": "p0", "label": truth[0], "labelled_at": soon.isoformat()}
     assert client.post(LABELS, json=[late, *labels[1:]]).json() == {
         "rows": 40,
         "accepted": 40,
@@ -218,7 +219,11 @@ def test_labels_join_by_id_and_metrics_follow(client: httpx.Client, runtime: Run
     )
     assert outcome.row_count == 40
     later = pipeline.run_monitor(
-        runtime, "churn", Window(DAY0, DAY0 + timedelta(days=1)), now=in_ten_days, recompute=True
+        runtime,
+        "churn",
+        Window(DAY0, DAY0 + timedelta(days=1)),
+        now=soon + timedelta(minutes=1),
+        recompute=True,
     )
     assert later.metrics["roc_auc"] == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)
 
