@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from monitor.quality import finding_text
 from monitor.store.metrics import latest_of
@@ -247,6 +247,14 @@ class MonitorList(BaseModel):
 class TriggerIn(BaseModel):
     window_end: datetime | None = None
 
+    @field_validator("window_end")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        # Before 2000 (an epoch 0, year 1) or far ahead is a mistake, and near year 1 an overflow.
+        if value is not None and not (2000 <= value.year <= 2200):
+            raise ValueError("a window end between the years 2000 and 2200")
+        return value
+
 
 class TriggerOut(BaseModel):
     status: str
@@ -299,13 +307,31 @@ class AlertDetailOut(AlertOut):
 class SilenceIn(BaseModel):
     """Matchers as `name=value`, `name!=value`, `name=~regex`, `name!~regex` (all must match)."""
 
-    matchers: list[str]
-    author: str
-    comment: str
+    matchers: list[str] = Field(min_length=1, max_length=20)
+    author: str = Field(min_length=1, max_length=200)
+    comment: str = Field(min_length=1, max_length=2000)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     # Instead of ends_at: how long from the start, e.g. "2h", "3d".
-    duration: str | None = None
+    duration: str | None = Field(None, max_length=20)
+
+    @field_validator("matchers", "author", "comment")
+    @classmethod
+    def _storable_text(cls, value: str | list[str]) -> str | list[str]:
+        # NUL cannot be stored in PostgreSQL text; a lone surrogate is no text at all.
+        for text in [value] if isinstance(value, str) else value:
+            if isinstance(value, list) and len(text) > 600:
+                raise ValueError("a matcher is at most 600 characters")
+            if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):
+                raise ValueError("contains a NUL character or a lone surrogate")
+        return value
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not (2000 <= value.year <= 2200):
+            raise ValueError("a time between the years 2000 and 2200")
+        return value
 
 
 class SilenceOut(BaseModel):

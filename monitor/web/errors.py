@@ -61,7 +61,18 @@ async def on_unhandled(request: Request, exc: Exception) -> Response:
         return HTMLResponse("<!doctype html><title>500</title><h1>500 · Server error</h1>", status_code=500)
 
 
+async def on_too_deep(request: Request, exc: Exception) -> Response:
+    """A JSON body nested deeper than Python's parser recurses: the client's mistake, not ours."""
+    message = "the request body is nested too deeply"
+    return (
+        JSONResponse({"detail": message}, status_code=400)
+        if wants_json(request)
+        else error_page(400, message)
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RecursionError, on_too_deep)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(Exception, on_unhandled)
