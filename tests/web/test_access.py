@@ -227,3 +227,15 @@ def test_changes_are_audited_with_the_key_that_made_them(served: tuple[Runtime, 
     ]  # once: the refusal is not
     assert made == access.list_keys(runtime)[-1].name and made.startswith("operate-")
     assert ("test", "key.create") in entries
+
+
+def test_the_admin_page_lists_keys_and_the_audit_log_for_admins_only(
+    served: tuple[Runtime, LiveServer],
+) -> None:
+    runtime, server = served
+    reader = key(runtime, "read")
+    assert ask(server, "GET", "/admin", reader).status_code == 403
+    page = ask(server, "GET", "/admin", ADMIN_TOKEN)
+    assert page.status_code == 200
+    assert 'data-key="test-admin"' in page.text and 'data-key="read-1"' in page.text
+    assert "key.create" in page.text  # the read key's creation, in the audit log
