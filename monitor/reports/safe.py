@@ -47,3 +47,10 @@ def json_island(value: Any) -> Markup:
         text = text.replace(raw, escaped)
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)
+
+
+def inline_script(source: str) -> Markup:
+    """JavaScript to put between <script> tags of a self-contained file: every `</` becomes `<\\/`,
+    which is the same text inside a JS string, regex or comment but cannot close the element (the
+    bundled libraries hold `</svg>`-like strings); `<!--` is broken up for the same reason."""
+    return Markup(source.replace("</", "<\\/").replace("<!--", "<\\!--"))
