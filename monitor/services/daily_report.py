@@ -83,7 +83,13 @@ def build_daily_report(runtime: Runtime, monitor: str, day: date) -> DailyReport
     spec = config.monitors[monitor]
     start, end = day_bounds(day, spec.window.timezone)
     public = config.public_url()
+    with runtime.sessions() as session:
+        first, _last, _count = store.window_bounds(session=session, monitor=monitor)
+    # The last `windows` windows up to the day's end, but not before the first: a young monitor's
+    # charts are not mostly empty.
     reach = end - config.reports.windows * spec.window.size
+    if first is not None and first < end:
+        reach = max(reach, first)
     charts = monitor_timeline(runtime, monitor, start=reach, end=end, link=f"{public}/runs/")
     with runtime.sessions() as session:
         rows = store.runs_with_results(session=session, monitor=monitor, start=start, end=end)
