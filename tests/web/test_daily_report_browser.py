@@ -71,7 +71,12 @@ def offline(browser: Any) -> Iterator[Offline]:
     context.route("**/*", route)
     tab.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
-    tab.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
+
+    def dialog(opened: Any) -> None:
+        watch.dialogs.append(opened.message)
+        opened.dismiss()
+
+    tab.on("dialog", dialog)
     try:
         yield watch
     finally:
