@@ -16,7 +16,7 @@ import pytest
 
 from monitor import pipeline
 from monitor.services.daily_report import write_daily_report
-from tests.conftest import DAY0, RuntimeFactory, monitor_config
+from tests.conftest import AUTH_HEADERS, DAY0, RuntimeFactory, monitor_config
 from tests.web.watch import ACTION_TIMEOUT_MS, screenshot_dir
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,10 @@ class Offline:
 
     def open(self, path: Path) -> None:
         self.tab.goto(path.as_uri())
+        self.open_drawn()
+
+    def open_drawn(self) -> None:
+        """Waits until every chart of the page is drawn."""
         self.tab.wait_for_function(
             "() => [...document.querySelectorAll('[data-chart]')].every("
             "e => e.classList.contains('js-plotly-plot'))",
@@ -153,3 +157,20 @@ def test_hostile_names_are_inert_text_in_the_report(
     assert "\u202e" not in offline.tab.locator("body").inner_text()
     offline.tab.screenshot(path=str(screenshot_dir() / "daily-report-hostile.png"), full_page=True)
     assert (offline.dialogs, offline.blocked, offline.console_errors, offline.page_errors) == ([], [], [], [])
+
+
+def test_the_served_report_draws_under_the_services_content_policy(
+    browser: Any, live_server: str, backfilled: Any
+) -> None:
+    write_daily_report(backfilled, "m", date(2026, 6, 4))
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        tab.goto(f"{live_server}/reports/m/2026-06-04.html")
+        Offline(tab).open_drawn()
+        assert tab.locator(".js-plotly-plot").count() >= 4 and errors == []
+    finally:
+        context.close()

@@ -12,13 +12,14 @@ import pytest
 
 from monitor.pipeline.runtime import Runtime
 from monitor.services.daily_report import write_daily_report
+from tests.conftest import AUTH_HEADERS
 
 
 @pytest.fixture
 def client(live_server: str, backfilled: Runtime) -> Iterator[httpx.Client]:
     write_daily_report(backfilled, "m", date(2026, 6, 3))
     write_daily_report(backfilled, "m", date(2026, 6, 4))
-    with httpx.Client(base_url=live_server, timeout=30) as http:
+    with httpx.Client(base_url=live_server, timeout=30, headers=AUTH_HEADERS) as http:
         yield http
 
 
@@ -26,9 +27,14 @@ def test_a_written_report_is_served_as_it_is_on_disk(client: httpx.Client, monit
     response = client.get("/reports/m/2026-06-03.html")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "'sha256-" in response.headers["content-security-policy"]  # its own inline scripts only
     on_disk = monitor_files / "daily-reports" / "m" / "2026-06-03.html"
     assert response.content == on_disk.read_bytes()
+
+
+def test_without_a_key_a_report_is_not_served(client: httpx.Client) -> None:
+    response = httpx.get(client.base_url.join("/reports/m/2026-06-03.html"), timeout=30)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
 def test_the_monitor_page_lists_the_reports_newest_first(client: httpx.Client) -> None:
