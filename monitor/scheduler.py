@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.pipeline.runtime import Runtime
-from monitor.services import retention, scheduling
+from monitor.services import daily_report, retention, scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # is cheap and makes catch-up after downtime, daylight-saving days and odd window sizes need no
 # special trigger.
 OUTBOX_SECONDS = 15
+# The report job looks for due days this often; a pass with nothing due only lists a folder.
+REPORT_SECONDS = 600
 
 
 def tick(runtime: Runtime, name: str) -> None:
@@ -44,6 +46,13 @@ def prune(runtime: Runtime) -> None:
         retention.prune(runtime)
     except Exception:
         logger.exception("retention pass failed")
+
+
+def daily_reports(runtime: Runtime) -> None:
+    try:
+        daily_report.write_due_reports(runtime)
+    except Exception:
+        logger.exception("daily report pass failed")
 
 
 def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseScheduler:
@@ -84,4 +93,13 @@ def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseSchedule
         id="retention",
         replace_existing=True,
     )
+    if runtime.config.reports.enabled:
+        scheduler.add_job(
+            daily_reports,
+            IntervalTrigger(seconds=REPORT_SECONDS, timezone=UTC),
+            args=(runtime,),
+            id="daily-reports",
+            next_run_time=runtime.clock(),
+            replace_existing=True,
+        )
     return scheduler

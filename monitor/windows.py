@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(2000, 1, 3)  # a Monday, so weekly windows start on Mondays
@@ -99,3 +99,16 @@ def last_complete_window(
     current_start, _ = _step_containing(now, size, zone)
     start, end = _step_containing(current_start - timedelta(microseconds=1), size, zone)
     return _window(end, start, length, zone)
+
+
+def local_day(moment: datetime, tz: str = "UTC") -> date:
+    """The calendar day of the time zone that `moment` falls on: the day a window belongs to, by its
+    start (a daily report's day)."""
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def day_bounds(day: date, tz: str = "UTC") -> tuple[datetime, datetime]:
+    """[local midnight of `day`, the next local midnight) in UTC: 23 or 25 hours across a DST change."""
+    zone = ZoneInfo(tz)
+    start = datetime(day.year, day.month, day.day)
+    return _aware(start, zone), _aware(start + _DAY, zone)

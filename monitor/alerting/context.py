@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from monitor.config import AlertRuleConfig, Config
 from monitor.store import Session
+from monitor.windows import Window, local_day
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,14 @@ class AlertContext:
 
     def alerts_url(self) -> str:
         return f"{self.config.public_url()}/alerts"
+
+    def daily_report_url(self, window: Window) -> str | None:
+        """The daily report of the day the window starts on (in the monitor's zone), as the service
+        serves it (monitor/web/pages/reports.py); None when reports are off."""
+        if not self.config.reports.enabled:
+            return None
+        day = local_day(window.start, self.config.monitors[self.monitor].window.timezone)
+        return f"{self.config.public_url()}/reports/{quote(self.monitor, safe='')}/{day.isoformat()}.html"
 
     def routing_labels(self, labels: dict[str, str] | None, severity: str) -> dict[str, str]:
         """What silences match and group_by picks from: an alert's labels and who it is about."""

@@ -131,6 +131,7 @@ def notify_group(
             metrics=dict(facts.metrics),
             report_url=item.run_url or ctx.run_url(item.run_id),
             alerts_url=ctx.alerts_url(),
+            daily_report_url=ctx.daily_report_url(item.window),
         )
         _enqueue_group(ctx, item, group, log_row, message, reason, [*firing_alerts, *resolved_alerts])
     log_row.firing = sorted(firing)

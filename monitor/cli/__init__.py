@@ -21,6 +21,7 @@ from monitor.cli.alerts import (
 )
 from monitor.cli.keys import cmd_apikey_create, cmd_apikey_list, cmd_apikey_revoke
 from monitor.cli.logs import configure as configure_logging
+from monitor.cli.reports import cmd_report
 from monitor.cli.runs import (
     cmd_backfill,
     cmd_config_validate,
@@ -117,6 +118,13 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument("--drift-share", type=float, default=0.5)
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_drift)
+
+    p = sub.add_parser("report", help="one day's self-contained HTML drift report (opens from disk)")
+    p.add_argument("monitor")
+    p.add_argument("--config", required=True)
+    p.add_argument("--date", required=True, help="the day, YYYY-MM-DD (in the monitor's time zone)")
+    p.add_argument("-o", "--output", help="the file to write (default: the configured reports folder)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
     p.add_argument("--config", default="config/demo.yaml")

@@ -58,6 +58,7 @@ from monitor.config.monitors import (
     Task,
     WindowConfig,
 )
+from monitor.config.reports import ReportsConfig
 from monitor.config.retention import RetentionConfig
 from monitor.config.sources import (
     FilesSourceConfig,
@@ -102,6 +103,7 @@ __all__ = [
     "PeriodReferenceConfig",
     "QualityConfig",
     "ReferenceConfig",
+    "ReportsConfig",
     "RetentionConfig",
     "RetrainNotifierConfig",
     "RunsConfig",
@@ -161,6 +163,7 @@ class Config(_Strict):
     runs: RunsConfig = Field(default_factory=RunsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     # Directory of the config file; relative paths resolve against it. Set by load_config.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -251,6 +254,10 @@ class Config(_Strict):
             if relative and relative != ":memory:":
                 return prefix + str(self.resolve_path(relative))
         return url
+
+    def reports_directory(self) -> Path:
+        """Where the daily reports are written (monitor/services/report_files.py)."""
+        return self.resolve_path(self.reports.directory)
 
     def public_url(self) -> str:
         scheme = "https" if self.server.tls_cert else "http"

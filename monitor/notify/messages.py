@@ -53,6 +53,8 @@ class AlertGroupMessage:
     metrics: Mapping[str, float | None] = field(default_factory=dict)
     report_url: str | None = None
     alerts_url: str | None = None
+    # The daily drift report of the window's day (when reports are on); written once the day is over.
+    daily_report_url: str | None = None
     kind: str = "alert_group"
 
 

@@ -112,7 +112,11 @@ def _group_blocks(message: AlertGroupMessage, max_features: int) -> list[dict[st
         result.append(_section("*Resolved*\n" + _bullets(lines, MAX_ALERT_LINES)))
     buttons = [
         {"type": "button", "text": {"type": "plain_text", "text": text}, "url": url}
-        for text, url in (("Open the run report", message.report_url), ("Alerts", message.alerts_url))
+        for text, url in (
+            ("Open the run report", message.report_url),
+            ("Daily report", message.daily_report_url),
+            ("Alerts", message.alerts_url),
+        )
         if url
     ]
     if buttons:

@@ -9,6 +9,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from monitor.reports.safe import chart_text
@@ -39,7 +40,7 @@ class ColumnResult:
     threshold: float
     drifted: bool
 
-    @property
+    @cached_property  # read for ordering, the heatmap and the lines: computed once per result
     def score(self) -> float | None:
         """How far past its threshold the result is: 1 at the threshold, above 1 drifted. For a
         p-value test log(p)/log(threshold), so each tenfold smaller p adds the same step."""

@@ -10,10 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from monitor.drift import ColumnQuality, DatasetDrift, TestResult
-from monitor.reports.safe import json_island, visible
-from monitor.resources import plotly_version, reports_dir
+from monitor.reports.safe import inline_script, json_island, visible
+from monitor.resources import plotly_js, plotly_version, reports_dir, static_dir
 
 # Where the web app serves plotly.js and the favicon (monitor/web/static.py); pages link them from here.
 PLOTLY_URL = "/static/plotly.min.js"
@@ -72,6 +73,20 @@ def environment() -> Environment:
     env.globals["plotly_src"] = f"{PLOTLY_URL}?v={plotly_version()}"
     env.globals["favicon_url"] = FAVICON_URL
     return env
+
+
+@lru_cache(maxsize=1)
+def inline_chart_scripts() -> Markup:
+    """plotly.js and charts.js made safe to inline: what a self-contained report draws its charts with."""
+    plotly = plotly_js().read_text(encoding="utf-8")
+    charts = (static_dir() / "charts.js").read_text(encoding="utf-8")
+    return (
+        Markup("<script>")
+        + inline_script(plotly)
+        + Markup("</script>\n<script>")
+        + inline_script(charts)
+        + Markup("</script>")
+    )
 
 
 def render(template: str, **context: Any) -> str:

@@ -21,8 +21,11 @@ MAX_LABEL = 80
 def visible(text: object, *, limit: int | None = None) -> str:
     """`text` with control and format characters (bidi overrides, zero-width, NUL) shown as ⟨U+XXXX⟩,
     shortened to `limit` characters with an ellipsis when given."""
+    raw = str(text)
+    if raw.isascii() and raw.isprintable():  # the common case: nothing to show differently
+        return raw if limit is None or len(raw) <= limit else raw[: limit - 1] + "…"
     out = []
-    for char in str(text):
+    for char in raw:
         if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and char not in "\t":
             out.append(f"⟨U+{ord(char):04X}⟩")
         else:
@@ -47,3 +50,10 @@ def json_island(value: Any) -> Markup:
         text = text.replace(raw, escaped)
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)
+
+
+def inline_script(source: str) -> Markup:
+    """JavaScript to put between <script> tags of a self-contained file: every `</` becomes `<\\/`,
+    which is the same text inside a JS string, regex or comment but cannot close the element (the
+    bundled libraries hold `</svg>`-like strings); `<!--` is broken up for the same reason."""
+    return Markup(source.replace("</", "<\\/").replace("<!--", "<\\!--"))

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.store.tables import MonitorRow, RunRow
+from monitor.store.tables import MonitorRow, QualityResultRow, RunRow
 
 
 def _of_monitor(monitor: str) -> Select[RunRow]:
@@ -19,8 +19,10 @@ def _of_monitor(monitor: str) -> Select[RunRow]:
 
 
 def _load(query: Select[RunRow]) -> Select[RunRow]:
-    # What a run's summary shows: its metrics and data-quality findings, not every drift result.
-    return query.options(selectinload(RunRow.metric_values), selectinload(RunRow.quality_results))
+    # What a run's summary shows: its metrics and data-quality findings, not every drift result nor
+    # the checks that passed (a few per column: 40,000 rows for a page of 200 runs over 100 columns).
+    findings = RunRow.quality_results.and_(QualityResultRow.finding.is_(True))
+    return query.options(selectinload(RunRow.metric_values), selectinload(findings))
 
 
 def runs_by_window_end(

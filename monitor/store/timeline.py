@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from monitor.store.tables import AlertEventRow, AlertRow, DriftResultRow, MetricValueRow, MonitorRow, RunRow
 
@@ -190,3 +190,57 @@ def recent_metric(
     for start, value, coverage in rows:
         newest[start] = (value, coverage)
     return list(newest.values())
+
+
+def runs_with_results(*, session: Session, monitor: str, start: datetime, end: datetime) -> list[RunRow]:
+    """Runs of windows starting in [start, end), oldest first, with their drift, metric and quality
+    rows loaded (four queries whatever the number of runs): a day's windows for its report."""
+    return list(
+        session.scalars(
+            select(RunRow)
+            .join(MonitorRow, _RUN_OF_MONITOR)
+            .where(_in_range(monitor, start, end))
+            .order_by(RunRow.window_start, RunRow.window_end)
+            .options(
+                selectinload(RunRow.drift_results),
+                selectinload(RunRow.metric_values),
+                selectinload(RunRow.quality_results),
+            )
+        )
+    )
+
+
+def alert_events_of_windows(
+    *, session: Session, monitor: str, window_ends: list[datetime]
+) -> list[tuple[str, dict[str, str], str, str, str, float | None, float | None, str, datetime, datetime]]:
+    """(rule, labels, severity, event, state, value, threshold, summary, window end, at) of the state
+    changes of the monitor's alerts about windows ending at one of `window_ends`, in order."""
+    if not window_ends:
+        return []
+    rows = session.execute(
+        select(
+            AlertRow.rule,
+            AlertRow.labels,
+            AlertRow.severity,
+            AlertEventRow.event,
+            AlertEventRow.state,
+            AlertEventRow.value,
+            AlertEventRow.threshold,
+            AlertEventRow.summary,
+            AlertEventRow.window_end,
+            AlertEventRow.at,
+        )
+        .join(AlertEventRow, AlertEventRow.alert_id == AlertRow.id)
+        .join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
+        .where(
+            MonitorRow.name == monitor,
+            AlertEventRow.event.in_(("pending", "fired", "resolved", "cleared")),
+            AlertEventRow.window_end.in_(window_ends),
+        )
+        .order_by(AlertEventRow.id)
+    )
+    return [
+        (r, dict(lb or {}), sev, ev, st, v, th, sm, w, at)
+        for r, lb, sev, ev, st, v, th, sm, w, at in rows
+        if w is not None
+    ]

@@ -63,6 +63,7 @@ def test_for_two_fires_on_the_second_breaching_window_not_the_first(
     assert "*Top drifted features* (2)\n• `a` ks p=1e-06 (threshold 0.05)\n• `b` ks p=1e-06" in text
     assert buttons(message) == {
         "Open the run report": "http://monitor.example/runs/2",
+        "Daily report": "http://monitor.example/reports/m/2026-06-02.html",  # the window's day
         "Alerts": "http://monitor.example/alerts",
     }
     assert message.json["text"] == "[FIRING:1] m (toy): drift"

@@ -29,6 +29,8 @@ PARAMS = {
     "outbox_id": "1",
     "channel": "log",
     "model": "toy",
+    "monitor": "m",  # a daily report: /reports/{monitor}/{filename}
+    "filename": "2026-06-01.html",
 }
 OPEN = {
     "/healthz",

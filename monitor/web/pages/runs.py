@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
-from monitor.services import monitors, status, timeline
+from monitor.services import monitors, report_files, status, timeline
 from monitor.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -58,6 +58,7 @@ def monitor_page(
         base=f"/monitors/{quote(name, safe='')}",
         presets=list(timeline.PRESETS),
         range_query=urlencode(charts.range.query()) if (preset or start or end) else "",
+        daily_reports=report_files.available_reports(runtime.config, name),
     )
 
 
