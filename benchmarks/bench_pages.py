@@ -63,6 +63,7 @@ NOW = END + timedelta(hours=3)
 METRICS = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"]
 MONITORS = {"daily-100": (timedelta(days=1), 365, 100), "hourly-20": (timedelta(hours=1), 90 * 24, 20)}
 LEVELS = [f"level_{i:02d}" for i in range(20)]
+BENCH_TOKEN = "mm_bench-admin-token-0123456789abcdef"
 
 
 def write_config(root: Path, url: str) -> Path:
@@ -78,7 +79,15 @@ def write_config(root: Path, url: str) -> Path:
         }
         for name, (size, _count, features) in MONITORS.items()
     }
-    config = {"database": {"url": url}, "server": {"public_url": "https://monitor.example.com"}}
+    config = {
+        "database": {"url": url},
+        "server": {"public_url": "https://monitor.example.com"},
+        # The pages behind access control, as served: an admin key, and TestClient's host name.
+        "auth": {
+            "keys": [{"name": "bench", "token": BENCH_TOKEN, "scope": "admin"}],
+            "allowed_hosts": ["testserver"],
+        },
+    }
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump({**config, "monitors": monitors}, sort_keys=False), encoding="utf-8")
     return path
@@ -363,7 +372,7 @@ def database(args: argparse.Namespace, root: Path) -> Iterator[str]:
 def measure(runtime: Runtime, repeat: int) -> list[tuple[str, float, float, str]]:
     """(what, median ms, slowest ms, size) of every page and report."""
     figures = []
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as client:
         paths = {"dashboard": "/"}
         for name in MONITORS:
             runs = client.get(f"/api/v1/monitors/{name}/runs", params={"limit": 1000, "offset": 0}).json()
