@@ -47,10 +47,13 @@ def test_from_dashboard_to_a_run_page_by_clicking(page: Any) -> None:
     drifted.first.locator("a").click()
     page.wait_for_url("**/runs/*")
     assert page.locator("#dataset-drift").inner_text().strip() == "drift"
-    x_ks = page.locator("table.results tr[data-column='x'][data-test='ks']")
+    # One row per column, its worst test shown; every test of it below, beside its distributions.
+    x_row = page.locator("table.results#columns tr[data-column='x']")
+    assert "drift" in x_row.inner_text() and x_row.get_attribute("class") == "drifted"
+    x_ks = page.locator("details.column[data-column='x'] table.tests tr[data-test='ks']")
     assert "drift" in x_ks.inner_text() and x_ks.get_attribute("class") == "drifted"
-    y_ks = page.locator("table.results tr[data-column='y'][data-test='ks']")
-    assert "no drift" in y_ks.inner_text()
+    y_row = page.locator("table.results#columns tr[data-column='y']")
+    assert "no drift" in y_row.inner_text() and y_row.get_attribute("data-test") in ("ks", "psi")
 
 
 def test_alerts_page_lists_the_firing_alert(page: Any) -> None:
@@ -67,7 +70,10 @@ def test_run_page_shows_data_quality_and_metric_intervals(page: Any) -> None:
     shifted = page.locator("#quality tr[data-check='out_of_range'][data-column='x']")
     assert shifted.get_attribute("data-finding") == "true"
     assert "outside the reference range" in shifted.inner_text() and "finding" in shifted.inner_text()
+    # Checks that passed wait in a closed <details>.
     steady = page.locator("#quality tr[data-check='row_count']")
+    assert not steady.is_visible()
+    page.click("#quality-passed summary")
     assert steady.get_attribute("data-finding") == "false" and "800 rows" in steady.inner_text()
     auc = page.locator(".card.metric[data-metric='roc_auc']")
     assert "95% CI" in auc.inner_text() and "labelled" in auc.inner_text()
