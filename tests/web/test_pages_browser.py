@@ -99,3 +99,45 @@ def test_older_and_newer_runs_are_a_click_away(page: Any) -> None:
     page.click("#pager-top a.newest")
     page.wait_for_url("**/monitors/m?")
     assert shown() == ["2026-06-04", "2026-06-03", "2026-06-02", "2026-06-01"]
+
+
+CHART_TRACES = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.data.length)"
+
+
+def column_order(page: Any) -> list[str]:
+    rows = page.locator("#columns tbody tr:not([hidden])")
+    return [rows.nth(i).get_attribute("data-column") for i in range(rows.count())]
+
+
+def test_run_page_columns_sort_filter_and_draw_their_distributions(page: Any) -> None:
+    page.goto("/monitors/m")
+    page.locator("#runs tbody tr").first.locator("a").click()  # the last drifted day: x and colour
+    page.wait_for_url("**/runs/*")
+    # Drifted columns first, their distributions open and drawn (reference and current bars).
+    assert column_order(page)[2] == "y" and set(column_order(page)[:2]) == {"x", "colour"}
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 2", timeout=20_000)
+    assert page.evaluate(CHART_TRACES) == [2, 2]
+    page.click("details.column[data-column='y'] summary")  # y is drawn when opened
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 3", timeout=20_000)
+    assert page.evaluate(CHART_TRACES) == [2, 2, 2]
+    page.click("#columns th:has-text('Column')")
+    assert column_order(page) == ["colour", "x", "y"]
+    page.click("#columns th:has-text('Column')")
+    assert column_order(page) == ["y", "x", "colour"]
+    page.click("#columns th:has-text('Statistic')")  # numbers sort as numbers
+    values = page.locator("#columns tbody tr td:nth-child(4)").evaluate_all(
+        "cells => cells.map(c => parseFloat(c.getAttribute('data-value')))"
+    )
+    assert values == sorted(values) and len(values) == 3
+    page.fill("#columns-filter", "COL")
+    assert (
+        column_order(page) == ["colour"] and page.inner_text("[data-count-for='columns']") == "1 of 3 shown"
+    )
+    page.fill("#columns-filter", "")
+    page.check("#columns-drifted-only")
+    assert sorted(column_order(page)) == ["colour", "x"]
+    assert page.get_attribute("#run-json", "href") == f"/api/v1/runs/{page.url.rsplit('/', 1)[1]}"
+    assert "trigger backfill" in page.inner_text("#run-computed")
+    alerts = page.locator("#run-alerts tr[data-event]")
+    assert "fired" in [alerts.nth(i).get_attribute("data-event") for i in range(alerts.count())]
+    assert page.locator("#run-notifications tr[data-status='delivered']").count() == 1
