@@ -96,7 +96,12 @@ def open_page(browser: Any, origin: str, path: str) -> tuple[Any, Any, PageWatch
     watch = PageWatch(origin)
     watch.attach(context, page)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(path, wait_until="load")
     return context, page, watch, dialogs
 
