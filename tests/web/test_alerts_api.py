@@ -194,15 +194,14 @@ def test_a_dead_letter_is_resent_from_the_alerts_page(
     setup: tuple[AlertHarness, httpx.Client], browser: Any
 ) -> None:
     _, client = setup
-    context = browser.new_context(base_url=str(client.base_url))
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS, base_url=str(client.base_url))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         page.goto("/alerts")
-        page.wait_for_function(
-            "document.querySelectorAll('#alert-timeline .js-plotly-plot').length === 1", timeout=20_000
-        )
+        # Waits on locators: the pages' CSP forbids the eval a string predicate would need.
+        page.locator("#alert-timeline .js-plotly-plot").wait_for(timeout=20_000)
         traces = page.evaluate("document.querySelector('#alert-timeline .js-plotly-plot').data.length")
         dead = page.locator("#dead-letter-list tr[data-status='dead']")
         dead_id = dead.get_attribute("data-notification")

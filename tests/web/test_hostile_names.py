@@ -17,7 +17,7 @@ import pytest
 from monitor import pipeline
 from monitor.services.monitors import runs_page
 from monitor.web.app import create_app
-from tests.conftest import DAY0, RuntimeFactory
+from tests.conftest import AUTH_HEADERS, DAY0, RuntimeFactory
 from tests.servers import serving
 from tests.web.watch import ACTION_TIMEOUT_MS, PageWatch
 
@@ -90,7 +90,9 @@ FROM_DATA = "document.querySelectorAll('img, iframe, object, embed, [onerror], [
 
 
 def open_page(browser: Any, origin: str, path: str) -> tuple[Any, Any, PageWatch, list[str]]:
-    context = browser.new_context(base_url=origin, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=origin, viewport={"width": 1280, "height": 900}, extra_http_headers=AUTH_HEADERS
+    )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     watch = PageWatch(origin)
@@ -129,7 +131,7 @@ def test_the_run_page_shows_hostile_names_as_text(browser: Any, hostile_server: 
     origin, run_id = hostile_server
     context, page, watch, dialogs = open_page(browser, origin, f"/runs/{run_id}")
     try:
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+        page.locator("#distributions .js-plotly-plot").nth(1).wait_for()  # CSP: no string predicates
         names = page.locator("#columns td.name a").all_inner_texts()
         assert sorted(names) == sorted([SCRIPT, QUOTES, "abc⟨U+202E⟩def", LONG])
         assert page.locator("#columns tr").filter(has_text=LONG).first.is_visible()
@@ -153,7 +155,7 @@ def test_the_alerts_page_shows_hostile_labels_as_text(browser: Any, hostile_serv
     origin, _ = hostile_server
     context, page, watch, dialogs = open_page(browser, origin, "/alerts")
     try:
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 1")
+        page.locator("#alert-timeline .js-plotly-plot").wait_for()
         labels = page.locator("#alerts tr[data-state='firing'] td.name").all_inner_texts()
         assert any(f"column={SCRIPT}" in text for text in labels)
         assert any("column=abc⟨U+202E⟩def" in text for text in labels)

@@ -115,10 +115,11 @@ def test_run_page_columns_sort_filter_and_draw_their_distributions(page: Any) ->
     page.wait_for_url("**/runs/*")
     # Drifted columns first, their distributions open and drawn (reference and current bars).
     assert column_order(page)[2] == "y" and set(column_order(page)[:2]) == {"x", "colour"}
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 2", timeout=20_000)
+    # Waits on locators: the pages' CSP forbids the eval a string predicate would need.
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=20_000)
     assert page.evaluate(CHART_TRACES) == [2, 2]
     page.click("details.column[data-column='y'] summary")  # y is drawn when opened
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 3", timeout=20_000)
+    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=20_000)
     assert page.evaluate(CHART_TRACES) == [2, 2, 2]
     page.click("#columns th:has-text('Column')")
     assert column_order(page) == ["colour", "x", "y"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from monitor.reports.render import render
 from monitor.services import alerts as alert_service
 from monitor.services import alerts_page as page_service
+from monitor.web.auth import audited, require
 from monitor.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +31,10 @@ def alerts_page(
     return render("alerts.html", page=page, resent=resent)
 
 
-@router.post("/alerts/notifications/{outbox_id}/resend")
+# Resending changes state: an operator's key (as the API's resend), recorded in the audit log.
+@router.post(
+    "/alerts/notifications/{outbox_id}/resend", dependencies=[Depends(require("operate")), Depends(audited)]
+)
 def resend_dead_letter(outbox_id: int, runtime: RuntimeDep) -> RedirectResponse:
     """Queues a dead letter again (as POST /api/v1/dead-letters/{id}/resend does), then back to the page."""
     max_age = runtime.config.alerting.delivery_max_age
