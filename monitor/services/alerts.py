@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -196,33 +195,3 @@ def send_test(config: Config, channel: str, *, now: datetime) -> ChannelTestOut:
         status_code=result.status_code,
         error=result.error,
     )
-
-
-def alerts_page_context(
-    sessions: SessionFactory, *, now: datetime, models: Mapping[str, str]
-) -> dict[str, Any]:
-    """Everything the alerts page shows: alerts (with silences muting them), silences, the delivery
-    log and its dead letters."""
-    with sessions() as session:
-        active = repo.active_silences(session=session, now=now)
-        alerts = []
-        for row, monitor in repo.list_alerts(session=session):
-            labels = routing_labels(
-                row.labels, monitor=monitor, model=models.get(monitor, ""), severity=row.severity
-            )
-            alerts.append((AlertOut.from_row(row, monitor), silenced_by(labels, active, now)))
-        silences = [
-            SilenceOut.from_row(r, now) for r in repo.silences(session=session, now=now, include_expired=True)
-        ]
-        dead = [
-            notification_out(r, a) for r, a in outbox.notifications(session=session, status="dead", limit=200)
-        ]
-        recent = [notification_out(r, a) for r, a in outbox.notifications(session=session, limit=50)]
-        counts = outbox.notification_counts(session=session)
-    return {
-        "alerts": alerts,
-        "silences": silences[:100],
-        "dead_letters": dead,
-        "notifications": recent,
-        "counts": counts,
-    }

@@ -214,12 +214,14 @@ def record_outcome(
 
 
 def notifications(
-    *, session: Session, status: str | None = None, limit: int = 100
+    *, session: Session, status: str | None = None, limit: int = 100, before: int | None = None
 ) -> list[tuple[OutboxRow, list[DeliveryAttemptRow]]]:
-    """Outbox rows, newest first, each with its attempts in order."""
+    """Outbox rows, newest first (below id `before`, if given), each with its attempts in order."""
     query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
     if status is not None:
         query = query.where(OutboxRow.status == status)
+    if before is not None:
+        query = query.where(OutboxRow.id < before)
     rows = list(session.scalars(query))
     attempts: dict[int, list[DeliveryAttemptRow]] = {row.id: [] for row in rows}
     if rows:

@@ -42,6 +42,8 @@ STATIC_FILES: dict[str, tuple[Callable[[], Path], str, int]] = {
     "favicon.svg": (lambda: static_dir() / "favicon.svg", "image/svg+xml", DAY),
     # Draws the pages' charts from their JSON islands (the daily report inlines it instead).
     "charts.js": (lambda: static_dir() / "charts.js", "text/javascript", DAY),
+    # Sorts and filters tables marked data-sortable (the run page's columns).
+    "tables.js": (lambda: static_dir() / "tables.js", "text/javascript", DAY),
     "docs/swagger-ui-bundle.js": (_docs_asset("swagger-ui-bundle.js"), "text/javascript", DAY),
     "docs/swagger-ui.css": (_docs_asset("swagger-ui.css"), "text/css", DAY),
 }

@@ -127,6 +127,10 @@ def test_each_scope_reaches_only_what_it_grants(served: tuple[Runtime, LiveServe
     assert ask(server, "GET", "/api/v1/keys", operate).status_code == 403
     assert ask(server, "GET", "/api/v1/audit", operate).status_code == 403
     assert ask(server, "POST", "/api/v1/dead-letters/999/resend", operate).status_code == 404  # allowed, none
+    assert (
+        ask(server, "POST", "/alerts/notifications/999/resend", read).status_code == 403
+    )  # the page's button
+    assert ask(server, "POST", "/alerts/notifications/999/resend", operate).status_code == 404
 
 
 def test_keys_are_stored_only_as_hashes_and_last_use_is_recorded(served: tuple[Runtime, LiveServer]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from monitor.services.alerts_page import alerts_page
 from monitor.web.app import create_app
 from tests.alerting.fixtures import SLACK_HOOK_SECRET, AlertHarness, HarnessFactory, drift_facts
 from tests.conftest import AUTH_HEADERS
@@ -170,3 +171,49 @@ def test_the_alerts_page_shows_silences_and_dead_letters_and_leads_to_the_histor
     finally:
         context.close()
     assert errors == []
+
+
+def test_the_delivery_log_pages_newest_first(setup: tuple[AlertHarness, httpx.Client]) -> None:
+    h, _ = setup
+    now = datetime.now(UTC)
+    first = alerts_page(h.runtime.sessions, now=now, models=h.runtime.models(), page_size=1)
+    second = alerts_page(
+        h.runtime.sessions, now=now, models=h.runtime.models(), page_size=1, before=first.log.items[0].id
+    )
+    (newest,), (older,) = first.log.items, second.log.items
+    assert newest.id > older.id and {newest.channel, older.channel} == {"slack", "gone"}
+    assert first.log.older_href == f"/alerts?before={newest.id}#notifications"
+    assert first.log.newest_href is None and second.log.newest_href == "/alerts#notifications"
+    assert second.log.older_href is None  # nothing older than the second of two
+    assert [a.rule for a, _ in first.by_state["firing"]] == ["drift"]
+    assert first.timeline is not None and [t["name"] for t in first.timeline["data"]] == ["firing"]
+
+
+@pytest.mark.browser
+def test_a_dead_letter_is_resent_from_the_alerts_page(
+    setup: tuple[AlertHarness, httpx.Client], browser: Any
+) -> None:
+    _, client = setup
+    context = browser.new_context(extra_http_headers=AUTH_HEADERS, base_url=str(client.base_url))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto("/alerts")
+        # Waits on locators: the pages' CSP forbids the eval a string predicate would need.
+        page.locator("#alert-timeline .js-plotly-plot").wait_for(timeout=20_000)
+        traces = page.evaluate("document.querySelector('#alert-timeline .js-plotly-plot').data.length")
+        dead = page.locator("#dead-letter-list tr[data-status='dead']")
+        dead_id = dead.get_attribute("data-notification")
+        dead.locator("form.resend button").click()
+        page.wait_for_url("**/alerts?resent=*")
+        assert traces == 1
+        assert page.locator("#resent").inner_text().startswith(f"Notification {dead_id} is queued again")
+        assert page.locator("#dead-letter-list").count() == 0
+        again = page.locator(f"#notifications tr[data-notification='{dead_id}']")
+        assert again.get_attribute("data-status") == "pending"
+    finally:
+        context.close()
+    assert errors == []
+    assert client.post(f"/alerts/notifications/{dead_id}/resend").status_code == 409  # not dead now
+    assert client.post("/alerts/notifications/99999/resend").status_code == 404

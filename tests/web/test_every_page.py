@@ -65,6 +65,8 @@ def paths(demo_server: str) -> dict[str, str]:
 
 # What shows that a page finished drawing, where scripts draw it.
 RENDERED = {
+    "run": "#distributions .js-plotly-plot",
+    "alerts": "#alert-timeline .js-plotly-plot",
     "docs": "#swagger-ui .opblock",
     "redoc": "[data-section-id^='tag/']",
     "error-404": "#error",

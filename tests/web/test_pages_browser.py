@@ -47,10 +47,13 @@ def test_from_dashboard_to_a_run_page_by_clicking(page: Any) -> None:
     drifted.first.locator("a").click()
     page.wait_for_url("**/runs/*")
     assert page.locator("#dataset-drift").inner_text().strip() == "drift"
-    x_ks = page.locator("table.results tr[data-column='x'][data-test='ks']")
+    # One row per column, its worst test shown; every test of it below, beside its distributions.
+    x_row = page.locator("table.results#columns tr[data-column='x']")
+    assert "drift" in x_row.inner_text() and x_row.get_attribute("class") == "drifted"
+    x_ks = page.locator("details.column[data-column='x'] table.tests tr[data-test='ks']")
     assert "drift" in x_ks.inner_text() and x_ks.get_attribute("class") == "drifted"
-    y_ks = page.locator("table.results tr[data-column='y'][data-test='ks']")
-    assert "no drift" in y_ks.inner_text()
+    y_row = page.locator("table.results#columns tr[data-column='y']")
+    assert "no drift" in y_row.inner_text() and y_row.get_attribute("data-test") in ("ks", "psi")
 
 
 def test_alerts_page_lists_the_firing_alert(page: Any) -> None:
@@ -67,7 +70,10 @@ def test_run_page_shows_data_quality_and_metric_intervals(page: Any) -> None:
     shifted = page.locator("#quality tr[data-check='out_of_range'][data-column='x']")
     assert shifted.get_attribute("data-finding") == "true"
     assert "outside the reference range" in shifted.inner_text() and "finding" in shifted.inner_text()
+    # Checks that passed wait in a closed <details>.
     steady = page.locator("#quality tr[data-check='row_count']")
+    assert not steady.is_visible()
+    page.click("#quality-passed summary")
     assert steady.get_attribute("data-finding") == "false" and "800 rows" in steady.inner_text()
     auc = page.locator(".card.metric[data-metric='roc_auc']")
     assert "95% CI" in auc.inner_text() and "labelled" in auc.inner_text()
@@ -93,3 +99,46 @@ def test_older_and_newer_runs_are_a_click_away(page: Any) -> None:
     page.click("#pager-top a.newest")
     page.wait_for_url("**/monitors/m?")
     assert shown() == ["2026-06-04", "2026-06-03", "2026-06-02", "2026-06-01"]
+
+
+CHART_TRACES = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.data.length)"
+
+
+def column_order(page: Any) -> list[str]:
+    rows = page.locator("#columns tbody tr:not([hidden])")
+    return [rows.nth(i).get_attribute("data-column") for i in range(rows.count())]
+
+
+def test_run_page_columns_sort_filter_and_draw_their_distributions(page: Any) -> None:
+    page.goto("/monitors/m")
+    page.locator("#runs tbody tr").first.locator("a").click()  # the last drifted day: x and colour
+    page.wait_for_url("**/runs/*")
+    # Drifted columns first, their distributions open and drawn (reference and current bars).
+    assert column_order(page)[2] == "y" and set(column_order(page)[:2]) == {"x", "colour"}
+    # Waits on locators: the pages' CSP forbids the eval a string predicate would need.
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=20_000)
+    assert page.evaluate(CHART_TRACES) == [2, 2]
+    page.click("details.column[data-column='y'] summary")  # y is drawn when opened
+    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=20_000)
+    assert page.evaluate(CHART_TRACES) == [2, 2, 2]
+    page.click("#columns th:has-text('Column')")
+    assert column_order(page) == ["colour", "x", "y"]
+    page.click("#columns th:has-text('Column')")
+    assert column_order(page) == ["y", "x", "colour"]
+    page.click("#columns th:has-text('Statistic')")  # numbers sort as numbers
+    values = page.locator("#columns tbody tr td:nth-child(4)").evaluate_all(
+        "cells => cells.map(c => parseFloat(c.getAttribute('data-value')))"
+    )
+    assert values == sorted(values) and len(values) == 3
+    page.fill("#columns-filter", "COL")
+    assert (
+        column_order(page) == ["colour"] and page.inner_text("[data-count-for='columns']") == "1 of 3 shown"
+    )
+    page.fill("#columns-filter", "")
+    page.check("#columns-drifted-only")
+    assert sorted(column_order(page)) == ["colour", "x"]
+    assert page.get_attribute("#run-json", "href") == f"/api/v1/runs/{page.url.rsplit('/', 1)[1]}"
+    assert "trigger backfill" in page.inner_text("#run-computed")
+    alerts = page.locator("#run-alerts tr[data-event]")
+    assert "fired" in [alerts.nth(i).get_attribute("data-event") for i in range(alerts.count())]
+    assert page.locator("#run-notifications tr[data-status='delivered']").count() == 1

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
-from monitor.services import monitors, report_files, status, timeline
+from monitor.services import monitors, report_files, run_page, status, timeline
 from monitor.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -63,8 +63,8 @@ def monitor_page(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(run_id: int, runtime: RuntimeDep) -> str:
-    run = monitors.run_detail(runtime, run_id)
-    if run is None:
+def run_view(run_id: int, runtime: RuntimeDep) -> str:
+    found = run_page.run_page(runtime, run_id)
+    if found is None:
         raise HTTPException(404, f"no run {run_id}")
-    return render("run.html", run=run)
+    return render("run.html", run=found.run, page=found)
