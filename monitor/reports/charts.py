@@ -17,6 +17,7 @@ from monitor.reports.safe import chart_text
 Figure = dict[str, Any]
 SCORE_CAP = 3.0  # statistic ÷ threshold beyond this is drawn as this (the colour is already deep red)
 VISIBLE_LINES = 8  # per-column drift lines drawn at first; the others are a legend click away
+MAX_LINES = 25  # lines at most: the most drifted columns (every column is in the heatmap)
 OK, WARN, BAD, MUTED, ACCENT = "#2e7d32", "#ef6c00", "#c62828", "#9e9e9e", "#1565c0"
 
 
@@ -146,23 +147,20 @@ def drift_heatmap(
     starts = {w.run_id: w.start for w in windows}
     x = [_iso(w.start) for w in windows]
     col_index = {w.run_id: i for i, w in enumerate(windows)}
-    z: list[list[float | None]] = [[None] * len(windows) for _ in columns]
-    custom: list[list[list[Any]]] = [[[None, "", "", "", ""] for _ in windows] for _ in columns]
     row_index = {c: i for i, c in enumerate(columns)}
+    worst: dict[tuple[int, int], tuple[float | None, ColumnResult]] = {}
     for r in results:
         if r.run_id not in starts:
             continue
-        i, j = row_index[r.column], col_index[r.run_id]
-        score = r.score
-        if z[i][j] is None or (score is not None and score > (z[i][j] or 0.0)):
-            z[i][j] = score
-            custom[i][j] = [
-                r.run_id,
-                chart_text(r.test),
-                _fmt(r.statistic),
-                _fmt(r.p_value),
-                _fmt(r.threshold),
-            ]
+        cell, score = (row_index[r.column], col_index[r.run_id]), r.score
+        found = worst.get(cell)
+        if found is None or (score is not None and score > (found[0] or 0.0)):
+            worst[cell] = (score, r)
+    z: list[list[float | None]] = [[None] * len(windows) for _ in columns]
+    custom: list[list[list[Any] | None]] = [[None] * len(windows) for _ in columns]
+    for (i, j), (score, r) in worst.items():  # hover text only for the test each cell shows
+        z[i][j] = score
+        custom[i][j] = [r.run_id, chart_text(r.test), _fmt(r.statistic), _fmt(r.p_value), _fmt(r.threshold)]
     trace = {
         "type": "heatmap",
         "x": x,
@@ -205,7 +203,8 @@ def column_lines(
             score = r.score
             if previous is None or (score is not None and score > previous):
                 by_column[r.column][moment] = score
-    columns = column_order(results)
+    every = column_order(results)
+    columns = every[:MAX_LINES]
     labels = _unique_labels(columns)
     traces = []
     for rank, column in enumerate(columns):
@@ -222,7 +221,8 @@ def column_lines(
                 "marker": {"size": 4},
             }
         )
-    figure_layout = layout("Per-column drift (statistic ÷ threshold)", height=320, x_range=x_range)
+    shown = "" if len(every) <= MAX_LINES else f": the {MAX_LINES} most drifted of {len(every)} columns"
+    figure_layout = layout(f"Per-column drift (statistic ÷ threshold){shown}", height=320, x_range=x_range)
     figure_layout["showlegend"] = True
     figure_layout["legend"] = {"orientation": "v", "font": {"size": 10}}
     figure_layout["shapes"] = [_threshold_line(1.0)]

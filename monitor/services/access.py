@@ -142,8 +142,14 @@ def revoke_key(runtime: Runtime, name: str, *, actor: str) -> KeyInfo:
 def sync_configured_keys(runtime: Runtime) -> None:
     """The config's keys (`auth.keys`, tokens from `${VAR}`) become usable keys; removed ones revoked."""
     keys = [(k.name, token_hash(k.token), k.scope, list(k.models)) for k in runtime.config.auth.keys]
-    with transaction(runtime.sessions) as session:
-        store.sync_config_keys(session, keys, now=runtime.clock())
+    for attempt in range(3):
+        try:
+            with transaction(runtime.sessions) as session:
+                store.sync_config_keys(session, keys, now=runtime.clock())
+            return
+        except Conflict:  # another instance starting at the same moment added them: read again
+            if attempt == 2:
+                raise
 
 
 def _principal(row: ApiKeyRow | None) -> Principal | None:

@@ -14,15 +14,15 @@ from monitor.errors import UserError
 from monitor.notify import Delivery, TestMessage, build_notifier
 from monitor.notify.messages import from_payload, headline
 from monitor.rules import MatcherError, check_matchers, parse_matcher, silenced_by
-from monitor.services.types import (
+from monitor.services.alert_types import (
     AlertDetailOut,
     AlertEventOut,
-    AlertOut,
     ChannelTestOut,
     DeliveryAttemptOut,
     NotificationOut,
     SilenceOut,
 )
+from monitor.services.types import AlertOut
 from monitor.store import SessionFactory, outbox
 from monitor.store import alerts as repo
 from monitor.store.tables import DeliveryAttemptRow, OutboxRow

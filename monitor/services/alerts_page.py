@@ -13,8 +13,9 @@ from monitor.alerting.context import routing_labels
 from monitor.reports.charts import AlertSpan, Figure
 from monitor.reports.metric_charts import alert_timeline
 from monitor.rules import silenced_by
+from monitor.services.alert_types import NotificationOut, SilenceOut
 from monitor.services.alerts import notification_out
-from monitor.services.types import AlertOut, NotificationOut, SilenceOut
+from monitor.services.types import AlertOut
 from monitor.store import SessionFactory, outbox
 from monitor.store import alerts as repo
 

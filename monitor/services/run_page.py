@@ -10,8 +10,9 @@ from datetime import datetime
 from monitor.pipeline.runtime import Runtime
 from monitor.reports.charts import ColumnResult, Figure
 from monitor.reports.distribution_chart import distribution_figure
+from monitor.services.alert_types import AlertEventOut, NotificationOut
 from monitor.services.alerts import notification_out
-from monitor.services.types import AlertEventOut, DriftResultOut, NotificationOut, QualityOut, RunDetailOut
+from monitor.services.types import DriftResultOut, QualityOut, RunDetailOut
 from monitor.store import runs as run_store
 from monitor.store.run_alerts import notifications_by_key, run_alert_events
 from monitor.store.tables import AlertEventRow, AlertRow

@@ -64,7 +64,7 @@ def test_pages_render(client: httpx.Client) -> None:
 
 
 def test_triggering_an_open_window_is_refused(client: httpx.Client) -> None:
-    response = client.post("/api/v1/monitors/m/runs", json={"window_end": "2999-01-01T00:00:00Z"})
+    response = client.post("/api/v1/monitors/m/runs", json={"window_end": "2199-01-01T00:00:00Z"})
     assert response.status_code == 422 and "has not closed yet" in response.json()["detail"]
 
 
@@ -73,3 +73,13 @@ def test_runs_filter_by_status(client: httpx.Client) -> None:
     failed = client.get("/api/v1/monitors/m/runs", params={"status": "failed"}).json()
     assert succeeded["total"] == 4 and failed == {"items": [], "total": 0, "limit": 100, "offset": 0}
     assert client.get("/api/v1/monitors/m/runs", params={"status": "stuck"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "end", ["1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", 0]
+)
+def test_a_window_end_out_of_any_plausible_range_is_refused_not_a_crash(
+    client: httpx.Client, end: object
+) -> None:
+    response = client.post("/api/v1/monitors/m/runs", json={"window_end": end})
+    assert response.status_code == 422

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from monitor.services import alerts as alert_service
-from monitor.services.types import (
+from monitor.services.alert_types import (
     AlertDetailOut,
     ChannelTestOut,
     NotificationList,
