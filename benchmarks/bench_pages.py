@@ -22,6 +22,7 @@ Each figure is the median of `--repeat` timed requests after two warm-up request
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import statistics
 import sys
@@ -372,7 +373,10 @@ def database(args: argparse.Namespace, root: Path) -> Iterator[str]:
 def measure(runtime: Runtime, repeat: int) -> list[tuple[str, float, float, str]]:
     """(what, median ms, slowest ms, size) of every page and report."""
     figures = []
-    with TestClient(create_app(runtime), headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as client:
+    app = create_app(runtime)
+    gc.collect()
+    gc.freeze()  # as `monitor serve` does before serving
+    with TestClient(app, headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as client:
         paths = {"dashboard": "/"}
         for name in MONITORS:
             runs = client.get(f"/api/v1/monitors/{name}/runs", params={"limit": 1000, "offset": 0}).json()

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from monitor.reports.safe import chart_text
@@ -31,7 +30,21 @@ class WindowPoint:
     drift_share: float | None
 
 
-@dataclass(frozen=True)
+def drift_score(statistic: float | None, p_value: float | None, threshold: float) -> float | None:
+    """How far past its threshold a result is: 1 at the threshold, above 1 drifted. For a p-value
+    test log(p)/log(threshold), so each tenfold smaller p adds the same step."""
+    if p_value is not None:
+        if not 0 < threshold < 1:
+            return None
+        if p_value <= 0:
+            return SCORE_CAP
+        return min(SCORE_CAP, math.log(p_value) / math.log(threshold))
+    if statistic is None or not math.isfinite(statistic) or threshold <= 0:
+        return None
+    return min(SCORE_CAP, statistic / threshold)
+
+
+@dataclass(frozen=True, slots=True)
 class ColumnResult:
     run_id: int
     column: str
@@ -40,20 +53,11 @@ class ColumnResult:
     p_value: float | None
     threshold: float
     drifted: bool
+    # Read for ordering, the heatmap and the lines: computed once, when made.
+    score: float | None = field(init=False)
 
-    @cached_property  # read for ordering, the heatmap and the lines: computed once per result
-    def score(self) -> float | None:
-        """How far past its threshold the result is: 1 at the threshold, above 1 drifted. For a
-        p-value test log(p)/log(threshold), so each tenfold smaller p adds the same step."""
-        if self.p_value is not None:
-            if not 0 < self.threshold < 1:
-                return None
-            if self.p_value <= 0:
-                return SCORE_CAP
-            return min(SCORE_CAP, math.log(self.p_value) / math.log(self.threshold))
-        if self.statistic is None or not math.isfinite(self.statistic) or self.threshold <= 0:
-            return None
-        return min(SCORE_CAP, self.statistic / self.threshold)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "score", drift_score(self.statistic, self.p_value, self.threshold))
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,8 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _fmt(value: float | None, digits: int = 4) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    if value != 0 and (abs(value) < 10**-digits or abs(value) >= 10**6):
-        return f"{value:.{digits - 1}e}"
-    return f"{value:.{digits}f}"
+def _number(value: float | None) -> float | str:
+    return value if value is not None and math.isfinite(value) else "–"
 
 
 def layout(
@@ -139,10 +139,11 @@ def drift_heatmap(
     *,
     link: str | None,
     x_range: tuple[datetime, datetime],
+    order: list[str] | None = None,
 ) -> Figure:
     """Column by window: colour is the worst of the column's tests relative to its threshold. A click
-    opens the run when `link` (a prefix such as /runs/) is given."""
-    columns = column_order(results)
+    opens the run when `link` (a prefix such as /runs/) is given. `order`: column_order(results)."""
+    columns = order if order is not None else column_order(results)
     labels = _unique_labels(columns)
     starts = {w.run_id: w.start for w in windows}
     x = [_iso(w.start) for w in windows]
@@ -158,9 +159,12 @@ def drift_heatmap(
             worst[cell] = (score, r)
     z: list[list[float | None]] = [[None] * len(windows) for _ in columns]
     custom: list[list[list[Any] | None]] = [[None] * len(windows) for _ in columns]
-    for (i, j), (score, r) in worst.items():  # hover text only for the test each cell shows
+    tests: dict[str, str] = {}
+    for (i, j), (score, r) in worst.items():  # hover data only for the test each cell shows
         z[i][j] = score
-        custom[i][j] = [r.run_id, chart_text(r.test), _fmt(r.statistic), _fmt(r.p_value), _fmt(r.threshold)]
+        test = tests.get(r.test) or tests.setdefault(r.test, chart_text(r.test))
+        # Numbers go as numbers (plotly formats them); a missing one as a dash.
+        custom[i][j] = [r.run_id, test, _number(r.statistic), _number(r.p_value), r.threshold]
     trace = {
         "type": "heatmap",
         "x": x,
@@ -175,8 +179,8 @@ def drift_heatmap(
             "tickvals": [0, 1, 2, 3],
             "ticktext": ["0", "1", "2", "≥3"],
         },
-        "hovertemplate": "%{y}<br>window %{x}<br>%{customdata[1]}: statistic %{customdata[2]}, "
-        "p %{customdata[3]}, threshold %{customdata[4]}<extra></extra>",
+        "hovertemplate": "%{y}<br>window %{x}<br>%{customdata[1]}: statistic %{customdata[2]:.4~g}, "
+        "p %{customdata[3]:.3~g}, threshold %{customdata[4]:.4~g}<extra></extra>",
         "xgap": 1,
         "ygap": 1,
     }
@@ -190,7 +194,11 @@ def drift_heatmap(
 
 
 def column_lines(
-    windows: list[WindowPoint], results: list[ColumnResult], *, x_range: tuple[datetime, datetime]
+    windows: list[WindowPoint],
+    results: list[ColumnResult],
+    *,
+    x_range: tuple[datetime, datetime],
+    order: list[str] | None = None,
 ) -> Figure:
     """Each column's score over time with the threshold at 1; the most drifted are drawn, the rest
     wait in the legend."""
@@ -203,7 +211,7 @@ def column_lines(
             score = r.score
             if previous is None or (score is not None and score > previous):
                 by_column[r.column][moment] = score
-    every = column_order(results)
+    every = order if order is not None else column_order(results)
     columns = every[:MAX_LINES]
     labels = _unique_labels(columns)
     traces = []

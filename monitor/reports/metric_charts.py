@@ -108,17 +108,15 @@ def score_distribution_chart(
     if not shares:
         return None
     moments = sorted(shares)
-    bins: list[str] = []
-    for labels, _ in shares.values():
-        for label in labels:
-            if label not in bins:
-                bins.append(label)
-    index = {b: i for i, b in enumerate(bins)}
+    # The bins of the newest window (the reference profile's); a window binned otherwise (before the
+    # reference changed) is left as a gap rather than mixing incomparable bins.
+    bins = list(shares[moments[-1]][0])
     z: list[list[float | None]] = [[None] * len(moments) for _ in bins]
     for j, moment in enumerate(moments):
         labels, values = shares[moment]
-        for label, value in zip(labels, values, strict=True):
-            z[index[label]][j] = value
+        if labels == bins:
+            for i, value in enumerate(values):
+                z[i][j] = value
     trace = {
         "type": "heatmap",
         "x": [_iso(m) for m in moments],

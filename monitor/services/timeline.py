@@ -15,6 +15,7 @@ from monitor.reports.charts import (
     MetricPoint,
     WindowPoint,
     column_lines,
+    column_order,
     drift_heatmap,
     drift_share_chart,
     row_count_chart,
@@ -176,13 +177,14 @@ def monitor_timeline(
         transitions = store.alert_transitions(session=session, monitor=name, until=chosen.end)
     x_range = (chosen.start, chosen.end)
     figures: list[tuple[str, Figure]] = []
+    order = column_order(results)
     if results:
-        figures.append(("heatmap", drift_heatmap(windows, results, link=link, x_range=x_range)))
+        figures.append(("heatmap", drift_heatmap(windows, results, link=link, x_range=x_range, order=order)))
     figures.append(
         ("drift-share", drift_share_chart(windows, threshold=spec.drift.drift_share, x_range=x_range))
     )
     if results:
-        figures.append(("columns", column_lines(windows, results, x_range=x_range)))
+        figures.append(("columns", column_lines(windows, results, x_range=x_range, order=order)))
     min_coverage = _min_coverage(spec)
     for metric in spec.metrics:
         points = [p for p in metrics if p.metric == metric]
