@@ -166,3 +166,25 @@ def test_the_alerts_page_shows_hostile_labels_as_text(browser: Any, hostile_serv
         assert_inert(page, watch, dialogs, {"/static/plotly.min.js", "/static/charts.js"})
     finally:
         context.close()
+
+
+def test_the_monitor_page_and_dashboard_show_hostile_names_as_text(
+    browser: Any, hostile_server: tuple[str, int]
+) -> None:
+    origin, _ = hostile_server
+    context, page, watch, dialogs = open_page(browser, origin, "/monitors/m")
+    try:
+        heatmap = page.locator("#chart-heatmap")
+        page.locator("#chart-heatmap.js-plotly-plot").wait_for()  # plotly marks the element it drew in
+        ticks = heatmap.locator(".ytick text").all_text_contents()
+        # the heatmap's column labels: literal, shortened to 40 characters, bidi controls visible
+        assert SCRIPT in ticks and QUOTES in ticks and "abc⟨U+202E⟩def" in ticks
+        assert LONG[:39] + "…" in ticks
+        lines = page.locator("#chart-columns .legendtext").all_text_contents()
+        assert SCRIPT in lines
+        assert_inert(page, watch, dialogs, {"/static/plotly.min.js", "/static/charts.js"})
+        page.goto("/", wait_until="load")
+        assert page.locator("#monitors tr[data-monitor='m']").count() == 1
+        assert dialogs == [] and page.evaluate(FROM_DATA) == 0
+    finally:
+        context.close()
