@@ -91,7 +91,10 @@ def _aware(moment: datetime | None) -> datetime | None:
     """A bound from a link; one without a time zone is read as UTC."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is outside the representable range") from None
 
 
 @dataclass(frozen=True)

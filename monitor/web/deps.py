@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 
 from monitor.pipeline.runtime import Runtime
 
@@ -15,3 +15,10 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+# Row ids are 32-bit integers in every table: a larger id names nothing (422, never a database error).
+MAX_ROW_ID = 2**31 - 1
+RowIdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
+# Offsets past any table's size.
+OffsetQuery = Annotated[int, Query(ge=0, le=10**9)]

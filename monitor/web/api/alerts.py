@@ -18,7 +18,7 @@ from monitor.services.alert_types import (
     SilenceList,
     SilenceOut,
 )
-from monitor.web.deps import RuntimeDep
+from monitor.web.deps import RowIdPath, RuntimeDep
 
 router = APIRouter(tags=["alerts"])
 T = TypeVar("T")
@@ -35,7 +35,7 @@ def _call(action: Callable[[], T]) -> T:
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
-def get_alert(alert_id: int, runtime: RuntimeDep) -> AlertDetailOut:
+def get_alert(alert_id: RowIdPath, runtime: RuntimeDep) -> AlertDetailOut:
     """An alert with its history: every transition, notification and suppression."""
     return _call(
         lambda: alert_service.alert_detail(
@@ -68,12 +68,12 @@ def create_silence(body: SilenceIn, runtime: RuntimeDep) -> SilenceOut:
 
 
 @router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
-def expire_silence(silence_id: int, runtime: RuntimeDep) -> SilenceOut:
+def expire_silence(silence_id: RowIdPath, runtime: RuntimeDep) -> SilenceOut:
     return _call(lambda: alert_service.expire_silence(runtime.sessions, silence_id, now=runtime.clock()))
 
 
 @router.delete("/silences/{silence_id}", response_model=SilenceOut)
-def delete_silence(silence_id: int, runtime: RuntimeDep) -> SilenceOut:
+def delete_silence(silence_id: RowIdPath, runtime: RuntimeDep) -> SilenceOut:
     """Expires the silence now; it stays listed (with `expired=true`) for the record."""
     return _call(lambda: alert_service.expire_silence(runtime.sessions, silence_id, now=runtime.clock()))
 
@@ -94,7 +94,7 @@ def list_dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000
 
 
 @router.post("/dead-letters/{outbox_id}/resend", response_model=NotificationOut)
-def resend(outbox_id: int, runtime: RuntimeDep) -> NotificationOut:
+def resend(outbox_id: RowIdPath, runtime: RuntimeDep) -> NotificationOut:
     """Queues a dead letter again, with its original Idempotency-Key, due now."""
     max_age = runtime.config.alerting.delivery_max_age
     return _call(

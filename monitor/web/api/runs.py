@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from monitor.services import monitors
 from monitor.services import runs as run_service
 from monitor.services.types import AlertOut, MonitorList, RunDetailOut, RunPage, TriggerIn, TriggerOut
-from monitor.web.deps import RuntimeDep
+from monitor.web.deps import OffsetQuery, RowIdPath, RuntimeDep
 
 router = APIRouter(tags=["api"])
 
@@ -25,7 +25,7 @@ def list_runs(
     name: str,
     runtime: RuntimeDep,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: OffsetQuery = 0,
     status: Literal["running", "succeeded", "failed"] | None = None,
 ) -> RunPage:
     try:
@@ -49,7 +49,7 @@ async def trigger_run(name: str, runtime: RuntimeDep, body: TriggerIn | None = N
 
 
 @router.get("/runs/{run_id}", response_model=RunDetailOut)
-def get_run(run_id: int, runtime: RuntimeDep) -> RunDetailOut:
+def get_run(run_id: RowIdPath, runtime: RuntimeDep) -> RunDetailOut:
     found = monitors.run_detail(runtime, run_id)
     if found is None:
         raise HTTPException(404, f"no run {run_id}")

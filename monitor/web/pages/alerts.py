@@ -12,7 +12,7 @@ from monitor.reports.render import render
 from monitor.services import alerts as alert_service
 from monitor.services import alerts_page as page_service
 from monitor.web.auth import audited, require
-from monitor.web.deps import RuntimeDep
+from monitor.web.deps import MAX_ROW_ID, RowIdPath, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,9 +21,9 @@ router = APIRouter(include_in_schema=False)
 def alerts_page(
     runtime: RuntimeDep,
     before: Annotated[
-        int | None, Query(ge=1, description="delivery log: notifications older than this id")
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="delivery log: notifications older than this id")
     ] = None,
-    resent: Annotated[int | None, Query(ge=1)] = None,
+    resent: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> str:
     page = page_service.alerts_page(
         runtime.sessions, now=runtime.clock(), models=runtime.models(), before=before
@@ -35,7 +35,7 @@ def alerts_page(
 @router.post(
     "/alerts/notifications/{outbox_id}/resend", dependencies=[Depends(require("operate")), Depends(audited)]
 )
-def resend_dead_letter(outbox_id: int, runtime: RuntimeDep) -> RedirectResponse:
+def resend_dead_letter(outbox_id: RowIdPath, runtime: RuntimeDep) -> RedirectResponse:
     """Queues a dead letter again (as POST /api/v1/dead-letters/{id}/resend does), then back to the page."""
     max_age = runtime.config.alerting.delivery_max_age
     try:
@@ -48,7 +48,7 @@ def resend_dead_letter(outbox_id: int, runtime: RuntimeDep) -> RedirectResponse:
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(alert_id: int, runtime: RuntimeDep) -> str:
+def alert_page(alert_id: RowIdPath, runtime: RuntimeDep) -> str:
     try:
         alert = alert_service.alert_detail(
             runtime.sessions, alert_id, now=runtime.clock(), models=runtime.models()

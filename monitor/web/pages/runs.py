@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
 from monitor.services import monitors, report_files, run_page, status, timeline
-from monitor.web.deps import RuntimeDep
+from monitor.web.deps import RowIdPath, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,7 +63,7 @@ def monitor_page(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_view(run_id: int, runtime: RuntimeDep) -> str:
+def run_view(run_id: RowIdPath, runtime: RuntimeDep) -> str:
     found = run_page.run_page(runtime, run_id)
     if found is None:
         raise HTTPException(404, f"no run {run_id}")
