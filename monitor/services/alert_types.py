@@ -83,6 +83,7 @@ class SilenceOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     state: str  # active, pending, expired
+    created_by: str | None = None  # the key that created it, when made through the API
 
     @classmethod
     def from_row(cls, row: SilenceRow, now: datetime) -> SilenceOut:
@@ -97,6 +98,7 @@ class SilenceOut(BaseModel):
             starts_at=starts,
             ends_at=ends,
             state=state,
+            created_by=row.created_by,
         )
 
 

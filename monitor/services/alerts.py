@@ -59,7 +59,9 @@ def create_silence(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     duration: str | timedelta | None = None,
+    created_by: str | None = None,
 ) -> SilenceOut:
+    """`created_by`: the key that asked (the API), beside the author the person typed."""
     try:
         parsed = [parse_matcher(m) for m in matchers]
         check_matchers(parsed)
@@ -87,18 +89,23 @@ def create_silence(
             starts_at=start,
             ends_at=end,
             now=now,
+            created_by=created_by,
         )
         return SilenceOut.from_row(row, now)
 
 
 def list_silences(
-    sessions: SessionFactory, *, now: datetime, include_expired: bool = False
+    sessions: SessionFactory,
+    *,
+    now: datetime,
+    include_expired: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[SilenceOut]:
     with sessions() as session:
-        return [
-            SilenceOut.from_row(r, now)
-            for r in repo.silences(session=session, now=now, include_expired=include_expired)
-        ]
+        rows = repo.silences(session=session, now=now, include_expired=include_expired)
+        shown = rows[offset : None if limit is None else offset + limit]
+        return [SilenceOut.from_row(r, now) for r in shown]
 
 
 def expire_silence(sessions: SessionFactory, silence_id: int, *, now: datetime) -> SilenceOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.pipeline.runtime import Runtime
@@ -38,3 +38,9 @@ def audit_log(runtime: Runtime, *, limit: int, offset: int) -> tuple[list[AuditE
     with runtime.sessions() as session:
         rows, total = store.audit_events(session=session, limit=limit, offset=offset)
         return [AuditEntry(r.at, r.actor, r.action, r.target, dict(r.details or {})) for r in rows], total
+
+
+def recent(runtime: Runtime, *, action: str, within: timedelta) -> int:
+    """How many times `action` succeeded in the last `within`, across every instance."""
+    with runtime.sessions() as session:
+        return store.count_audit(session=session, action=action, since=runtime.clock() - within)

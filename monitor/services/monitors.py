@@ -70,12 +70,18 @@ def run_detail(runtime: Runtime, run_id: int) -> RunDetailOut | None:
         return None if found is None else RunDetailOut.from_detail(*found)
 
 
-def list_alerts(runtime: Runtime, *, monitor: str | None = None, active: bool = False) -> list[AlertOut]:
+def list_alerts(
+    runtime: Runtime,
+    *,
+    monitor: str | None = None,
+    active: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AlertOut]:
     with runtime.sessions() as session:
-        return [
-            AlertOut.from_row(a, m)
-            for a, m in alert_store.list_alerts(session=session, monitor=monitor, active_only=active)
-        ]
+        found = alert_store.list_alerts(session=session, monitor=monitor, active_only=active)
+        shown = found[offset : None if limit is None else offset + limit]
+        return [AlertOut.from_row(a, m) for a, m in shown]
 
 
 # The charts above show the whole range; the table below, the newest runs a page at a time.

@@ -154,3 +154,14 @@ def audit_events(*, session: Session, limit: int, offset: int) -> tuple[list[Aud
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def count_audit(*, session: Session, action: str, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEventRow)
+            .where(AuditEventRow.action == action, AuditEventRow.at >= since)
+        )
+        or 0
+    )

@@ -156,6 +156,7 @@ def add_silence(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
+    created_by: str | None = None,
 ) -> SilenceRow:
     row = SilenceRow(
         matchers=list(matchers),
@@ -165,6 +166,7 @@ def add_silence(
         starts_at=starts_at,
         ends_at=ends_at,
         updated_at=now,
+        created_by=created_by,
     )
     session.add(row)
     session.flush()

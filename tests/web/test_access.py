@@ -245,3 +245,25 @@ def test_the_admin_page_lists_keys_and_the_audit_log_for_admins_only(
     assert page.status_code == 200
     assert 'data-key="test-admin"' in page.text and 'data-key="read-1"' in page.text
     assert "key.create" in page.text  # the read key's creation, in the audit log
+
+
+def test_notifier_tests_are_rate_limited_per_channel(served: tuple[Runtime, LiveServer]) -> None:
+    _, server = served
+    with httpx.Client(
+        base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as http:
+        answers = [http.post("/api/v1/notifiers/log/test").status_code for _ in range(7)]
+    assert answers == [200] * 5 + [429, 429]
+
+
+def test_a_silence_records_the_key_that_created_it(served: tuple[Runtime, LiveServer]) -> None:
+    runtime, server = served
+    operator = key(runtime, "operate")
+    body = {"matchers": ["rule=drift"], "author": "typed name", "comment": "why", "duration": "1h"}
+    with httpx.Client(
+        base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {operator}"}
+    ) as http:
+        made = http.post("/api/v1/silences", json=body).json()
+        listed = http.get("/api/v1/silences", params={"limit": 1}).json()["items"]
+    assert made["author"] == "typed name" and made["created_by"] == access.list_keys(runtime)[-1].name
+    assert [s["id"] for s in listed] == [made["id"]]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from monitor.services import alerts as alert_service
+from monitor.services import audit
 from monitor.services.alert_types import (
     AlertDetailOut,
     ChannelTestOut,
@@ -18,7 +20,8 @@ from monitor.services.alert_types import (
     SilenceList,
     SilenceOut,
 )
-from monitor.web.deps import RowIdPath, RuntimeDep
+from monitor.web.auth import Operator
+from monitor.web.deps import OffsetQuery, RowIdPath, RuntimeDep
 
 router = APIRouter(tags=["alerts"])
 T = TypeVar("T")
@@ -45,14 +48,20 @@ def get_alert(alert_id: RowIdPath, runtime: RuntimeDep) -> AlertDetailOut:
 
 
 @router.get("/silences", response_model=SilenceList)
-def list_silences(runtime: RuntimeDep, expired: bool = False) -> SilenceList:
-    return SilenceList(
-        items=alert_service.list_silences(runtime.sessions, now=runtime.clock(), include_expired=expired)
+def list_silences(
+    runtime: RuntimeDep,
+    expired: bool = False,
+    limit: int = Query(500, ge=1, le=1000),
+    offset: OffsetQuery = 0,
+) -> SilenceList:
+    found = alert_service.list_silences(
+        runtime.sessions, now=runtime.clock(), include_expired=expired, limit=limit, offset=offset
     )
+    return SilenceList(items=found)
 
 
 @router.post("/silences", response_model=SilenceOut, status_code=201)
-def create_silence(body: SilenceIn, runtime: RuntimeDep) -> SilenceOut:
+def create_silence(body: SilenceIn, runtime: RuntimeDep, who: Operator) -> SilenceOut:
     return _call(
         lambda: alert_service.create_silence(
             runtime.sessions,
@@ -63,6 +72,7 @@ def create_silence(body: SilenceIn, runtime: RuntimeDep) -> SilenceOut:
             ends_at=body.ends_at,
             duration=body.duration,
             now=runtime.clock(),
+            created_by=who.name,
         )
     )
 
@@ -102,9 +112,26 @@ def resend(outbox_id: RowIdPath, runtime: RuntimeDep) -> NotificationOut:
     )
 
 
-@router.post("/notifiers/{channel}/test", response_model=ChannelTestOut)
-async def test_channel(channel: str, runtime: RuntimeDep) -> ChannelTestOut:
+# Test messages a channel takes per minute, whoever asks (a test is for a person checking a channel,
+# not a way to flood it).
+TESTS_PER_MINUTE = 5
+
+
+@router.post(
+    "/notifiers/{channel}/test",
+    response_model=ChannelTestOut,
+    responses={429: {"description": f"More than {TESTS_PER_MINUTE} tests of the channel in a minute"}},
+)
+async def test_channel(channel: str, request: Request, runtime: RuntimeDep) -> ChannelTestOut:
     """Sends a test message to a configured channel now and says how it went."""
+    action = f"POST {request.url.path}"[:60]
+    recent = await run_in_threadpool(
+        lambda: audit.recent(runtime, action=action, within=timedelta(minutes=1))
+    )
+    if recent >= TESTS_PER_MINUTE:
+        raise HTTPException(
+            429, f"at most {TESTS_PER_MINUTE} test messages a minute to a channel", {"Retry-After": "60"}
+        )
     return await run_in_threadpool(
         _call, lambda: alert_service.send_test(runtime.config, channel, now=runtime.clock())
     )

@@ -57,5 +57,12 @@ def get_run(run_id: RowIdPath, runtime: RuntimeDep) -> RunDetailOut:
 
 
 @router.get("/alerts", response_model=list[AlertOut])
-def list_alerts(runtime: RuntimeDep, monitor: str | None = None, active: bool = False) -> list[AlertOut]:
-    return monitors.list_alerts(runtime, monitor=monitor, active=active)
+def list_alerts(
+    runtime: RuntimeDep,
+    monitor: str | None = Query(None, max_length=200),
+    active: bool = False,
+    limit: int = Query(500, ge=1, le=1000),
+    offset: OffsetQuery = 0,
+) -> list[AlertOut]:
+    """Alerts, the most recently changed first, a page at a time."""
+    return monitors.list_alerts(runtime, monitor=monitor, active=active, limit=limit, offset=offset)
