@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from monitor.services.types import AlertOut
+from monitor.services.types import PLAUSIBLE_TIME, AlertOut
 from monitor.store.tables import AlertEventRow, DeliveryAttemptRow, SilenceRow
 
 
@@ -50,8 +50,8 @@ class SilenceIn(BaseModel):
     matchers: list[str] = Field(min_length=1, max_length=20)
     author: str = Field(min_length=1, max_length=200)
     comment: str = Field(min_length=1, max_length=2000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: datetime | None = Field(None, json_schema_extra=PLAUSIBLE_TIME)
+    ends_at: datetime | None = Field(None, json_schema_extra=PLAUSIBLE_TIME)
     # Instead of ends_at: how long from the start, e.g. "2h", "3d".
     duration: str | None = Field(None, max_length=20)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
+from pydantic.config import JsonDict
 
 from monitor.quality import finding_text
 from monitor.store.metrics import latest_of
@@ -241,8 +242,12 @@ class MonitorList(BaseModel):
     items: list[MonitorOut]
 
 
+# A window end or silence time the service accepts: the years 2000 to 2200, said in the schema too.
+PLAUSIBLE_TIME: JsonDict = {"pattern": r"^(20[0-9]{2}|21[0-9]{2}|2200)-"}
+
+
 class TriggerIn(BaseModel):
-    window_end: datetime | None = None
+    window_end: datetime | None = Field(None, json_schema_extra=PLAUSIBLE_TIME)
 
     @field_validator("window_end")
     @classmethod

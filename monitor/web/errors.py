@@ -3,6 +3,7 @@ OpenAPI schema), an HTML page everywhere else. A 500 page shows no traceback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -37,9 +38,22 @@ def validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+def allowed_methods(request: Request) -> str | None:
+    """Every method the API documents for the request's path (Starlette's 405 names only those of
+    the first route that matched the path, when several routes share it)."""
+    paths = request.app.openapi().get("paths", {})
+    found: set[str] = set()
+    for template, operations in paths.items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), request.url.path):
+            found |= {method.upper() for method in operations}
+    return ", ".join(sorted(found)) or None
+
+
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if wants_json(request):
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            exc.headers = {**(exc.headers or {}), "Allow": allowed}
         return await http_exception_handler(request, exc)
     return error_page(exc.status_code, str(exc.detail), exc.headers)
 

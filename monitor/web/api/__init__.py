@@ -4,17 +4,36 @@ reading `read`, changing `operate`, pushing rows `ingest` (for its models), keys
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel
 
 from monitor.web.api import access, alerts, ingest, runs
 from monitor.web.auth import audited, by_method, may_push
 
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid key"},
-    403: {"description": "The key's scope does not allow it"},
+
+class ErrorOut(BaseModel):
+    """Every error answer: `detail` is a message, or for a rejected batch or request an object or
+    list naming each problem."""
+
+    detail: Any
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# What any route of the API may answer besides its success, with the body it really sends.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The body is not valid JSON, or is nested too deeply"),
+    401: _error("No valid key"),
+    403: _error("The key's scope does not allow it, or the request came from another site"),
+    404: _error("No such monitor, run, alert, silence, notification or channel"),
+    413: _error("The body is larger than the route accepts"),
+    415: _error("The body is not of the type the route documents"),
+    422: _error("The request is not valid: each wrong part named"),
 }
 
-router = APIRouter(prefix="/api/v1")
-router.include_router(runs.router, dependencies=[Depends(by_method), Depends(audited)], responses=_AUTH)
-router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited)], responses=_AUTH)
-router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited)], responses=_AUTH)
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router.include_router(runs.router, dependencies=[Depends(by_method), Depends(audited)])
+router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited)])
+router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited)])
 router.include_router(access.router)
