@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import JSON, Select, Table, Text, select
+from sqlalchemy import JSON, Select, Table, Text, delete, select
 from sqlalchemy import cast as cast_sql
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -128,3 +128,35 @@ def read_ingested(
         for part in result.partitions(chunk_rows):
             ids, times, payloads = zip(*part, strict=True)
             yield ids, times, payloads
+
+
+def stored_rows(
+    *, session: Session, model: str, stream: Stream, ids: Sequence[str]
+) -> list[tuple[str, datetime, Any, datetime]]:
+    """(id, time, values or label, received) of the given ids of a model's pushed rows."""
+    if stream == "predictions":
+        prediction_rows = session.execute(
+            select(
+                IngestedPredictionRow.prediction_id,
+                IngestedPredictionRow.time,
+                IngestedPredictionRow.row_values,
+                IngestedPredictionRow.received_at,
+            ).where(IngestedPredictionRow.model == model, IngestedPredictionRow.prediction_id.in_(ids))
+        )
+        return [(i, t, v, r) for i, t, v, r in prediction_rows]
+    label_rows = session.execute(
+        select(
+            IngestedLabelRow.prediction_id,
+            IngestedLabelRow.labelled_at,
+            IngestedLabelRow.label,
+            IngestedLabelRow.received_at,
+        ).where(IngestedLabelRow.model == model, IngestedLabelRow.prediction_id.in_(ids))
+    )
+    return [(i, t, v, r) for i, t, v, r in label_rows]
+
+
+def delete_rows(session: Session, *, model: str, stream: Stream, ids: Sequence[str]) -> int:
+    """Removes pushed rows by id (an admin's way out of a row that breaks its window)."""
+    row = IngestedPredictionRow if stream == "predictions" else IngestedLabelRow
+    result = session.execute(delete(row).where(row.model == model, row.prediction_id.in_(ids)))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from monitor.web.api import access, alerts, ingest, runs
+from monitor.web.api import access, alerts, ingest, rows, runs
 from monitor.web.auth import audited, by_method, may_push
 
 
@@ -37,3 +37,4 @@ router.include_router(runs.router, dependencies=[Depends(by_method), Depends(aud
 router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited)])
 router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited)])
 router.include_router(access.router)
+router.include_router(rows.router, dependencies=[Depends(audited)])
