@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from monitor.errors import mask_url_secrets
 
@@ -14,6 +15,16 @@ MASK = "***"
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>?#]+)[^\s'\"<>]*")
 # Slack tokens and hook paths, in case one arrives inside some other text.
 _SLACK_TOKEN = re.compile(r"\bxox[a-zA-Z]-[A-Za-z0-9-]+")
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """What of a channel's URL is secret wherever it shows up: the URL, its path and query, and every
+    path segment long enough to be a token (a receiver may echo just `/hooks/<token>` in its error)."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    segments = [seg for seg in parts.path.split("/") if len(seg) >= 12]
+    return [url, parts.path, parts.query, *segments]
 
 
 class Redactor:

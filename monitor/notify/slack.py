@@ -15,7 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from monitor.notify.base import Delivery, register
 from monitor.notify.http import classify, retry_after_seconds
 from monitor.notify.messages import Message, headline
-from monitor.notify.redact import Redactor, quiet_logger
+from monitor.notify.redact import Redactor, quiet_logger, url_secrets
 from monitor.notify.slack_blocks import blocks
 
 # Web API error codes worth another try; any other `ok: false` is a configuration or payload error.
@@ -60,7 +60,7 @@ class SlackNotifier:
         if (webhook_url is None) == (token is None):
             raise ValueError("give either a webhook URL or a bot token")
         self.name = name
-        self._redact = Redactor([webhook_url, token])
+        self._redact = Redactor([*url_secrets(webhook_url), token])
         logger = quiet_logger(f"monitor.notify.slack.{name}", self._redact)
         seconds = max(1, math.ceil(timeout))
         self._webhook = (

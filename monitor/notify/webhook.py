@@ -8,7 +8,7 @@ from typing import Any
 from monitor.notify.base import Delivery, register
 from monitor.notify.http import encode, post_json
 from monitor.notify.messages import Message, to_payload
-from monitor.notify.redact import Redactor
+from monitor.notify.redact import Redactor, url_secrets
 from monitor.notify.signing import SIGNATURE_HEADER, sign
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -23,7 +23,7 @@ class WebhookNotifier:
         self._url = url
         self._secret = secret
         self._timeout = timeout
-        self._redact = Redactor([url, secret])
+        self._redact = Redactor([*url_secrets(url), secret])
 
     def send(self, message: Message, *, idempotency_key: str) -> Delivery:
         if self.kinds is not None and message.kind not in self.kinds:

@@ -177,3 +177,13 @@ def test_a_redirecting_endpoint_is_not_followed_nor_delivered(plain: WebhookRece
         "redirects are not followed: configure the final URL"
     )
     assert [r.path for r in plain.requests] == ["/old"]  # one POST, no follow-up request
+
+
+def test_a_receiver_echoing_the_secret_path_does_not_leak_it(plain: WebhookReceiver) -> None:
+    token = "hookpath-3f9a7c2e51"
+    plain.fail_next(Answer(404, f"no route for /hooks/{token} (method POST)"))
+    result = WebhookNotifier("hook", f"{plain.url}/hooks/{token}").send(
+        TestMessage("hook", "x", "t"), idempotency_key="k"
+    )
+    assert result.status_code == 404 and result.error is not None
+    assert token not in result.error and "***" in result.error
