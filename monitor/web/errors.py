@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -58,11 +60,23 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return error_page(exc.status_code, str(exc.detail), exc.headers)
 
 
+def _sendable(value: Any) -> Any:
+    """A validation error's parts as JSON can carry them: the request's own text may hold a lone
+    surrogate (a "\\ud800" escape), which no UTF-8 answer can; it is escaped, not echoed raw."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_sendable(k): _sendable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sendable(v) for v in value]
+    return value
+
+
 async def on_invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
-        return await request_validation_exception_handler(request, exc)
-    return error_page(422, validation_message(exc))
+        return JSONResponse({"detail": _sendable(jsonable_encoder(exc.errors()))}, status_code=422)
+    return error_page(422, _sendable(validation_message(exc)))
 
 
 async def on_unhandled(request: Request, exc: Exception) -> Response:
