@@ -142,3 +142,35 @@ def test_run_page_columns_sort_filter_and_draw_their_distributions(page: Any) ->
     alerts = page.locator("#run-alerts tr[data-event]")
     assert "fired" in [alerts.nth(i).get_attribute("data-event") for i in range(alerts.count())]
     assert page.locator("#run-notifications tr[data-status='delivered']").count() == 1
+
+
+HEATMAP_X = "() => document.getElementById('chart-heatmap').data[0].x.length"
+
+
+def test_the_monitor_page_time_range_and_heatmap_links_work(page: Any) -> None:
+    page.goto("/monitors/m")
+    page.locator("#chart-heatmap.js-plotly-plot").wait_for()
+    assert page.evaluate(HEATMAP_X) == 4  # the four backfilled windows
+    metric_charts = page.locator("[id^='chart-metric-'].js-plotly-plot")
+    assert metric_charts.count() >= 1
+    # a custom range of one day, from the form
+    page.fill("#range input[name=from]", "2026-06-03")
+    page.fill("#range input[name=to]", "2026-06-03")
+    page.click("#range button[type=submit]")
+    page.wait_for_url("**from=2026-06-03**")
+    page.locator("#chart-heatmap.js-plotly-plot").wait_for()
+    assert page.evaluate(HEATMAP_X) == 1
+    assert "1 window(s)" in page.locator("#range-summary").inner_text()
+    # the neighbouring range, one link away
+    page.click("#earlier")
+    page.locator("#chart-heatmap.js-plotly-plot").wait_for()
+    assert page.evaluate(HEATMAP_X) == 1 and "from 2026-06-02" in page.locator("#range-summary").inner_text()
+    # a preset, and a click on a heatmap cell opens that window's run
+    page.click("#range a.preset:text('all')")
+    page.locator("#chart-heatmap.js-plotly-plot").wait_for()
+    assert page.evaluate(HEATMAP_X) == 4
+    cell = page.locator("#chart-heatmap .nsewdrag").first
+    box = cell.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 7 / 8, box["y"] + box["height"] / 10)
+    page.wait_for_url("**/runs/*")
