@@ -31,6 +31,7 @@ PARAMS = {
     "model": "toy",
     "monitor": "m",  # a daily report: /reports/{monitor}/{filename}
     "filename": "2026-06-01.html",
+    "stream": "predictions",  # pushed rows: /api/v1/models/{model}/{stream}/rows
 }
 OPEN = {
     "/healthz",
