@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.pipeline.runtime import Runtime
+from monitor.services.access_types import KeyOut
 from monitor.services.audit import record
 from monitor.store import Conflict, transaction
 from monitor.store import access as store
@@ -52,31 +53,6 @@ class Principal:
 AUTH_OFF = Principal("anonymous (auth off)", "admin")
 
 
-@dataclass(frozen=True)
-class KeyInfo:
-    name: str
-    scope: str
-    models: list[str]
-    created_at: datetime
-    created_by: str
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: ApiKeyRow) -> KeyInfo:
-        return cls(
-            row.name,
-            row.scope,
-            list(row.models or []),
-            row.created_at,
-            row.created_by,
-            row.expires_at,
-            row.revoked_at,
-            row.last_used_at,
-        )
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -93,7 +69,7 @@ def create_key(
     models: list[str],
     expires_in: timedelta | None,
     actor: str,
-) -> tuple[str, KeyInfo]:
+) -> tuple[str, KeyOut]:
     """A new key; returns its token, which is shown this once and never again."""
     if scope not in SCOPES:
         raise KeyProblem(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
@@ -114,19 +90,19 @@ def create_key(
                 now=now,
                 expires_at=None if expires_in is None else now + expires_in,
             )
-            info = KeyInfo.from_row(row)
+            info = KeyOut.from_row(row)
             record(session, actor=actor, action="key.create", target=name, details={"scope": scope}, at=now)
     except Conflict:
         raise KeyProblem(f"a key named {name!r} exists already") from None
     return token, info
 
 
-def list_keys(runtime: Runtime) -> list[KeyInfo]:
+def list_keys(runtime: Runtime) -> list[KeyOut]:
     with runtime.sessions() as session:
-        return [KeyInfo.from_row(row) for row in store.list_keys(session=session)]
+        return [KeyOut.from_row(row) for row in store.list_keys(session=session)]
 
 
-def revoke_key(runtime: Runtime, name: str, *, actor: str) -> KeyInfo:
+def revoke_key(runtime: Runtime, name: str, *, actor: str) -> KeyOut:
     now = runtime.clock()
     with transaction(runtime.sessions) as session:
         row = store.key_named(session=session, name=name)
@@ -136,7 +112,7 @@ def revoke_key(runtime: Runtime, name: str, *, actor: str) -> KeyInfo:
             store.revoke_key(session, key_id=row.id, now=now)
             record(session, actor=actor, action="key.revoke", target=name, details={}, at=now)
         session.refresh(row)
-        return KeyInfo.from_row(row)
+        return KeyOut.from_row(row)
 
 
 def sync_configured_keys(runtime: Runtime) -> None:

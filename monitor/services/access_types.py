@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from monitor.services.access import KeyInfo
-from monitor.services.audit import AuditEntry
+from monitor.store.access_tables import ApiKeyRow, AuditEventRow
 
 
 class KeyOut(BaseModel):
@@ -22,8 +21,17 @@ class KeyOut(BaseModel):
     last_used_at: datetime | None
 
     @classmethod
-    def of(cls, info: KeyInfo) -> KeyOut:
-        return cls(**info.__dict__)
+    def from_row(cls, row: ApiKeyRow) -> KeyOut:
+        return cls(
+            name=row.name,
+            scope=row.scope,
+            models=list(row.models or []),
+            created_at=row.created_at,
+            created_by=row.created_by,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
 
 
 class KeyIn(BaseModel):
@@ -47,8 +55,10 @@ class AuditOut(BaseModel):
     details: dict[str, Any]
 
     @classmethod
-    def of(cls, entry: AuditEntry) -> AuditOut:
-        return cls(**entry.__dict__)
+    def from_row(cls, row: AuditEventRow) -> AuditOut:
+        return cls(
+            at=row.at, actor=row.actor, action=row.action, target=row.target, details=dict(row.details or {})
+        )
 
 
 class AuditPage(BaseModel):

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.pipeline.runtime import Runtime
+from monitor.services.access_types import AuditOut
 from monitor.store import Session
 from monitor.store import access as store
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    actor: str
-    action: str  # key.create, key.revoke, login, run.trigger, silence.create, silence.expire, ...
-    target: str
-    details: dict[str, Any]
 
 
 def record(
@@ -34,10 +25,10 @@ def log_action(runtime: Runtime, *, actor: str, action: str, target: str, detail
         record(session, actor=actor, action=action, target=target, details=details, at=runtime.clock())
 
 
-def audit_log(runtime: Runtime, *, limit: int, offset: int) -> tuple[list[AuditEntry], int]:
+def audit_log(runtime: Runtime, *, limit: int, offset: int) -> tuple[list[AuditOut], int]:
     with runtime.sessions() as session:
         rows, total = store.audit_events(session=session, limit=limit, offset=offset)
-        return [AuditEntry(r.at, r.actor, r.action, r.target, dict(r.details or {})) for r in rows], total
+        return [AuditOut.from_row(r) for r in rows], total
 
 
 def recent(runtime: Runtime, *, action: str, within: timedelta) -> int:

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from monitor.config import parse_duration
 from monitor.services import access, audit
-from monitor.services.access_types import AuditOut, AuditPage, KeyCreatedOut, KeyIn, KeyOut
+from monitor.services.access_types import AuditPage, KeyCreatedOut, KeyIn, KeyOut
 from monitor.web.auth import Admin
 from monitor.web.deps import RuntimeDep
 
@@ -23,7 +23,7 @@ _ADMIN: dict[int | str, dict[str, Any]] = {
 
 @router.get("/keys", response_model=list[KeyOut], responses=_ADMIN)
 def list_keys(runtime: RuntimeDep, _who: Admin) -> list[KeyOut]:
-    return [KeyOut.of(k) for k in access.list_keys(runtime)]
+    return access.list_keys(runtime)
 
 
 @router.post(
@@ -50,7 +50,7 @@ async def create_key(body: KeyIn, runtime: RuntimeDep, who: Admin) -> KeyCreated
         )
     except access.KeyProblem as exc:
         raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
-    return KeyCreatedOut(token=token, key=KeyOut.of(info))
+    return KeyCreatedOut(token=token, key=info)
 
 
 @router.delete(
@@ -58,7 +58,7 @@ async def create_key(body: KeyIn, runtime: RuntimeDep, who: Admin) -> KeyCreated
 )
 def revoke_key(name: str, runtime: RuntimeDep, who: Admin) -> KeyOut:
     try:
-        return KeyOut.of(access.revoke_key(runtime, name, actor=who.name))
+        return access.revoke_key(runtime, name, actor=who.name)
     except access.KeyProblem as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -71,4 +71,4 @@ def audit_log(
     offset: int = Query(0, ge=0, le=10**9),
 ) -> AuditPage:
     entries, total = audit.audit_log(runtime, limit=limit, offset=offset)
-    return AuditPage(items=[AuditOut.of(e) for e in entries], total=total, limit=limit, offset=offset)
+    return AuditPage(items=entries, total=total, limit=limit, offset=offset)
