@@ -6,6 +6,7 @@ import argparse
 import gc
 import logging
 import signal
+import socket
 from types import FrameType
 
 from monitor.cli._common import EXIT_OK, CommandError, _load, _now, _progress
@@ -14,6 +15,20 @@ from monitor.config import Config
 logger = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Before anything else: a port another process holds ends the command at once, rather than
+    after start-up (while a health check may be answered by that other process)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server?)"
+            ) from None
 
 
 def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None) -> None:
@@ -25,10 +40,11 @@ def serve(config: Config, *, scheduler: bool, host: str | None, port: int | None
     from monitor.store import upgrade_database
     from monitor.web.app import create_app
 
+    bind_host, bind_port = host or config.server.host, port or config.server.port
+    _check_port(bind_host, bind_port)
     upgrade_database(config.database_url())
     runtime = build_runtime(config, now=_now())
     app = create_app(runtime, background=build_scheduler(runtime) if scheduler else None)
-    bind_host, bind_port = host or config.server.host, port or config.server.port
     if not config.auth.enabled:
         if bind_host not in LOOPBACK:
             raise CommandError(

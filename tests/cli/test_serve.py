@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -82,3 +83,28 @@ def test_serve_refuses_to_listen_beyond_the_loopback_with_auth_off(
         timeout=60,
     )
     assert done.returncode != 0 and "auth.enabled is false" in done.stderr
+
+
+def test_serve_exits_at_once_when_its_port_is_taken(
+    sqlite_url: str, monitor_files: Path, write_config: ConfigFactory, tmp_path: Path
+) -> None:
+    write_config(monitor_config(sqlite_url))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [
+                MONITOR,
+                "serve",
+                "--no-scheduler",
+                "--port",
+                str(port),
+                "--config",
+                str(tmp_path / "config.yaml"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
