@@ -31,7 +31,15 @@ def audit_log(runtime: Runtime, *, limit: int, offset: int) -> tuple[list[AuditO
         return [AuditOut.from_row(r) for r in rows], total
 
 
-def recent(runtime: Runtime, *, action: str, within: timedelta) -> int:
-    """How many times `action` succeeded in the last `within`, across every instance."""
-    with runtime.sessions() as session:
-        return store.count_audit(session=session, action=action, since=runtime.clock() - within)
+def allow_once_more(runtime: Runtime, *, actor: str, action: str, target: str, limit: int) -> bool:
+    """Whether `action` on `target` happened fewer than `limit` times in the last minute, across every
+    instance; if so, it is recorded now (before it is done, so a burst cannot slip past the count)."""
+    now = runtime.clock()
+    with runtime.sessions() as session, session.begin():
+        done = store.count_audit(
+            session=session, action=action, target=target, since=now - timedelta(minutes=1)
+        )
+        if done >= limit:
+            return False
+        record(session, actor=actor, action=action, target=target, details={}, at=now)
+    return True

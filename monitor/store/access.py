@@ -156,12 +156,12 @@ def audit_events(*, session: Session, limit: int, offset: int) -> tuple[list[Aud
     return list(rows), total
 
 
-def count_audit(*, session: Session, action: str, since: datetime) -> int:
+def count_audit(*, session: Session, action: str, target: str, since: datetime) -> int:
     return int(
         session.scalar(
             select(func.count())
             .select_from(AuditEventRow)
-            .where(AuditEventRow.action == action, AuditEventRow.at >= since)
+            .where(AuditEventRow.action == action, AuditEventRow.target == target, AuditEventRow.at >= since)
         )
         or 0
     )

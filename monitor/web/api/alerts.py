@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from monitor.services import alerts as alert_service
@@ -122,13 +121,14 @@ TESTS_PER_MINUTE = 5
     response_model=ChannelTestOut,
     responses={429: {"description": f"More than {TESTS_PER_MINUTE} tests of the channel in a minute"}},
 )
-async def test_channel(channel: str, request: Request, runtime: RuntimeDep) -> ChannelTestOut:
+async def test_channel(channel: str, runtime: RuntimeDep, who: Operator) -> ChannelTestOut:
     """Sends a test message to a configured channel now and says how it went."""
-    action = f"POST {request.url.path}"[:60]
-    recent = await run_in_threadpool(
-        lambda: audit.recent(runtime, action=action, within=timedelta(minutes=1))
+    allowed = await run_in_threadpool(
+        lambda: audit.allow_once_more(
+            runtime, actor=who.name, action="notifier.test", target=channel, limit=TESTS_PER_MINUTE
+        )
     )
-    if recent >= TESTS_PER_MINUTE:
+    if not allowed:
         raise HTTPException(
             429, f"at most {TESTS_PER_MINUTE} test messages a minute to a channel", {"Retry-After": "60"}
         )
