@@ -100,7 +100,8 @@ async def audited(
     request: Request, who: Annotated[Principal | None, Depends(principal)]
 ) -> AsyncIterator[None]:
     """Records each change that succeeded (the route returned) in the audit log: who, which route,
-    what it was about."""
+    what it was about. Used with scope="function", so the entry is written before the answer goes
+    out: a client that reads the log next finds it."""
     yield
     if request.method in ("GET", "HEAD", "OPTIONS") or who is None:
         return

@@ -33,8 +33,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
-router.include_router(runs.router, dependencies=[Depends(by_method), Depends(audited)])
-router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited)])
-router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited)])
+router.include_router(runs.router, dependencies=[Depends(by_method), Depends(audited, scope="function")])
+router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited, scope="function")])
+router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited, scope="function")])
 router.include_router(access.router)
-router.include_router(rows.router, dependencies=[Depends(audited)])
+router.include_router(rows.router, dependencies=[Depends(audited, scope="function")])

@@ -33,7 +33,8 @@ def alerts_page(
 
 # Resending changes state: an operator's key (as the API's resend), recorded in the audit log.
 @router.post(
-    "/alerts/notifications/{outbox_id}/resend", dependencies=[Depends(require("operate")), Depends(audited)]
+    "/alerts/notifications/{outbox_id}/resend",
+    dependencies=[Depends(require("operate")), Depends(audited, scope="function")],
 )
 def resend_dead_letter(outbox_id: RowIdPath, runtime: RuntimeDep) -> RedirectResponse:
     """Queues a dead letter again (as POST /api/v1/dead-letters/{id}/resend does), then back to the page."""
