@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from monitor.services.types import PLAUSIBLE_TIME, AlertOut
+from monitor.sources.ingest_rows import unstorable
 from monitor.store.tables import AlertEventRow, DeliveryAttemptRow, SilenceRow
 
 
@@ -58,12 +59,13 @@ class SilenceIn(BaseModel):
     @field_validator("matchers", "author", "comment")
     @classmethod
     def _storable_text(cls, value: str | list[str]) -> str | list[str]:
-        # NUL cannot be stored in PostgreSQL text; a lone surrogate is no text at all.
+        # What pushed rows refuse, for the same reasons (PostgreSQL text, UTF-8 answers).
         for text in [value] if isinstance(value, str) else value:
             if isinstance(value, list) and len(text) > 600:
                 raise ValueError("a matcher is at most 600 characters")
-            if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):
-                raise ValueError("contains a NUL character or a lone surrogate")
+            problem = unstorable(text)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @field_validator("starts_at", "ends_at")

@@ -4,12 +4,16 @@ drift, the newest version of each metric, model outputs' bins, and alert transit
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from monitor.rules.evaluate import Transition
 from monitor.store.tables import AlertEventRow, AlertRow, DriftResultRow, MetricValueRow, MonitorRow, RunRow
+
+# The events that change an alert's state (not notifications or suppressions).
+TRANSITIONS = get_args(Transition)
 
 
 def _in_range(monitor: str, start: datetime, end: datetime) -> Any:
@@ -145,7 +149,7 @@ def alert_transitions(
         .join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
         .where(
             MonitorRow.name == monitor,
-            AlertEventRow.event.in_(("pending", "fired", "resolved", "cleared")),
+            AlertEventRow.event.in_(TRANSITIONS),
             AlertEventRow.window_end.is_(None) | (AlertEventRow.window_end <= until),
         )
         .order_by(AlertEventRow.id)
@@ -234,7 +238,7 @@ def alert_events_of_windows(
         .join(MonitorRow, MonitorRow.id == AlertRow.monitor_id)
         .where(
             MonitorRow.name == monitor,
-            AlertEventRow.event.in_(("pending", "fired", "resolved", "cleared")),
+            AlertEventRow.event.in_(TRANSITIONS),
             AlertEventRow.window_end.in_(window_ends),
         )
         .order_by(AlertEventRow.id)
