@@ -22,6 +22,9 @@ class AlertContext:
     model: str
     monitor_id: int
     now: datetime
+    # Data time of the label stream (monitor.label_time): what metric rules judge maturity by.
+    # None: the time of the change.
+    label_time: datetime | None = None
 
     @property
     def rules(self) -> list[AlertRuleConfig]:

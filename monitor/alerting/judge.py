@@ -16,6 +16,7 @@ from __future__ import annotations
 from monitor.alerting.context import AlertContext
 from monitor.alerting.lifecycle import advance_alerts
 from monitor.alerting.ready import JudgedWindow, judged_at_run, ready_windows
+from monitor.alerting.rejudge import rejudge_alerts
 from monitor.alerting.routing import route_notifications
 from monitor.rules import WindowFacts
 from monitor.store import alerts as repo
@@ -46,7 +47,7 @@ def apply_rules(ctx: AlertContext, *, run_id: int, window: Window, facts: Window
     )
     judged: list[JudgedWindow] = []
     for found in ready_windows(ctx, running=window):
-        if found.run_id == run_id:
+        if found.run_id == run_id and not found.rejudge:
             here.rules += found.rules
             here.route = here.route or bool(found.rules)
             here.details = found.details
@@ -79,7 +80,7 @@ def judge_windows(
     for item in judged:
         if not item.rules and not item.route:
             continue
-        advance = advance_alerts(ctx, item, alerts)
+        advance = rejudge_alerts(ctx, item, alerts) if item.rejudge else advance_alerts(ctx, item, alerts)
         names = advance.fired
         fired += names if item.window == here else [f"{n} (window {item.window.label()})" for n in names]
         if item.route:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
 from monitor.alerting.ready import JudgedWindow, judged_at_run
+from monitor.alerting.verdicts import record_verdict
 from monitor.rules import (
     AlertState,
     Evaluation,
@@ -68,6 +69,8 @@ def _observe(
         return  # no value in this window says nothing about the alert: leave it as it was
     previous = AlertState() if row is None else AlertState(row.state, row.breaches, row.clears)  # type: ignore[arg-type]
     result = evaluate_rule(spec, observation.breached, previous)
+    if details is not None:  # a metric rule: its verdict may be revised as later labels come in
+        record_verdict(ctx, item, spec, observation, result.alert_state)
     if row is None:
         if result.state == "inactive":
             return  # a series that never breached needs no row

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.alerting.context import AlertContext
 from monitor.config import AlertRuleConfig
 from monitor.rules import WindowFacts
-from monitor.rules.maturity import PendingWindow, plan_judgements
-from monitor.store import Session
+from monitor.rules.maturity import PendingWindow, plan_judgements, ready_since
+from monitor.store import Session, judgements
 from monitor.store import cursors as repo
 from monitor.windows import Window
 
@@ -39,6 +39,7 @@ class JudgedWindow:
     facts: WindowFacts
     rules: list[AlertRuleConfig]
     route: bool = True  # False: old news (older than a window already judged); nothing is sent
+    rejudge: bool = False  # judged before on earlier metrics (monitor.alerting.rejudge)
     details: dict[str, Any] = field(default_factory=dict)  # recorded with each metric transition
     run_url: str | None = None  # default: the run's page under the configured public URL
 
@@ -53,7 +54,8 @@ def ready_windows(ctx: AlertContext, *, running: Window | None = None) -> list[J
     metric_rules = [r for r in ctx.rules if not judged_at_run(r)]
     if not metric_rules:
         return []
-    session, monitor_id, now = ctx.session, ctx.monitor_id, ctx.now
+    # Maturity is judged in the label stream's data time, so a replay of history judges as live did.
+    session, monitor_id, now = ctx.session, ctx.monitor_id, ctx.label_time or ctx.now
     labels = ctx.config.monitors[ctx.monitor].labels
     horizon = labels.horizon if labels is not None else None
     # An unready window gets one more look at its labels before newer ready windows pass it by.
@@ -71,10 +73,11 @@ def ready_windows(ctx: AlertContext, *, running: Window | None = None) -> list[J
         missing = [n for n in names if n not in cursors]
         repo.start_cursors(session=session, monitor_id=monitor_id, rules=missing, start=start, now=now)
         cursors = repo.cursors(session=session, monitor_id=monitor_id, rules=names)
-    pending = repo.pending_windows(
-        session=session, monitor_id=monitor_id, after=min(cursors.values()), horizon=horizon
-    )
+    # Windows judged already may still get new metric versions until their horizon ends.
+    reach = min(cursors.values()) if horizon is None else min(*cursors.values(), now - horizon - grace)
+    pending = repo.pending_windows(session=session, monitor_id=monitor_id, after=reach, horizon=horizon)
     judging: dict[int, list[AlertRuleConfig]] = {}
+    again = _rejudging(ctx, metric_rules, pending, cursors, now=now)
     for rule in metric_rules:
         mine = [w for w in pending if w.end > cursors[rule.name]]
         plan = plan_judgements(mine, rule.label_coverage_needed, now=now, grace=grace)
@@ -86,7 +89,35 @@ def ready_windows(ctx: AlertContext, *, running: Window | None = None) -> list[J
             repo.move_cursor(
                 session=session, monitor_id=monitor_id, rule=rule.name, through=plan[-1][0].end, now=now
             )
-    return [_judged(session, w, judging[w.run_id]) for w in pending if w.run_id in judging]
+    found = [_judged(session, w, judging[w.run_id], now=now) for w in pending if w.run_id in judging]
+    found += [
+        _judged(session, w, again[w.run_id], now=now, rejudge=True) for w in pending if w.run_id in again
+    ]
+    return sorted(found, key=lambda j: (j.window.end, j.window.start, not j.rejudge))
+
+
+def _rejudging(
+    ctx: AlertContext,
+    rules: list[AlertRuleConfig],
+    pending: list[PendingWindow],
+    cursors: dict[str, datetime],
+    *,
+    now: datetime,
+) -> dict[int, list[AlertRuleConfig]]:
+    """Windows each rule judged on metrics that have a newer version by now, ready to judge."""
+    judged = judgements.judged_versions(
+        session=ctx.session, monitor_id=ctx.monitor_id, rules=[r.name for r in rules]
+    )
+    again: dict[int, list[AlertRuleConfig]] = {}
+    for rule in rules:
+        for window in pending:
+            if window.end > cursors[rule.name] or not window.versions:
+                continue
+            seen = judged.get((rule.name, window.run_id))
+            newer = seen is not None and window.versions[-1].version > seen
+            if newer and ready_since(window, rule.label_coverage_needed) <= now:
+                again.setdefault(window.run_id, []).append(rule)
+    return again
 
 
 def _log_verdict(monitor: str, rule: AlertRuleConfig, window: PendingWindow, verdict: str) -> None:
@@ -112,11 +143,21 @@ def _log_verdict(monitor: str, rule: AlertRuleConfig, window: PendingWindow, ver
         )
 
 
-def _judged(session: Session, window: PendingWindow, rules: list[AlertRuleConfig]) -> JudgedWindow:
+def _judged(
+    session: Session,
+    window: PendingWindow,
+    rules: list[AlertRuleConfig],
+    *,
+    now: datetime,
+    rejudge: bool = False,
+) -> JudgedWindow:
     latest = window.versions[-1] if window.versions else None
+    coverage = None if latest is None else latest.coverage
     details: dict[str, Any] = {
         "metrics_version": None if latest is None else latest.version,
-        "label_coverage": None if latest is None else latest.coverage,
+        "label_coverage": coverage,
+        # Later labels may still change the verdict: the window is within its horizon, partly labelled.
+        "provisional": coverage is not None and coverage < 1 and window.final_at > now,
     }
     return JudgedWindow(
         Window(window.start, window.end),
@@ -124,4 +165,5 @@ def _judged(session: Session, window: PendingWindow, rules: list[AlertRuleConfig
         repo.stored_facts(session=session, run_id=window.run_id),
         rules,
         details=details,
+        rejudge=rejudge,
     )

@@ -19,13 +19,26 @@ class LabelsConfig(_Strict):
     source: SourceConfig
     id_column: str = "prediction_id"
     label_column: str = "label"
-    # When the label became known; labels not yet known at a run's time are not used.
+    # When the label became known: labels are pulled by it, incrementally, up to a watermark (the
+    # data time of the label stream). None: the source has no such column; it is read whole at each
+    # pull and a label counts from the pull that first saw it (a backfill cannot replay history then).
     timestamp_column: str | None = "labelled_at"
-    # Windows that ended less than this long ago have their metrics recomputed as labels arrive
-    # (each change stored as a new version); older windows are final.
+    # Windows whose end is less than this far behind the watermark get new metric versions as their
+    # labels arrive; older windows are final.
     horizon: Duration = timedelta(days=14)
-    # How often those windows are looked at again.
+    # The grid of label checkpoints: a window's metrics get a version as of each checkpoint at which
+    # labels of its rows became known (monitor.label_time).
     recompute_every: Duration = timedelta(hours=1)
+    # Each live pull reads again this far behind the watermark, for labels that land in the source
+    # after their label time (a daily file of the day's labels needs 1d).
+    lateness: Duration = timedelta(hours=1)
+
+    @field_validator("horizon", "recompute_every")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration such as 1h or 14d")
+        return value
 
 
 class WindowConfig(_Strict):

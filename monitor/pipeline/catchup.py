@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from monitor.clock import advancing
 from monitor.notify.dispatch import deliver_pending
+from monitor.pipeline.label_refresh import advance_labels
 from monitor.pipeline.run import RunOutcome, run_monitor
 from monitor.pipeline.runtime import Runtime
 from monitor.store import claims
@@ -27,14 +28,19 @@ def backfill(
     recompute: bool = False,
     progress: Callable[[int, int, RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Every complete window from the one holding `start` up to `end`, oldest first."""
-    window_cfg = runtime.monitor(name).window
+    """Every complete window from the one holding `start` up to `end`, oldest first. Labels are pulled
+    in data time: before each window, up to when the live service would have run it (its end plus
+    the schedule's delay), so its metrics count the labels known then and later versions follow as
+    they became known; finally up to `now`."""
+    monitor = runtime.monitor(name)
+    window_cfg = monitor.window
     windows = list(
         windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone, window_cfg.length)
     )
     outcomes = []
     clock = advancing(now)  # claims and the final delivery are stamped when they happen
     for i, window in enumerate(windows, 1):
+        advance_labels(runtime, name, through=min(window.end + monitor.schedule.delay, now), now=clock())
         outcome = run_monitor(
             runtime,
             name,
@@ -48,6 +54,7 @@ def backfill(
         outcomes.append(outcome)
         if progress is not None:
             progress(i, len(windows), outcome)
+    advance_labels(runtime, name, through=now, now=clock())
     deliver_pending(
         runtime.sessions,
         runtime.notifiers,

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import pandas as pd
+
 from monitor.config import MonitorConfig
 from monitor.drift import DatasetDrift, compare_datasets
+from monitor.label_time import first_checkpoint
 from monitor.metrics import MetricValue
-from monitor.pipeline.labels import labelled_rows, window_metrics
+from monitor.pipeline.labels import counted_as_of, join_labels, prediction_ids, window_metrics
 from monitor.pipeline.reference import drift_options, output_columns, reference_profile
 from monitor.pipeline.runtime import Runtime
 from monitor.quality import QualityOptions, QualityReport, assess_window
+from monitor.store import labels as label_store
+from monitor.store.monitors import monitor_id
 from monitor.windows import Window
 
 
@@ -26,6 +31,18 @@ class WindowComputation:
     # Drift of the model's own outputs (prediction, scores), apart from the features' drift share.
     output_drift: DatasetDrift | None = None
     quality: QualityReport | None = None
+    labels: RunLabels | None = None  # None: the monitor has no labels
+
+
+@dataclass(frozen=True)
+class RunLabels:
+    """What a run knows of its window's labels: the ids to find late ones by, and the checkpoint
+    its metrics count the labels as of."""
+
+    ids: list[str]
+    counted: pd.DataFrame
+    as_of: datetime | None  # None: no label was ever pulled
+    pulled_through: datetime | None
 
 
 def quality_options(monitor: MonitorConfig) -> QualityOptions:
@@ -35,8 +52,39 @@ def quality_options(monitor: MonitorConfig) -> QualityOptions:
     )
 
 
+def run_labels(
+    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, run_id: int
+) -> RunLabels | None:
+    """The window's labels as of its first checkpoint (when it is run, in data time), or as of the
+    checkpoint of its latest metrics when it is computed again."""
+    monitor = runtime.monitor(name)
+    if monitor.labels is None:
+        return None
+    ids = prediction_ids(monitor, current)
+    with runtime.sessions() as session:
+        mid = monitor_id(session=session, name=name)
+        assert mid is not None
+        mark = label_store.watermark(session=session, monitor_id=mid)
+        previous = label_store.run_checkpoint(session=session, run_id=run_id)
+        stored = label_store.labels_of_ids(session=session, monitor_id=mid, ids=ids)
+    if previous is not None:
+        as_of: datetime | None = previous
+    elif mark is not None:
+        as_of = first_checkpoint(window.end, monitor.schedule.delay, mark, monitor.labels.recompute_every)
+    else:
+        as_of = None
+    counted = counted_as_of(join_labels(monitor, current, stored), as_of)
+    return RunLabels(ids, counted, as_of, mark)
+
+
 def compute_window(
-    runtime: Runtime, name: str, window: Window, *, now: datetime, recent_row_counts: Sequence[int] = ()
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    *,
+    run_id: int,
+    now: datetime,
+    recent_row_counts: Sequence[int] = (),
 ) -> WindowComputation:
     """Reads the window and computes drift, metrics and data quality."""
     monitor = runtime.monitor(name)
@@ -54,8 +102,8 @@ def compute_window(
     output_drift = (
         compare_datasets(profile, current, drift_options(monitor.drift, outputs)) if outputs else None
     )
-    labelled = labelled_rows(runtime, name, current, window, now=now)
-    metrics = window_metrics(monitor, labelled)
+    labels = run_labels(runtime, name, current, window, run_id)
+    metrics = window_metrics(monitor, labels.counted) if labels is not None else []
     ignore = [schema.timestamp_column, schema.id_column]
     if monitor.labels is not None:
         ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
@@ -69,4 +117,5 @@ def compute_window(
         kinds={c.column: str(c.kind) for c in drift.columns},
         options=quality_options(monitor),
     )
-    return WindowComputation(len(current), drift, metrics, len(labelled), output_drift, quality)
+    labelled = len(labels.counted) if labels is not None else 0
+    return WindowComputation(len(current), drift, metrics, labelled, output_drift, quality, labels)

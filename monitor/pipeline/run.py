@@ -15,11 +15,12 @@ from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
 from monitor.errors import mask_url_secrets
 from monitor.notify.dispatch import deliver_pending
-from monitor.pipeline.compute import compute_window
+from monitor.pipeline.compute import RunLabels, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
 from monitor.sources import SourceError
-from monitor.store import DatabaseError, claims, transaction
+from monitor.store import DatabaseError, Session, claims, transaction
+from monitor.store import labels as label_store
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window
@@ -222,7 +223,7 @@ def _compute_and_store(
         recent = run_store.recent_row_counts(
             session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
         )
-    result = compute_window(runtime, name, window, now=now, recent_row_counts=recent)
+    result = compute_window(runtime, name, window, run_id=run_id, now=now, recent_row_counts=recent)
     quality = result.quality.signals() if result.quality else None
     facts = window_facts(result.drift, result.metrics, result.row_count, window=window, quality=quality)
     with transaction(runtime.sessions) as session:
@@ -241,8 +242,12 @@ def _compute_and_store(
             labelled_count=result.labelled_count,
             finished=clock(),
             now=now,
+            labels_as_of=result.labels.as_of if result.labels else None,
         )
-        ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now)
+        if result.labels is not None:
+            save_run_labels(session, run_id, mid, result.labels, now=now)
+        label_time = result.labels.as_of if result.labels else None
+        ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now, label_time=label_time)
         fired = judge_in_order(ctx, run_id=run_id, window=window, facts=facts)
     return RunOutcome(
         name,
@@ -257,3 +262,17 @@ def _compute_and_store(
         alerts_fired=tuple(fired),
         quality_findings=tuple(c.text for c in result.quality.findings) if result.quality else (),
     )
+
+
+def save_run_labels(session: Session, run_id: int, mid: int, labels: RunLabels, *, now: datetime) -> None:
+    """The window's prediction ids (late labels find it by them) and what its metrics counted."""
+    label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=labels.ids)
+    if labels.as_of is not None and labels.pulled_through is not None:
+        label_store.mark_counted(
+            session=session,
+            run_id=run_id,
+            as_of=labels.as_of,
+            pulled_through=labels.pulled_through,
+            labelled_count=len(labels.counted),
+            now=now,
+        )

@@ -10,7 +10,7 @@ import pandas as pd
 
 from monitor import pipeline
 from monitor.config import Config
-from monitor.pipeline.labels import refresh_late_labels
+from monitor.pipeline.label_refresh import refresh_late_labels
 from monitor.pipeline.runtime import build_runtime
 from monitor.services.demo_data import demo_files, generate_demo
 from monitor.store import runs as run_store

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from monitor import pipeline
 from monitor.notify.dispatch import deliver_pending
-from monitor.pipeline.labels import LabelRefresh, refresh_late_labels
+from monitor.pipeline.label_refresh import LabelRefresh, refresh_late_labels
 from monitor.pipeline.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -23,16 +23,16 @@ class TickReport:
 
 
 def tick(runtime: Runtime, name: str) -> TickReport:
-    """Runs every due window of the monitor in order, then recomputes metrics of past windows
-    within the label horizon whose labels may have arrived."""
-    runs = pipeline.run_due(runtime, name, now=runtime.clock())
-    for outcome in runs:
-        context = {"monitor": name, "window": outcome.window.label(), "run_id": outcome.run_id}
-        logger.info("%s", outcome.summary().splitlines()[0], extra=context)
+    """Pulls the labels known by now and applies them to past windows within the label horizon,
+    then runs every due window of the monitor in order (which counts the labels pulled)."""
     refreshed = refresh_late_labels(runtime, name, now=runtime.clock())
     for item in refreshed:
         if item.version is not None:
             logger.info("%s", item.summary())
+    runs = pipeline.run_due(runtime, name, now=runtime.clock())
+    for outcome in runs:
+        context = {"monitor": name, "window": outcome.window.label(), "run_id": outcome.run_id}
+        logger.info("%s", outcome.summary().splitlines()[0], extra=context)
     return TickReport(name, runs, refreshed)
 
 

@@ -85,14 +85,16 @@ def pending_windows(
             MetricValueRow.version,
             func.max(MetricValueRow.label_coverage),
             func.min(MetricValueRow.computed_at),
+            func.min(MetricValueRow.labels_as_of),
         )
         .where(MetricValueRow.run_id.in_([r.id for r in runs]))
         .group_by(MetricValueRow.run_id, MetricValueRow.version)
         .order_by(MetricValueRow.run_id, MetricValueRow.version)
     )
-    for run_id, version, coverage, computed_at in rows:
-        # Rows written before computed_at existed: the metrics have been there since the window ended.
-        moment = computed_at if computed_at is not None else ends[run_id]
+    for run_id, version, coverage, computed_at, as_of in rows:
+        # The data time a version counts the labels as of; rows from before it was kept are placed
+        # when they were computed, and rows older still since the window ended.
+        moment = as_of or computed_at or ends[run_id]
         versions.setdefault(run_id, []).append(MetricVersion(version, coverage, moment))
     return [
         PendingWindow(

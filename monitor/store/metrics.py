@@ -61,10 +61,17 @@ def _same(row: MetricValueRow, metric: MetricValue, coverage: float | None) -> b
 
 
 def record_metrics(
-    session: Session, run_id: int, metrics: Sequence[MetricValue], *, coverage: float | None, now: datetime
+    session: Session,
+    run_id: int,
+    metrics: Sequence[MetricValue],
+    *,
+    coverage: float | None,
+    now: datetime,
+    as_of: datetime | None = None,
 ) -> int | None:
     """Stores the metrics as the run's next version, unless they equal its latest version.
-    Returns the version written, or None when nothing changed."""
+    Returns the version written, or None when nothing changed. `as_of`: the label checkpoint the
+    metrics count the labels of (monitor.label_time)."""
     latest = latest_metric_values(session=session, run_id=run_id)
     unchanged = set(latest) == {m.metric for m in metrics} and all(
         _same(latest[m.metric], m, coverage) for m in metrics
@@ -84,6 +91,7 @@ def record_metrics(
             label_coverage=coverage,
             status=m.status,
             computed_at=now,
+            labels_as_of=as_of,
         )
         for m in metrics
     )

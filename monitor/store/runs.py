@@ -119,6 +119,7 @@ def save_results(
     labelled_count: int,
     finished: datetime,
     now: datetime,
+    labels_as_of: datetime | None = None,
 ) -> None:
     """A window's results, replacing any earlier computation of it; the run becomes `succeeded`.
     `drift_share` is None when no column could be judged.
@@ -134,7 +135,7 @@ def save_results(
     session.execute(delete(QualityResultRow).where(QualityResultRow.run_id == run_id))
     session.add_all(_drift_rows(run_id, drift, output_drift))
     coverage = labelled_count / row_count if row_count else None
-    record_metrics(session, run_id, metrics, coverage=coverage, now=now)
+    record_metrics(session, run_id, metrics, coverage=coverage, now=now, as_of=labels_as_of)
     if quality is not None:
         session.add_all(_quality_rows(run_id, quality))
     session.execute(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 # The tables of keys, web sessions and the audit log live beside these; imported so that the one
 # metadata (Alembic's, create_all's) always holds them.
 from monitor.store import access_tables as _access_tables  # noqa: F401
+from monitor.store import label_tables as _label_tables  # noqa: F401
 from monitor.store.base import Base
 from monitor.store.types import RowId, UtcDateTime
 
@@ -37,6 +38,8 @@ class MonitorRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Alert rules have judged every window ending by then, in window order, whoever computed them.
     judged_through: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Data time of the label stream: labels known until then have been pulled (monitor.pipeline.labels).
+    label_watermark: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class RunRow(Base):
@@ -64,6 +67,10 @@ class RunRow(Base):
     drifted_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # When the metrics were last recomputed for late labels (None: not since the run).
     metrics_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The label checkpoint (data time) its latest metrics were computed as of.
+    labels_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The label watermark then: labels pulled after it may be older than the checkpoint (stragglers).
+    labels_pulled_through: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # The claim of the process computing it: renewed by a heartbeat while it computes, taken over
     # by another once it runs out (the process died). Rows from before leases have none.
     claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -132,6 +139,8 @@ class MetricValueRow(Base):
     label_coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The label checkpoint (data time) of this version: labels known before it were used.
+    labels_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     run: Mapped[RunRow] = relationship(back_populates="metric_values")
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sklearn import metrics as skm
 
 from monitor import pipeline
-from monitor.pipeline.labels import refresh_late_labels
+from monitor.pipeline.label_refresh import refresh_late_labels
 from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store

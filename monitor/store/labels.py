@@ -1,0 +1,207 @@
+"""Reads and writes of the label stream: the labels pulled so far, the monitor's watermark, the ids of
+each window's predictions, and which windows have labels their latest metrics do not count yet.
+Keyword-only sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from monitor.store.label_tables import LabelRow, WindowIdRow
+from monitor.store.tables import MonitorRow, RunRow
+
+_CHUNK = 500  # rows per statement: below SQLite's bound-parameter limit with every column
+
+
+@dataclass(frozen=True)
+class StoredLabel:
+    join_id: str
+    value: Any
+    labelled_at: datetime
+    pulled_through: datetime
+
+
+@dataclass(frozen=True)
+class LabelledRun:
+    """A computed window that may still get labels, and what its latest metrics counted."""
+
+    run_id: int
+    start: datetime
+    end: datetime
+    labels_as_of: datetime | None
+    labels_pulled_through: datetime | None
+
+
+def watermark(*, session: Session, monitor_id: int) -> datetime | None:
+    return session.scalar(select(MonitorRow.label_watermark).where(MonitorRow.id == monitor_id))
+
+
+def set_watermark(*, session: Session, monitor_id: int, through: datetime) -> None:
+    """Moves the watermark forward only: two schedulers pulling at once never move it back."""
+    session.execute(
+        update(MonitorRow)
+        .where(
+            MonitorRow.id == monitor_id,
+            or_(MonitorRow.label_watermark.is_(None), MonitorRow.label_watermark < through),
+        )
+        .values(label_watermark=through)
+    )
+
+
+def upsert_labels(
+    *,
+    session: Session,
+    monitor_id: int,
+    labels: Sequence[tuple[str, Any, datetime]],
+    pulled_through: datetime,
+) -> None:
+    """Stores (id, value, labelled_at) rows; a label pulled again replaces the stored one only when its
+    value changed (a correction), so re-reading an overlap changes nothing."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    for i in range(0, len(labels), _CHUNK):
+        rows = [
+            {
+                "monitor_id": monitor_id,
+                "join_id": join_id,
+                "value": value,
+                "labelled_at": at,
+                "pulled_through": pulled_through,
+            }
+            for join_id, value, at in labels[i : i + _CHUNK]
+        ]
+        statement = insert(LabelRow).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["monitor_id", "join_id"],
+                set_={
+                    "value": statement.excluded.value,
+                    "labelled_at": statement.excluded.labelled_at,
+                    "pulled_through": statement.excluded.pulled_through,
+                },
+                # PostgreSQL's json has no equality: compare the texts.
+                where=cast(LabelRow.value, Text) != cast(statement.excluded.value, Text),
+            )
+        )
+
+
+def labels_of_ids(*, session: Session, monitor_id: int, ids: Sequence[str]) -> list[StoredLabel]:
+    """The stored labels of these prediction ids (a window not yet stored)."""
+    found: list[StoredLabel] = []
+    unique = sorted(set(ids))
+    for i in range(0, len(unique), _CHUNK):
+        rows = session.execute(
+            select(LabelRow.join_id, LabelRow.value, LabelRow.labelled_at, LabelRow.pulled_through).where(
+                LabelRow.monitor_id == monitor_id, LabelRow.join_id.in_(unique[i : i + _CHUNK])
+            )
+        )
+        found += [StoredLabel(*row) for row in rows]
+    return found
+
+
+def labels_of_run(*, session: Session, run_id: int) -> list[StoredLabel]:
+    """The stored labels of a stored window's predictions."""
+    rows = session.execute(
+        select(LabelRow.join_id, LabelRow.value, LabelRow.labelled_at, LabelRow.pulled_through)
+        .join(
+            WindowIdRow,
+            (WindowIdRow.monitor_id == LabelRow.monitor_id) & (WindowIdRow.join_id == LabelRow.join_id),
+        )
+        .where(WindowIdRow.run_id == run_id)
+    )
+    return [StoredLabel(*row) for row in rows]
+
+
+def run_checkpoint(*, session: Session, run_id: int) -> datetime | None:
+    """The label checkpoint of the run's latest metrics (None: never computed with labels)."""
+    return session.scalar(select(RunRow.labels_as_of).where(RunRow.id == run_id))
+
+
+def save_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Iterable[str]) -> None:
+    """The window's prediction ids, replacing those of an earlier computation of it."""
+    session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
+    unique = sorted(set(ids))
+    for i in range(0, len(unique), _CHUNK):
+        session.execute(
+            insert(WindowIdRow),
+            [{"run_id": run_id, "monitor_id": monitor_id, "join_id": j} for j in unique[i : i + _CHUNK]],
+        )
+
+
+def runs_with_uncounted_labels(
+    *, session: Session, monitor_id: int, ended_after: datetime | None, as_of: datetime
+) -> list[LabelledRun]:
+    """Succeeded windows ending after `ended_after` holding a label known before `as_of` that their
+    latest metrics did not count: newer than their checkpoint, or pulled after they were computed."""
+    uncounted = (
+        select(WindowIdRow.run_id)
+        .join(
+            LabelRow,
+            (LabelRow.monitor_id == WindowIdRow.monitor_id) & (LabelRow.join_id == WindowIdRow.join_id),
+        )
+        .where(
+            WindowIdRow.run_id == RunRow.id,
+            LabelRow.labelled_at < as_of,
+            or_(
+                RunRow.labels_as_of.is_(None),
+                LabelRow.labelled_at >= RunRow.labels_as_of,
+                RunRow.labels_pulled_through.is_(None),
+                LabelRow.pulled_through > RunRow.labels_pulled_through,
+            ),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            RunRow.id,
+            RunRow.window_start,
+            RunRow.window_end,
+            RunRow.labels_as_of,
+            RunRow.labels_pulled_through,
+        )
+        .where(
+            RunRow.monitor_id == monitor_id,
+            RunRow.status == "succeeded",
+            RunRow.window_end > (ended_after or datetime.min.replace(tzinfo=UTC)),
+            uncounted,
+        )
+        .order_by(RunRow.window_end, RunRow.window_start)
+    )
+    return [LabelledRun(*row) for row in rows]
+
+
+def mark_counted(
+    *,
+    session: Session,
+    run_id: int,
+    as_of: datetime,
+    pulled_through: datetime,
+    labelled_count: int,
+    now: datetime,
+) -> None:
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(
+            labels_as_of=as_of,
+            labels_pulled_through=pulled_through,
+            labelled_count=labelled_count,
+            metrics_checked_at=now,
+        )
+    )
+
+
+def forget_final_windows(*, session: Session, monitor_id: int, ended_before: datetime) -> int:
+    """Drops the prediction ids of windows past the label horizon: their metrics are final."""
+    finished = select(RunRow.id).where(RunRow.monitor_id == monitor_id, RunRow.window_end <= ended_before)
+    result = session.execute(
+        delete(WindowIdRow).where(WindowIdRow.monitor_id == monitor_id, WindowIdRow.run_id.in_(finished))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
