@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from monitor.clock import advancing
 from monitor.notify.dispatch import deliver_pending
@@ -12,7 +12,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.store import claims
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
-from monitor.windows import Window, last_complete_window, windows_between
+from monitor.windows import Window, WindowGrid
 
 MAX_CATCH_UP_WINDOWS = 366
 
@@ -28,10 +28,7 @@ def backfill(
     progress: Callable[[int, int, RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
     """Every complete window from the one holding `start` up to `end`, oldest first."""
-    window_cfg = runtime.monitor(name).window
-    windows = list(
-        windows_between(start, min(end, now), window_cfg.size, window_cfg.timezone, window_cfg.length)
-    )
+    windows = list(runtime.monitor(name).window.grid().between(start, min(end, now)))
     outcomes = []
     clock = advancing(now)  # claims and the final delivery are stamped when they happen
     for i, window in enumerate(windows, 1):
@@ -62,8 +59,8 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
     and earlier ones to run again (failed with attempts left, or left running by a dead process).
     Oldest first, so a catch-up computes in window order."""
     monitor = runtime.monitor(name)
-    size, tz, length = monitor.window.size, monitor.window.timezone, monitor.window.length
-    last = last_complete_window(now - monitor.schedule.delay, size, tz, length)
+    grid = monitor.window.grid()
+    last = grid.last_complete(now - monitor.schedule.delay)
     with runtime.sessions() as session:
         latest = run_store.latest_run(session=session, monitor=name)
         mid = monitor_id(session=session, name=name)
@@ -79,18 +76,16 @@ def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:
         )
     if latest is None:
         return [last]
-    ahead = _windows_ahead(latest.window_end, last, size, tz, length)
+    ahead = _windows_ahead(latest.window_end, last, grid)
     merged = {(w.start, w.end): w for w in [*(Window(s, e) for s, e in again), *ahead]}
     return sorted(merged.values(), key=lambda w: (w.end, w.start))[-MAX_CATCH_UP_WINDOWS:]
 
 
-def _windows_ahead(
-    latest_end: datetime, last: Window, size: timedelta, tz: str, length: timedelta | None
-) -> list[Window]:
+def _windows_ahead(latest_end: datetime, last: Window, grid: WindowGrid) -> list[Window]:
     # A succeeded latest window is where catching up starts; one that is not (failed, running) is
     # left to windows_due_again, which knows whether it is due. Windows are found by their last step,
     # which for a rolling window is its end, not its start.
-    return list(windows_between(latest_end, last.end, size, tz, length))
+    return list(grid.between(latest_end, last.end))
 
 
 def run_due(runtime: Runtime, name: str, *, now: datetime) -> list[RunOutcome]:

@@ -12,7 +12,7 @@ from monitor.errors import UserError
 from monitor.pipeline.runtime import Runtime
 from monitor.services.monitors import run_summary
 from monitor.services.types import TriggerOut
-from monitor.windows import Window, last_complete_window, window_containing
+from monitor.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +23,11 @@ class WindowNotClosed(UserError):
 
 def manual_window(monitor: MonitorConfig, *, window_end: datetime | None, now: datetime) -> Window:
     """The window a person asks for: by default the last one the scheduler would have run by now."""
-    spec = monitor.window
+    grid = monitor.window.grid()
     if window_end is None:
-        return last_complete_window(now - monitor.schedule.delay, spec.size, spec.timezone, spec.length)
+        return grid.last_complete(now - monitor.schedule.delay)
     end = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
-    window = window_containing(end - spec.size / 2, spec.size, spec.timezone, spec.length)
+    window = grid.containing(end - grid.size / 2)
     if window.end > now:
         raise WindowNotClosed(
             f"the window {window.start.isoformat()} .. {window.end.isoformat()} has not closed yet; "
