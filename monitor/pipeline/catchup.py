@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from monitor.clock import advancing
 from monitor.notify.dispatch import deliver_pending
@@ -17,6 +19,55 @@ from monitor.windows import Window, WindowGrid
 MAX_CATCH_UP_WINDOWS = 366
 
 
+EdgeReason = Literal["starts_before_from", "ends_after_to", "not_closed"]
+
+
+@dataclass(frozen=True)
+class SkippedWindow:
+    """A window at an edge of a backfill's range that was not computed, and why."""
+
+    window: Window
+    reasons: tuple[EdgeReason, ...]
+
+    @property
+    def partial(self) -> bool:
+        """Whether `partial=True` would have computed it (it only reaches over the range's edges)."""
+        return "not_closed" not in self.reasons
+
+
+@dataclass(frozen=True)
+class Backfill:
+    runs: list[RunOutcome]
+    skipped: list[SkippedWindow]
+
+
+def plan_backfill(
+    grid: WindowGrid, start: datetime, end: datetime, *, now: datetime, partial: bool = False
+) -> tuple[list[Window], list[SkippedWindow]]:
+    """The windows a backfill of [start, end) computes, oldest first, and the edge windows it leaves.
+
+    A window is in the range when its last step lies inside it (for a rolling window, reaching back
+    before `start` is what it is for). Edge windows, whose step starts before `start` or ends after
+    `end`, are computed whole only with `partial`; windows not closed by `now` never are."""
+    # Steps after `now` cannot have closed; stopping there keeps a far-future `end` cheap.
+    cover = grid.cover(start, min(end, now))
+    chosen = list(cover.inside)
+    skipped = []
+    for edge in cover.edges:
+        reasons: list[EdgeReason] = []
+        if edge.starts_before:
+            reasons.append("starts_before_from")
+        if edge.window.end > end:
+            reasons.append("ends_after_to")
+        if edge.window.end > now:
+            reasons.append("not_closed")
+        if partial and "not_closed" not in reasons:
+            chosen.append(edge.window)
+        else:
+            skipped.append(SkippedWindow(edge.window, tuple(reasons)))
+    return sorted(chosen, key=lambda w: (w.end, w.start)), skipped
+
+
 def backfill(
     runtime: Runtime,
     name: str,
@@ -25,10 +76,13 @@ def backfill(
     *,
     now: datetime,
     recompute: bool = False,
+    partial: bool = False,
     progress: Callable[[int, int, RunOutcome], None] | None = None,
-) -> list[RunOutcome]:
-    """Every complete window from the one holding `start` up to `end`, oldest first."""
-    windows = list(runtime.monitor(name).window.grid().between(start, min(end, now)))
+) -> Backfill:
+    """Every complete window in [start, end), oldest first; edge windows only with `partial`
+    (plan_backfill), otherwise returned as skipped."""
+    grid = runtime.monitor(name).window.grid()
+    windows, skipped = plan_backfill(grid, start, end, now=now, partial=partial)
     outcomes = []
     clock = advancing(now)  # claims and the final delivery are stamped when they happen
     for i, window in enumerate(windows, 1):
@@ -51,7 +105,7 @@ def backfill(
         now=clock(),
         lease=runtime.config.alerting.dispatch_lease,
     )
-    return outcomes
+    return Backfill(outcomes, skipped)
 
 
 def due_windows(runtime: Runtime, name: str, *, now: datetime) -> list[Window]:

@@ -59,9 +59,15 @@ def prepare_demo(
             # labels known then, and their late labels applied now (the metrics gain a version).
             earlier = max(start, end_window.end - LABELS_CAUGHT_UP_AFTER)
             then = earlier + monitor.schedule.delay
+            # `partial`: the data starts mid-window, and the first window is computed whole, as the
+            # scheduler would have.
             if earlier > start:
-                outcomes += pipeline.backfill(runtime, name, start, earlier, now=then, progress=progress)
-            outcomes += pipeline.backfill(runtime, name, earlier, end_window.end, now=now, progress=progress)
+                outcomes += pipeline.backfill(
+                    runtime, name, start, earlier, now=then, partial=True, progress=progress
+                ).runs
+            outcomes += pipeline.backfill(
+                runtime, name, earlier, end_window.end, now=now, partial=True, progress=progress
+            ).runs
             refreshed = refresh_late_labels(runtime, name, now=now)
             logger.info("late labels recomputed the metrics of %d demo windows", len(refreshed))
         finally:
