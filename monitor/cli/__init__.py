@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from monitor.cli.alerts import (
@@ -45,6 +45,19 @@ def _parse_moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_day_or_moment(text: str) -> date | datetime:
+    """A date stays a date and a naive time stays naive: the service reads both in the monitor's time
+    zone, which is not known while arguments are parsed."""
+    try:
+        return date.fromisoformat(text)  # refuses anything with a time part
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {text!r}") from None
 
 
 def _split(text: str) -> list[str]:
@@ -92,12 +105,26 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("backfill", help="every window in a range")
+    p = sub.add_parser(
+        "backfill",
+        help="every window in a range [--from, --to)",
+        description="Compute every closed window inside the half-open range [--from, --to). Dates and "
+        "times without an offset are read in the monitor's window time zone; a date is its midnight, so "
+        "`--to 2024-03-31` stops at 2024-03-31 00:00 and leaves that day out (`--to 2024-04-01` "
+        "includes it). Windows reaching over either edge are named and skipped unless --partial.",
+    )
     p.add_argument("monitor")
     p.add_argument("--config", required=True)
-    p.add_argument("--from", dest="from_", type=_parse_moment, required=True)
-    p.add_argument("--to", type=_parse_moment, required=True)
+    p.add_argument(
+        "--from", dest="from_", type=_parse_day_or_moment, required=True, help="start, included (ISO 8601)"
+    )
+    p.add_argument("--to", type=_parse_day_or_moment, required=True, help="end, excluded (ISO 8601)")
     p.add_argument("--recompute", action="store_true", help="recompute windows already computed")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="also compute, whole, the windows that start before --from or end after --to",
+    )
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("runs", help="stored runs")

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, CommandError, _load, _now, _progress
 
 if TYPE_CHECKING:
+    from monitor.pipeline.catchup import SkippedWindow
     from monitor.pipeline.run import RunOutcome
+    from monitor.services.runs import BackfillReport
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
@@ -61,14 +63,49 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     now = _now()
     runtime = build_runtime(config, now=now)
     try:
-        outcomes = backfill(
-            runtime, args.monitor, args.from_, args.to, now=now, recompute=args.recompute, progress=_progress
+        report = backfill(
+            runtime,
+            args.monitor,
+            args.from_,
+            args.to,
+            now=now,
+            recompute=args.recompute,
+            partial=args.partial,
+            progress=_progress,
         )
     finally:
         runtime.close()
     print()
-    print(backfill_summary(outcomes))
-    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+    print(backfill_range_lines(report, timezone=config.monitors[args.monitor].window.timezone))
+    print(backfill_summary(report.runs))
+    return EXIT_FAILED if any(o.status == "failed" for o in report.runs) else EXIT_OK
+
+
+_EDGE = {
+    "starts_before_from": "starts before --from",
+    "ends_after_to": "ends after --to",
+    "not_closed": "has not closed yet",
+}
+
+
+def skipped_line(skipped: SkippedWindow) -> str:
+    why = " and ".join(_EDGE[r] for r in skipped.reasons)
+    if skipped.partial:
+        return f"skipped partial window {skipped.window.label()}: {why}; pass --partial to compute it"
+    return f"skipped window {skipped.window.label()}: {why}"
+
+
+def backfill_range_lines(report: BackfillReport, *, timezone: str) -> str:
+    """The range as computed, what a date-only --to leaves out, and every edge window not computed."""
+    lines = [f"range [{report.start.isoformat()}, {report.end.isoformat()})"]
+    if report.end_day_excluded is not None:
+        lines.append(
+            f"--to {report.end_day_excluded} means {report.end_day_excluded}T00:00 {timezone}, excluded: "
+            f"the day {report.end_day_excluded} is not included; --to {report.end_day_included_by} "
+            "would include it"
+        )
+    lines += [skipped_line(s) for s in report.skipped]
+    return "\n".join(lines)
 
 
 _WHY = {

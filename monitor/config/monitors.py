@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
-from typing import Literal
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config._base import Duration, _check_zone, _Strict
 from monitor.config.alerts import AlertRuleConfig
 from monitor.config.drift import DriftConfig
 from monitor.config.sources import ReferenceConfig, SourceConfig
+from monitor.windows import WEEKDAYS, WindowGrid, weekday_index
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _parse_anchor(value: Any) -> Any:
+    """A weekday name in any case, or an ISO 8601 timestamp. YAML hands over a date or a datetime
+    for some spellings (2024-01-02, 2024-01-02 06:00:00) and a string for others (2024-01-02T06:00)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if not isinstance(value, str):
+        raise ValueError("must be a weekday name (tuesday) or an ISO 8601 timestamp (2024-01-02T06:00)")
+    if value.strip().lower() in WEEKDAYS:
+        return WEEKDAYS[weekday_index(value)]
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value[:40]!r} is neither a weekday ({', '.join(WEEKDAYS)}) "
+            "nor an ISO 8601 timestamp such as 2024-01-02T06:00"
+        ) from None
+
+
+Anchor = Annotated[Weekday | datetime, BeforeValidator(_parse_anchor)]
 
 
 class LabelsConfig(_Strict):
@@ -47,6 +73,9 @@ class WindowConfig(_Strict):
     timezone: str = "UTC"
     # Set for a rolling window: each window ends at a step's end and reaches this far back (7d, 30d).
     length: Duration | None = None
+    # Where the grid starts: a weekday (weekly steps start at its local midnight) or an origin
+    # timestamp (naive: read in `timezone`); none: local midnights, weeks from Monday.
+    anchor: Anchor | None = None
 
     @field_validator("size", "length")
     @classmethod
@@ -65,6 +94,17 @@ class WindowConfig(_Strict):
         if self.length is not None and self.length < self.size:
             raise ValueError("`length` (rolling window) must be at least `size` (its step)")
         return self
+
+    @model_validator(mode="after")
+    def _anchor_fits_the_step(self) -> WindowConfig:
+        # The grid refuses what it cannot lay out (a weekday anchor with a daily step); asking it
+        # here turns that into a config error with the window's path.
+        self.grid()
+        return self
+
+    def grid(self) -> WindowGrid:
+        """The one object that lays out this monitor's windows."""
+        return WindowGrid(self.size, self.timezone, self.length, self.anchor)
 
 
 class ScheduleConfig(_Strict):

@@ -16,7 +16,6 @@ from monitor.services.demo_data import demo_files, generate_demo
 from monitor.store import runs as run_store
 from monitor.store import upgrade_database
 from monitor.store.monitors import monitor_id
-from monitor.windows import window_containing
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +49,9 @@ def prepare_demo(
             with runtime.sessions() as session:
                 mid = monitor_id(session=session, name=name)
                 done = run_store.computed_window_starts(session=session, monitor_id=mid or -1)
-            size, tz = monitor.window.size, monitor.window.timezone
-            end_window = window_containing(end, size, tz)
-            if end_window.start in done and window_containing(start, size, tz).start in done:
+            grid = monitor.window.grid()
+            end_window = grid.containing(end)
+            if end_window.start in done and grid.containing(start).start in done:
                 logger.info("demo windows of %s already computed", name)
                 continue
             logger.info("backfilling %s from %s to %s", name, start.date(), end_window.end.date())
@@ -60,9 +59,15 @@ def prepare_demo(
             # labels known then, and their late labels applied now (the metrics gain a version).
             earlier = max(start, end_window.end - LABELS_CAUGHT_UP_AFTER)
             then = earlier + monitor.schedule.delay
+            # `partial`: the data starts mid-window, and the first window is computed whole, as the
+            # scheduler would have.
             if earlier > start:
-                outcomes += pipeline.backfill(runtime, name, start, earlier, now=then, progress=progress)
-            outcomes += pipeline.backfill(runtime, name, earlier, end_window.end, now=now, progress=progress)
+                outcomes += pipeline.backfill(
+                    runtime, name, start, earlier, now=then, partial=True, progress=progress
+                ).runs
+            outcomes += pipeline.backfill(
+                runtime, name, earlier, end_window.end, now=now, partial=True, progress=progress
+            ).runs
             refreshed = refresh_late_labels(runtime, name, now=now)
             logger.info("late labels recomputed the metrics of %d demo windows", len(refreshed))
         finally:

@@ -39,7 +39,7 @@ def test_drift_from_real_runs_makes_one_message_on_the_second_drifting_day(
     runtime: Runtime, fake_slack: FakeSlack
 ) -> None:
     now = DAY0 + timedelta(days=10)
-    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now).runs
     assert [o.alerts_fired for o in outcomes] == [(), (), (), ("drift",)]
     (message,) = fake_slack.delivered()
     blocks = message.json["blocks"]

@@ -354,7 +354,7 @@ def test_a_backfill_of_labelled_history_fires_in_the_run_and_silences_still_mute
         now=now,
         duration="1d",
     )
-    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=DAYS), now=now)
+    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=DAYS), now=now).runs
     assert {o.window.start.day - 1: o.alerts_fired for o in outcomes if o.alerts_fired} == {
         3: ("auc-low metric=roc_auc", "accuracy-low metric=accuracy"),
     }

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor.config import ConfigError, load_config, parse_config
+from monitor.windows import WindowGrid
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -186,3 +188,34 @@ def test_unset_variables_and_other_errors_are_all_reported() -> None:
         "monitors.credit.alerts[0].threshold": errors["monitors.credit.alerts[0].threshold"],
     }
     assert "number" in errors["monitors.credit.alerts[0].threshold"]
+
+
+def test_window_anchor_is_a_weekday_in_any_case_or_a_timestamp() -> None:
+    def anchor_of(value: object, **window: Any) -> object:
+        data = minimal(window={"size": "7d", "anchor": value, **window})
+        return parse_config(data, base_dir=Path("/"), env={}).monitors["credit"].window.anchor
+
+    assert anchor_of("Tuesday") == "tuesday"
+    assert anchor_of("2024-01-02T06:00", size="1d") == datetime(2024, 1, 2, 6)
+    # YAML reads 2024-01-02 as a date: its midnight.
+    assert anchor_of(date(2024, 1, 2)) == datetime(2024, 1, 2)
+    assert anchor_of("2024-01-02T06:00+02:00") == datetime(2024, 1, 2, 6, tzinfo=timezone(timedelta(hours=2)))
+
+
+def test_window_anchor_errors_say_what_is_accepted() -> None:
+    ((path, message),) = errors_of(minimal(window={"size": "7d", "anchor": "tusday"}))
+    assert path == "monitors.credit.window.anchor"
+    assert "'tusday' is neither a weekday (monday, tuesday," in message and "ISO 8601" in message
+    ((path, message),) = errors_of(minimal(window={"size": "7d", "anchor": "2024-13-40T00:00"}))
+    assert path == "monitors.credit.window.anchor" and "neither a weekday" in message
+    ((path, message),) = errors_of(minimal(window={"size": "7d", "anchor": 3}))
+    assert path == "monitors.credit.window.anchor" and "weekday name" in message
+    ((path, message),) = errors_of(minimal(window={"size": "1d", "anchor": "tuesday"}))
+    assert path == "monitors.credit.window"
+    assert "a weekday anchor (tuesday) needs a step of whole weeks (7d, 14d, ...)" in message
+
+
+def test_the_window_grid_carries_every_window_setting() -> None:
+    data = minimal(window={"size": "7d", "length": "28d", "timezone": "Europe/Berlin", "anchor": "friday"})
+    window = parse_config(data, base_dir=Path("/"), env={}).monitors["credit"].window
+    assert window.grid() == WindowGrid(timedelta(days=7), "Europe/Berlin", timedelta(days=28), "friday")

@@ -81,8 +81,8 @@ def test_a_long_backfill_beside_another_dispatcher_sends_each_message_once(
     try:
         now = system_clock()
         outcomes = pipeline.backfill(
-            runtime, "m", now - timedelta(hours=WINDOWS), now, now=now, progress=progress
-        )
+            runtime, "m", now - timedelta(hours=WINDOWS), now, now=now, partial=True, progress=progress
+        ).runs
     finally:
         took = time.monotonic() - began
         time.sleep(3)  # the other dispatcher's last passes

@@ -243,7 +243,7 @@ def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
 
 def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[str, pd.DataFrame]) -> None:
     for name in ("clf", "reg"):
-        outcomes = pipeline.backfill(runtime, name, DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
+        outcomes = pipeline.backfill(runtime, name, DAY0, DAY0 + timedelta(days=DAYS), now=NOW1).runs
         assert [o.status for o in outcomes] == ["succeeded"] * DAYS, [o.error for o in outcomes]
     clf_v1, reg_v1 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
     for day in range(DAYS):

@@ -79,7 +79,7 @@ def test_one_scheduled_run_end_to_end(runtime: Runtime, monitor_files: Path) -> 
 
 def test_backfill_metrics_alerts_and_outbox(runtime: Runtime, monitor_files: Path) -> None:
     now = DAY0 + timedelta(days=10)  # every label known
-    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now).runs
     assert [o.status for o in outcomes] == ["succeeded"] * 4
     assert [o.dataset_drifted for o in outcomes] == [False, False, True, True]
     # for: 2 -> pending on day 2, firing on day 3, and only then one notification.
@@ -97,7 +97,7 @@ def test_backfill_metrics_alerts_and_outbox(runtime: Runtime, monitor_files: Pat
     assert [(o.channel, o.status, o.attempts, o.payload["status"]) for o in outbox] == [
         ("log", "delivered", 1, "firing")
     ]
-    again = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now)
+    again = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=now).runs
     assert [o.reason for o in again] == ["already_succeeded"] * 4
 
 
@@ -160,7 +160,7 @@ def test_data_quality_findings_feed_alert_rules(
     }
     data["monitors"]["m"]["alerts"] = [rule]
     rt = make_runtime(data)
-    outcomes = pipeline.backfill(rt, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10))
+    outcomes = pipeline.backfill(rt, "m", DAY0, DAY0 + timedelta(days=4), now=DAY0 + timedelta(days=10)).runs
     # Independently: the share of each day's x outside the reference's [min, max].
     log = pd.read_parquet(monitor_files / "predictions.parquet")
     reference = pd.read_parquet(monitor_files / "reference.parquet")
