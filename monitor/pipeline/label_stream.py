@@ -70,7 +70,8 @@ def _label_rows(
         )
     values = [_plain(v) for v in frame[label_column].tolist()]
     if time_column:
-        times = pd.to_datetime(frame[time_column], utc=True).dt.to_pydatetime().tolist()
+        # The store keeps microseconds: a label is known from its time, rounded down to one.
+        times = pd.to_datetime(frame[time_column], utc=True).dt.floor("us").dt.to_pydatetime().tolist()
     else:
         times = [through] * len(ids)
     return list(zip(ids, values, times, strict=True))

@@ -1,6 +1,7 @@
 """Delayed ground truth end to end: a classification log in a SQL database and a regression log in
 partitioned Parquet, both degrading over time; every stored metric is checked against scikit-learn
-before and after late labels arrive, and the history of versions is kept."""
+before and after late labels arrive, at every label checkpoint a window gets a version at, and the
+history of versions is kept."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ ROWS = 300
 NOW1 = DAY0 + timedelta(days=DAYS, hours=1)  # the first computation of every window
 NOW2 = DAY0 + timedelta(days=DAYS + 2, hours=1)  # two days of late labels later
 REGRESSION_HORIZON = timedelta(days=5)
+CLASSIFICATION_HORIZON = timedelta(days=14)  # the default
+DELAY = timedelta(minutes=5)  # the schedule's default: a window is run this long after it ends
+HOUR = timedelta(hours=1)  # labels.recompute_every: the grid of label checkpoints
 CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
 
 
@@ -163,15 +167,35 @@ def runtime(db_url: str, logs: dict[str, pd.DataFrame], make_runtime: RuntimeFac
     return make_runtime(config(db_url), now=DAY0)
 
 
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def expected_checkpoints(
+    log: pd.DataFrame, labels: pd.DataFrame, day: int, *, through: datetime, horizon: timedelta
+) -> list[datetime]:
+    """The checkpoints a window has a metrics version as of, computed from the data: when it ran (its
+    end plus the delay, on the hour grid), then each hour after one of its labels became known, up to
+    `through` and the end of its label horizon."""
+    end = DAY0 + timedelta(days=day + 1)
+    first = _hour(min(end + DELAY, through))
+    last = min(_hour(through), _hour(end + horizon))
+    joined = _window(log, day).merge(labels, on="prediction_id")
+    later = {t.floor("h").to_pydatetime() + HOUR for t in joined.labelled_at if t >= pd.Timestamp(first)}
+    return [first, *sorted(c for c in later if c <= last)]
+
+
 def expected_classification(
-    log: pd.DataFrame, labels: pd.DataFrame, day: int, now: datetime
+    log: pd.DataFrame, labels: pd.DataFrame, day: int, as_of: datetime
 ) -> dict[str, Any]:
     rows = _window(log, day)
-    known = labels[labels.labelled_at <= pd.Timestamp(now)]
+    known = labels[labels.labelled_at < pd.Timestamp(as_of)]
     joined = rows.merge(known, on="prediction_id")
     if joined.empty:  # the window's labels are all still to come
         return {m: None for m in CLASSIFICATION} | {"_labelled": 0, "_rows": len(rows)}
     y, score, pred = joined.label, joined.score, joined.prediction
+    if len(joined) < 30:  # the first few labels: some metrics or their intervals are undefined
+        return {"_labelled": len(joined), "_rows": len(rows), "_few": True}
     return {
         "accuracy": skm.accuracy_score(y, pred),
         "precision": skm.precision_score(y, pred),
@@ -186,12 +210,14 @@ def expected_classification(
     }
 
 
-def expected_regression(log: pd.DataFrame, labels: pd.DataFrame, day: int, now: datetime) -> dict[str, Any]:
+def expected_regression(log: pd.DataFrame, labels: pd.DataFrame, day: int, as_of: datetime) -> dict[str, Any]:
     rows = _window(log, day)
-    known = labels[labels.labelled_at <= pd.Timestamp(now)]
+    known = labels[labels.labelled_at < pd.Timestamp(as_of)]
     joined = rows.merge(known, on="prediction_id")
     if joined.empty:
         return {m: None for m in ("mae", "rmse", "mape", "r2")} | {"_labelled": 0, "_rows": len(rows)}
+    if len(joined) < 30:  # the first few labels: R² or intervals may be undefined
+        return {"_labelled": len(joined), "_rows": len(rows), "_few": True}
     y, p = joined.label, joined.prediction
     return {
         "mae": skm.mean_absolute_error(y, p),
@@ -226,6 +252,11 @@ def stored_metrics(runtime: Runtime, monitor: str) -> dict[int, dict[int, dict[s
 
 def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
     coverage = expected["_labelled"] / expected["_rows"]
+    if expected.get("_few"):
+        assert {(r.sample_count, r.label_coverage) for r in stored.values()} == {
+            (expected["_labelled"], coverage)
+        }
+        return
     for metric, value in expected.items():
         if metric.startswith("_"):
             continue
@@ -241,56 +272,64 @@ def check(stored: dict[str, MetricValueRow], expected: dict[str, Any]) -> None:
     assert set(stored) == {m for m in expected if not m.startswith("_")}
 
 
+def check_versions(
+    runtime: Runtime, logs: dict[str, pd.DataFrame], *, through: datetime
+) -> dict[str, dict[int, dict[int, dict[str, MetricValueRow]]]]:
+    """Every stored version of every window is as of the checkpoints the data calls for, and equals
+    scikit-learn on the labels known before its checkpoint."""
+    stored = {"clf": stored_metrics(runtime, "clf"), "reg": stored_metrics(runtime, "reg")}
+    cases = (
+        ("clf", expected_classification, CLASSIFICATION_HORIZON),
+        ("reg", expected_regression, REGRESSION_HORIZON),
+    )
+    for name, expected, horizon in cases:
+        log, labels = logs[name], logs[f"{name}_labels"]
+        for day in range(DAYS):
+            versions = stored[name][day]
+            points = expected_checkpoints(log, labels, day, through=through, horizon=horizon)
+            assert sorted(versions) == list(range(1, len(points) + 1)), (name, day)
+            for number, point in enumerate(points, 1):
+                assert {r.labels_as_of for r in versions[number].values()} == {point}, (name, day, number)
+                check(versions[number], expected(log, labels, day, point))
+    return stored
+
+
 def test_every_metric_before_and_after_late_labels(runtime: Runtime, logs: dict[str, pd.DataFrame]) -> None:
     for name in ("clf", "reg"):
         outcomes = pipeline.backfill(runtime, name, DAY0, DAY0 + timedelta(days=DAYS), now=NOW1).runs
         assert [o.status for o in outcomes] == ["succeeded"] * DAYS, [o.error for o in outcomes]
-    clf_v1, reg_v1 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
-    for day in range(DAYS):
-        assert list(clf_v1[day]) == [1] and list(reg_v1[day]) == [1]
-        check(clf_v1[day][1], expected_classification(logs["clf"], logs["clf_labels"], day, NOW1))
-        check(reg_v1[day][1], expected_regression(logs["reg"], logs["reg_labels"], day, NOW1))
+    # A backfill replays the label stream: each window's first metrics count the labels known when it
+    # would have run, and each later hour at which more became known adds a version.
+    before = check_versions(runtime, logs, through=NOW1)
+    first_day_versions = len(before["clf"][0])
+    assert first_day_versions > 50  # labels trickle in over days, hour by hour
+    assert {r.label_coverage for r in before["clf"][DAYS - 1][1].values()} == {0.0}  # ran before any label
     # Quality degrades: the last fully labelled day is worse than the first.
-    first_auc, last_auc = clf_v1[0][1]["roc_auc"].value, clf_v1[5][1]["roc_auc"].value
-    first_mae, last_mae = reg_v1[0][1]["mae"].value, reg_v1[5][1]["mae"].value
+    latest = {name: {d: v[max(v)] for d, v in before[name].items()} for name in before}
+    first_auc, last_auc = latest["clf"][0]["roc_auc"].value, latest["clf"][5]["roc_auc"].value
+    first_mae, last_mae = latest["reg"][0]["mae"].value, latest["reg"][5]["mae"].value
     assert first_auc is not None and last_auc is not None and first_auc > last_auc + 0.1
     assert first_mae is not None and last_mae is not None and last_mae > 3 * first_mae
 
-    # Two days later: the scheduler's tick recomputes windows whose labels changed, as new versions.
+    # Two days later: the scheduler's tick pulls the labels that came since and adds their versions.
     runtime.clock = lambda: NOW2
     scheduling.tick(runtime, "clf")
     refreshed = refresh_late_labels(runtime, "reg", now=NOW2)
-    clf_v2, reg_v2 = stored_metrics(runtime, "clf"), stored_metrics(runtime, "reg")
+    after = check_versions(runtime, logs, through=NOW2)
     for day in range(DAYS):
-        expected = expected_classification(logs["clf"], logs["clf_labels"], day, NOW2)
-        changed = (
-            expected["_labelled"]
-            != expected_classification(logs["clf"], logs["clf_labels"], day, NOW1)["_labelled"]
-        )
-        assert sorted(clf_v2[day]) == ([1, 2] if changed else [1]), day
-        check(clf_v2[day][max(clf_v2[day])], expected)
         # History kept, never overwritten.
-        assert {m: r.value for m, r in clf_v2[day][1].items()} == {
-            m: r.value for m, r in clf_v1[day][1].items()
-        }
-    assert sum(len(v) == 2 for v in clf_v2.values()) >= 4  # late labels did arrive for most windows
+        for number, rows in before["clf"][day].items():
+            assert {m: r.value for m, r in after["clf"][day][number].items()} == {
+                m: r.value for m, r in rows.items()
+            }
+    # The regression monitor's horizon is 5 days: older windows stayed final though labels came late.
+    grew = {day for day in range(DAYS) if len(after["reg"][day]) > len(before["reg"][day])}
+    assert {(r.window.start - DAY0).days for r in refreshed} == grew
+    assert grew and all(DAY0 + timedelta(days=day + 1) + REGRESSION_HORIZON > NOW1 for day in grew)
+    late_but_final = len(_window(logs["reg"], 0).merge(logs["reg_labels"], on="prediction_id"))
+    assert late_but_final > latest["reg"][0]["mae"].sample_count  # labels came after its horizon
 
-    # The regression monitor's horizon is 5 days: older windows are final even if labels came late.
-    horizon_start = NOW2 - REGRESSION_HORIZON
-    assert {(r.window.start - DAY0).days for r in refreshed} == {
-        d for d in range(DAYS) if DAY0 + timedelta(days=d + 1) > horizon_start
-    }
-    for day in range(DAYS):
-        within = DAY0 + timedelta(days=day + 1) > horizon_start
-        now = NOW2 if within else NOW1
-        expected = expected_regression(logs["reg"], logs["reg_labels"], day, now)
-        check(reg_v2[day][max(reg_v2[day])], expected)
-        if not within:
-            assert list(reg_v2[day]) == [1]
-    late_but_final = expected_regression(logs["reg"], logs["reg_labels"], 3, NOW2)["_labelled"]
-    assert late_but_final > reg_v2[3][1]["mae"].sample_count  # labels came, the window stayed final
-
-    # A second tick right away changes nothing: windows were just looked at.
+    # A second tick right away changes nothing: no checkpoint has passed.
     assert refresh_late_labels(runtime, "clf", now=NOW2 + timedelta(minutes=1)) == []
 
 
@@ -298,7 +337,8 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
     pipeline.backfill(runtime, "clf", DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
     refresh_late_labels(runtime, "clf", now=NOW2)
     versions = stored_metrics(runtime, "clf")
-    day = next(d for d, v in versions.items() if len(v) == 2)
+    day = DAYS - 1
+    newest = max(versions[day])
     with runtime.sessions() as session:
         (run_id,) = session.scalars(
             sa.select(RunRow.id).where(RunRow.window_start == (DAY0 + timedelta(days=day)))
@@ -307,15 +347,15 @@ def test_the_run_api_shows_the_latest_version_and_the_history(runtime: Runtime) 
         run = http.get(f"/api/v1/runs/{run_id}").json()
         page = http.get(f"/runs/{run_id}").text
     latest = {m["metric"]: m for m in run["metrics"]}
-    assert {m["version"] for m in run["metrics"]} == {2}
-    assert latest["roc_auc"]["value"] == versions[day][2]["roc_auc"].value
+    assert {m["version"] for m in run["metrics"]} == {newest} and newest > 2
+    assert latest["roc_auc"]["value"] == versions[day][newest]["roc_auc"].value
     assert [(m["version"], m["metric"]) for m in run["metric_history"]][:2] == [
         (1, "accuracy"),
         (1, "precision"),
     ]
-    assert len(run["metric_history"]) == 16
-    assert run["labelled_count"] == versions[day][2]["accuracy"].sample_count
-    assert 'id="metric-history"' in page and "v2" in page
+    assert len(run["metric_history"]) == 8 * newest
+    assert run["labelled_count"] == versions[day][newest]["accuracy"].sample_count
+    assert 'id="metric-history"' in page and f"v{newest}" in page
     assert {q["check"] for q in run["quality"]} >= {
         "row_count",
         "missing_share",
