@@ -195,6 +195,21 @@ class IngestSource:
     def read(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
     ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=None)
+
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=limit)
+
+    def _frame(
+        self, start: datetime | None, end: datetime | None, time_column: str | None, *, limit: int | None
+    ) -> pd.DataFrame:
         if self.stream == "predictions":
             schema = prediction_schema(self.monitor)
             time_name = schema.time_column or "time"
@@ -212,6 +227,7 @@ class IngestSource:
             start=start,
             end=end,
             chunk_rows=CHUNK_ROWS,
+            limit=limit,
         )
         for ids, times, payloads in chunks:
             if self.stream == "predictions":
