@@ -122,5 +122,5 @@ def test_a_sample_is_at_most_its_rows_of_the_window(tmp_path: Path) -> None:
     sample = source.sample(5, start, end, time_column="ts")
     assert len(sample) == 5 and set(sample.prediction_id) <= set(log.prediction_id[24:48])
     assert len(source.sample(1000)) == len(log)
-    with pytest.raises(SourceError, match="time column 'colour' holds .*string, not timestamps"):
+    with pytest.raises(SourceError, match=r"time column 'colour' holds .*string, not timestamps"):
         source.sample(5, start, end, time_column="colour")
