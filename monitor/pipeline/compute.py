@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.config import MonitorConfig
+from monitor.config import MonitorConfig, role_columns
 from monitor.drift import DatasetDrift, compare_datasets
 from monitor.metrics import MetricValue
 from monitor.pipeline.labels import labelled_rows, window_metrics
@@ -56,9 +56,8 @@ def compute_window(
     )
     labelled = labelled_rows(runtime, name, current, window, now=now)
     metrics = window_metrics(monitor, labelled)
-    ignore = [schema.timestamp_column, schema.id_column]
-    if monitor.labels is not None:
-        ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
+    # Times, ids and labels are never new columns; outputs the reference lacks are reported as new.
+    ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
     # Quality compares the window with the profile's summary of the reference, which is not read.
     quality = assess_window(
         current,
