@@ -191,8 +191,18 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("config", help="configuration file")
     cfg = p.add_subparsers(dest="config_command", required=True)
-    q = cfg.add_parser("validate", help="report every error with its path")
+    q = cfg.add_parser(
+        "validate",
+        help="report every error with its path (and `files` paths that match no file)",
+        description="Every error with its path in the file, in one pass; exit 0 when there is none.",
+    )
     q.add_argument("file")
+    q.add_argument(
+        "--check-sources",
+        action="store_true",
+        help="also open every monitor's source, reference and labels, read a small sample of each, "
+        "and check the configured columns and their types",
+    )
     q.set_defaults(func=cmd_config_validate)
 
 

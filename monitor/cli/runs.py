@@ -16,9 +16,29 @@ if TYPE_CHECKING:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
+    from monitor.services.source_check import check_sources, missing_files
+
     config = _load(args.file)
+    # --check-sources reports missing files itself, beside everything else of their monitor.
+    problems = [] if args.check_sources else missing_files(config)
+    if problems:
+        print(f"error in {args.file}:", file=sys.stderr)
+        for finding in problems:
+            print(f"  {finding.path}: {finding.message}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"{args.file}: valid ({len(config.monitors)} monitor(s), {len(config.notifiers)} notifier(s))")
-    return EXIT_OK
+    if not args.check_sources:
+        return EXIT_OK
+    checks = check_sources(config)
+    for check in checks:
+        if check.ok:
+            read = ", ".join(f"{rows} {stream}" for stream, rows in check.rows.items())
+            print(f"{check.monitor}: ok (rows read: {read})")
+            continue
+        print(f"{check.monitor}: {len(check.findings)} problem(s)", file=sys.stderr)
+        for finding in check.findings:
+            print(f"  {finding.path}: {finding.message}", file=sys.stderr)
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_FAILED
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

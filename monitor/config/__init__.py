@@ -60,6 +60,7 @@ from monitor.config.monitors import (
 )
 from monitor.config.reports import ReportsConfig
 from monitor.config.retention import RetentionConfig
+from monitor.config.roles import RoleColumn, feature_columns, role_column_names, role_columns
 from monitor.config.sources import (
     FilesSourceConfig,
     IngestSourceConfig,
@@ -106,6 +107,7 @@ __all__ = [
     "ReportsConfig",
     "RetentionConfig",
     "RetrainNotifierConfig",
+    "RoleColumn",
     "RunsConfig",
     "ScheduleConfig",
     "Scope",
@@ -117,10 +119,13 @@ __all__ = [
     "ThresholdSetting",
     "WebhookNotifierConfig",
     "WindowConfig",
+    "feature_columns",
     "interpolate_env",
     "load_config",
     "parse_config",
     "parse_duration",
+    "role_column_names",
+    "role_columns",
 ]
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from monitor.config import MonitorConfig
+from monitor.config import MonitorConfig, role_columns
 from monitor.drift import DatasetDrift, compare_datasets
 from monitor.label_time import first_checkpoint
 from monitor.metrics import MetricValue
@@ -104,9 +104,8 @@ def compute_window(
     )
     labels = run_labels(runtime, name, current, window, run_id)
     metrics = window_metrics(monitor, labels.counted) if labels is not None else []
-    ignore = [schema.timestamp_column, schema.id_column]
-    if monitor.labels is not None:
-        ignore += [monitor.labels.label_column, monitor.labels.timestamp_column or ""]
+    # Times, ids and labels are never new columns; outputs the reference lacks are reported as new.
+    ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
     # Quality compares the window with the profile's summary of the reference, which is not read.
     quality = assess_window(
         current,

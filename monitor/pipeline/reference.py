@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from monitor.config import DriftConfig, MonitorConfig
+from monitor.config import DriftConfig, MonitorConfig, feature_columns, role_column_names, role_columns
 from monitor.drift import (
     ColumnKind,
     ColumnOptions,
@@ -64,9 +64,8 @@ class ProfileCache:
 
 def output_columns(monitor: MonitorConfig) -> list[str]:
     """The model's own output columns: prediction, score, class probabilities."""
-    schema = monitor.schema_
-    columns = [schema.prediction_column, schema.score_column, *(schema.class_score_columns or {}).values()]
-    return [c for c in dict.fromkeys(columns) if c]
+    outputs = (r.column for r in role_columns(monitor) if r.role in ("prediction", "score"))
+    return list(dict.fromkeys(outputs))
 
 
 def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
@@ -88,22 +87,6 @@ def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
     )
 
 
-def feature_columns(monitor: MonitorConfig, reference: pd.DataFrame) -> list[str]:
-    if monitor.schema_.features is not None:
-        return list(monitor.schema_.features)
-    schema = monitor.schema_
-    label = monitor.labels.label_column if monitor.labels else None
-    reserved = {
-        schema.timestamp_column,
-        schema.id_column,
-        schema.prediction_column,
-        schema.score_column,
-        label,
-        *(schema.class_score_columns or {}).values(),
-    }
-    return [c for c in reference.columns if c not in reserved]
-
-
 def profile_key(monitor: MonitorConfig, data_hash: str) -> str:
     """What a reference profile depends on: the reference data, and the settings that shape it."""
     parts = {
@@ -111,7 +94,8 @@ def profile_key(monitor: MonitorConfig, data_hash: str) -> str:
         "data": data_hash,
         "reference": monitor.reference.model_dump(mode="json"),
         "schema": monitor.schema_.model_dump(mode="json"),
-        "label": monitor.labels.label_column if monitor.labels else None,
+        # The default features are the reference's columns but these.
+        "roles": sorted(role_column_names(monitor)),
         "drift": monitor.drift.model_dump(mode="json"),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -172,7 +156,7 @@ def reference_profile(runtime: Runtime, name: str, *, now: datetime) -> Referenc
         found = _known_profile(runtime, name, key, mid)
         if found is not None:
             return found
-    features = feature_columns(monitor, frame)
+    features = feature_columns(monitor, frame.columns)
     outputs = [c for c in output_columns(monitor) if c in frame.columns and c not in features]
     profile = build_profile(frame, drift_options(monitor.drift, features + outputs))
     if key is not None:

@@ -28,6 +28,18 @@ class Source(Protocol):
         """Rows with start <= time_column < end (UTC-aware bounds); everything when no bounds."""
         ...
 
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        """At most `limit` of the rows `read` returns (the first found, not the newest), through the
+        same checks; what `config validate --check-sources` looks at, so it stays fast on any size."""
+        ...
+
 
 Role = Literal["predictions", "labels", "reference"]
 

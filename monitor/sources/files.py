@@ -74,6 +74,21 @@ class FilesSource:
     def read(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
     ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=None)
+
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=limit)
+
+    def _frame(
+        self, start: datetime | None, end: datetime | None, time_column: str | None, *, limit: int | None
+    ) -> pd.DataFrame:
         everything = self._paths()
         fmt = self._format(everything)
         paths = [p for p in everything if self._overlaps(p, start, end)]
@@ -82,7 +97,13 @@ class FilesSource:
                 table = ds.dataset(everything[-1:], format=fmt).schema.empty_table()
             else:
                 dataset = _unified_dataset(paths, fmt)
-                table = dataset.to_table(filter=_time_filter(dataset.schema, start, end, time_column))
+                condition = _time_filter(dataset.schema, start, end, time_column)
+                # head() stops reading at `limit` rows: a sample of a large source costs little.
+                table = (
+                    dataset.to_table(filter=condition)
+                    if limit is None
+                    else dataset.head(limit, filter=condition)
+                )
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise SourceError(f"cannot read {self.pattern}: {exc}") from None
         # Arrow buffers are released column by column as pandas takes them: the window is not held twice.

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from monitor.config import Config, MonitorConfig
+from monitor.config import Config, MonitorConfig, role_column_names
 from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
 from monitor.sources.ingest_rows import Record, RowSchema, parse_body, validate_rows
 from monitor.store import SessionFactory
@@ -55,9 +55,8 @@ def prediction_schema(monitor: MonitorConfig) -> RowSchema:
     scores = [schema.score_column] if schema.score_column else []
     for column in [*scores, *(schema.class_score_columns or {}).values()]:
         columns[column] = schema.types.get(column, "number")
-    reserved = {schema.id_column, schema.timestamp_column}
-    if monitor.labels is not None:
-        reserved.add(monitor.labels.label_column)
+    # Declared types of role columns other than the outputs above belong to labels rows, or are id/time.
+    reserved = role_column_names(monitor) - set(columns)
     for name, declared in schema.types.items():
         if name not in reserved:
             columns.setdefault(name, declared)
@@ -196,6 +195,21 @@ class IngestSource:
     def read(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
     ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=None)
+
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        return self._frame(start, end, time_column, limit=limit)
+
+    def _frame(
+        self, start: datetime | None, end: datetime | None, time_column: str | None, *, limit: int | None
+    ) -> pd.DataFrame:
         if self.stream == "predictions":
             schema = prediction_schema(self.monitor)
             time_name = schema.time_column or "time"
@@ -213,6 +227,7 @@ class IngestSource:
             start=start,
             end=end,
             chunk_rows=CHUNK_ROWS,
+            limit=limit,
         )
         for ids, times, payloads in chunks:
             if self.stream == "predictions":

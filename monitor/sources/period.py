@@ -29,6 +29,17 @@ class PeriodSource:
             )
         return frame
 
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        """Rows of the period; an empty period is the caller's finding here, not an error."""
+        return self.inner.sample(limit, self.start, self.end, time_column=self.time_column)
+
     def close(self) -> None:
         close = getattr(self.inner, "close", None)
         if close is not None:

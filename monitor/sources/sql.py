@@ -45,6 +45,21 @@ class SqlSource:
             raise SourceError(str(exc)) from None
         return utc_frame_times(frame, time_column)
 
+    def sample(
+        self,
+        limit: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+    ) -> pd.DataFrame:
+        chunks = self.database.chunks(start, end, time_column=time_column, limit=limit)
+        try:
+            frame = _assemble(chunks)
+        except ExternalSourceError as exc:
+            raise SourceError(str(exc)) from None
+        return utc_frame_times(frame, time_column)
+
 
 def _assemble(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """One DataFrame from streamed chunks, holding each chunk as Arrow data in between."""

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     TextClause,
     bindparam,
+    literal_column,
     select,
     text,
 )
@@ -81,18 +82,26 @@ class ExternalTable:
                 self._engine = None
 
     def chunks(
-        self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        time_column: str | None = None,
+        limit: int | None = None,
     ) -> Iterator[pd.DataFrame]:
-        """The rows with start <= time_column < end, `chunk_size` rows at a time."""
+        """The rows with start <= time_column < end, `chunk_size` rows at a time; only the first
+        `limit` rows when given (LIMIT in the database, so a sample of a large table is cheap)."""
         try:
             engine = self._connect()
             with engine.connect() as connection:
                 streaming = connection.execution_options(yield_per=self.chunk_size)
-                statement = (
+                statement: Select[Any] | TextClause = (
                     self._table_select(streaming, start, end, time_column)
                     if self.table_name is not None
                     else self._query(start, end)
                 )
+                if limit is not None:
+                    statement = _limited(statement, limit)
                 yield from pd.read_sql(statement, streaming, chunksize=self.chunk_size)
         except ExternalSourceError:
             raise
@@ -157,6 +166,13 @@ class ExternalTable:
             bindparam("start", _bound(start, aware), type_=DateTime(timezone=aware)),
             bindparam("end", _bound(end, aware), type_=DateTime(timezone=aware)),
         )
+
+
+def _limited(statement: Select[Any] | TextClause, limit: int) -> Select[Any]:
+    if isinstance(statement, Select):
+        return statement.limit(limit)
+    # The user's query as a subquery: its own text and bound parameters stay as they are.
+    return select(literal_column("*")).select_from(statement.columns().subquery("sample")).limit(limit)
 
 
 def _bound(moment: datetime | None, aware: bool) -> datetime | None:

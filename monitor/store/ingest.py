@@ -108,9 +108,10 @@ def read_ingested(
     start: datetime | None,
     end: datetime | None,
     chunk_rows: int,
+    limit: int | None = None,
 ) -> Iterator[tuple[tuple[str, ...], tuple[datetime, ...], tuple[str, ...]]]:
     """Chunks of (ids, times, JSON texts of the values or labels), ordered by time then id, so the
-    same rows give the same frame on every read."""
+    same rows give the same frame on every read; the first `limit` rows only when given."""
     table: Any = IngestedPredictionRow if stream == "predictions" else IngestedLabelRow
     time = table.time if stream == "predictions" else table.labelled_at
     payload = table.row_values if stream == "predictions" else table.label
@@ -122,7 +123,7 @@ def read_ingested(
         statement = statement.where(time >= start)
     if end is not None:
         statement = statement.where(time < end)
-    statement = statement.order_by(time, table.prediction_id)
+    statement = statement.order_by(time, table.prediction_id).limit(limit)
     with sessions() as session:
         result = session.connection().execution_options(stream_results=True).execute(statement)
         for part in result.partitions(chunk_rows):

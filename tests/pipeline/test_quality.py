@@ -130,3 +130,23 @@ def test_a_stored_profile_of_the_older_format_or_damaged_is_built_again(
         (row,) = session.query(ReferenceProfileRow).all()  # the new one replaced the old
     assert (row.profile_key == old_key) == (stored == "damaged")
     assert ReferenceProfile.from_bytes(row.payload).quality.column_names == ("x", "y", "colour")
+
+
+def test_without_listed_features_the_reference_label_columns_are_no_features(
+    sqlite_url: str, monitor_files: Path, make_runtime: RuntimeFactory
+) -> None:
+    # A training set as references often are: features with the labels and when they became known.
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    reference.assign(label=1, labelled_at=DAY0).to_parquet(monitor_files / "reference.parquet")
+    config = monitor_config(sqlite_url)
+    del config["monitors"]["m"]["schema"]
+    runtime = make_runtime(config)
+    outcome = pipeline.run_monitor(runtime, "m", day(0), now=NOW)
+    assert outcome.status == "succeeded", outcome.error
+    with runtime.sessions() as session:
+        checks = {
+            (q.check, q.column_name) for q in session.query(QualityResultRow).filter_by(run_id=outcome.run_id)
+        }
+        drifted = {r.column_name for r in session.query(DriftResultRow).filter_by(run_id=outcome.run_id)}
+    assert not [c for c in checks if c[0] == "missing_column"]
+    assert drifted == {"x", "y", "colour"}

@@ -113,3 +113,14 @@ def test_bad_partition_and_missing_files_are_clear_errors(tmp_path: Path) -> Non
         FilesSource(tmp_path / "**" / "*.parquet").read(DAY0, DAY0 + timedelta(days=1), time_column="ts")
     with pytest.raises(SourceError, match="no file matches"):
         FilesSource(tmp_path / "nothing" / "*.parquet").read()
+
+
+def test_a_sample_is_at_most_its_rows_of_the_window(tmp_path: Path) -> None:
+    log = write_tree(tmp_path, "parquet", range(3))
+    source = FilesSource(tmp_path / "**" / "*.parquet")
+    start, end = DAY0 + timedelta(days=1), DAY0 + timedelta(days=2)
+    sample = source.sample(5, start, end, time_column="ts")
+    assert len(sample) == 5 and set(sample.prediction_id) <= set(log.prediction_id[24:48])
+    assert len(source.sample(1000)) == len(log)
+    with pytest.raises(SourceError, match=r"time column 'colour' holds .*string, not timestamps"):
+        source.sample(5, start, end, time_column="colour")

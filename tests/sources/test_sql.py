@@ -149,3 +149,18 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(sql_sourc
         source.read()
     assert "cannot read table 't' at postgresql+psycopg://user:***@127.0.0.1:1/nowhere" in str(info.value)
     assert "s3cret" not in str(info.value)
+
+
+def test_a_sample_is_limited_in_the_database(database: tuple[str, pd.DataFrame], sql_source: Source) -> None:
+    url, log = database
+    start, end = DAY0 + timedelta(days=1), DAY0 + timedelta(days=2)
+    table = sql_source(url, table=TABLE, chunk_size=2)
+    assert len(table.sample(5, start, end, time_column="Event Time")) == 5
+    query = sql_source(
+        url,
+        query=f'SELECT * FROM "{TABLE.replace(chr(34), chr(34) * 2)}" '
+        'WHERE "Event Time" >= :start AND "Event Time" < :end',
+    )
+    sample = query.sample(3, start, end, time_column="Event Time")
+    assert len(sample) == 3 and sample["Event Time"].min() >= start
+    assert list(sample.columns) == list(log.columns)

@@ -1,0 +1,81 @@
+"""The columns a monitor's config names for a role (time, id, outputs, labels): the one list of them.
+
+Everything that must tell features from other columns uses it: the default feature list (every other
+column of the reference), data-quality checks, pushed-row schemas and `config validate --check-sources`.
+A role added to the config is added here, and every one of those follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from monitor.config.monitors import MonitorConfig
+
+Stream = Literal["predictions", "labels"]
+Role = Literal["time", "id", "prediction", "score", "label"]
+
+
+@dataclass(frozen=True)
+class RoleColumn:
+    column: str
+    role: Role
+    stream: Stream  # the source whose rows hold it
+    path: str  # where the monitor's config names it, e.g. "labels.label_column"
+    # False for a default the user never wrote (`prediction`, `score`): data without it is not wrong,
+    # the metrics needing it are just not computed.
+    required: bool = True
+
+
+def role_columns(monitor: MonitorConfig) -> list[RoleColumn]:
+    """Every column the monitor's config gives a role, in the order the config names them."""
+    schema = monitor.schema_
+    written = schema.model_fields_set
+    found = [
+        RoleColumn(schema.timestamp_column, "time", "predictions", "schema.timestamp_column"),
+        RoleColumn(schema.id_column, "id", "predictions", "schema.id_column"),
+    ]
+    if schema.prediction_column:
+        found.append(
+            RoleColumn(
+                schema.prediction_column,
+                "prediction",
+                "predictions",
+                "schema.prediction_column",
+                required="prediction_column" in written,
+            )
+        )
+    if schema.score_column:
+        found.append(
+            RoleColumn(
+                schema.score_column,
+                "score",
+                "predictions",
+                "schema.score_column",
+                required="score_column" in written,
+            )
+        )
+    for label, column in (schema.class_score_columns or {}).items():
+        found.append(RoleColumn(column, "score", "predictions", f"schema.class_score_columns.{label}"))
+    labels = monitor.labels
+    if labels is not None:
+        found.append(RoleColumn(labels.id_column, "id", "labels", "labels.id_column"))
+        found.append(RoleColumn(labels.label_column, "label", "labels", "labels.label_column"))
+        if labels.timestamp_column:
+            found.append(RoleColumn(labels.timestamp_column, "time", "labels", "labels.timestamp_column"))
+    return found
+
+
+def role_column_names(monitor: MonitorConfig) -> set[str]:
+    """The names of every role column: what is never a feature."""
+    return {role.column for role in role_columns(monitor)}
+
+
+def feature_columns(monitor: MonitorConfig, reference_columns: Iterable[str]) -> list[str]:
+    """`schema.features` when listed; else every column of the reference the config does not name for
+    another role (a label time column in a training set is no feature)."""
+    if monitor.schema_.features is not None:
+        return list(monitor.schema_.features)
+    roles = role_column_names(monitor)
+    return [str(c) for c in reference_columns if c not in roles]
