@@ -15,6 +15,7 @@ from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
 from monitor.errors import mask_url_secrets
 from monitor.notify.dispatch import deliver_pending
+from monitor.label_time import checkpoint_at
 from monitor.pipeline.compute import RunLabels, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
@@ -246,7 +247,10 @@ def _compute_and_store(
         )
         if result.labels is not None:
             save_run_labels(session, run_id, mid, result.labels, now=now)
-        label_time = result.labels.as_of if result.labels else None
+        # Metric rules judge maturity in the label stream's data time: the watermark's checkpoint.
+        label_time = None
+        if result.labels is not None and result.labels.pulled_through is not None and monitor.labels:
+            label_time = checkpoint_at(result.labels.pulled_through, monitor.labels.recompute_every)
         ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now, label_time=label_time)
         fired = judge_in_order(ctx, run_id=run_id, window=window, facts=facts)
     return RunOutcome(

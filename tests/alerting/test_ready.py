@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from monitor import pipeline
-from monitor.pipeline import labels as labelled
+from monitor.pipeline import label_refresh as labelled
 from monitor.pipeline.runtime import Runtime
 from monitor.services import alerts as alert_service
 from monitor.services import scheduling
@@ -143,7 +143,12 @@ def start_monitor(
                 "m": {
                     "model": "toy",
                     "source": {"type": "files", "path": "predictions.parquet"},
-                    "labels": {"source": {"type": "files", "path": "labels.parquet"}, "horizon": horizon},
+                    # Label checkpoints at each midnight: the day's labels count from the next day.
+                    "labels": {
+                        "source": {"type": "files", "path": "labels.parquet"},
+                        "horizon": horizon,
+                        "recompute_every": "1d",
+                    },
                     "reference": {"type": "files", "path": "reference.parquet"},
                     "schema": {"features": ["x"]},
                     "metrics": ["accuracy", "roc_auc"],
@@ -229,19 +234,20 @@ def test_metric_rules_fire_once_labels_are_known_not_when_the_window_runs(
     assert row.payload["report_url"] == f"http://monitor.example/runs/{_run_id(runtime, 3)}"
     auc_events = events(runtime, "auc-low")
     assert [(e, d) for e, d, _ in auc_events] == [("pending", 2), ("fired", 3), ("notified", 3)]
-    # Window 3's metrics: version 1 at its run (day 4, no label), 2 at day 6 (its first hour's labels),
-    # 3 at day 7 (all labels).
-    assert auc_events[1][2] == {"metrics_version": 3, "label_coverage": 1.0}
+    # Window 3's metrics: version 1 at its run (day 4, no label), 2 as of day 7 (all labels, known
+    # during day 6).
+    assert auc_events[1][2] == {"metrics_version": 2, "label_coverage": 1.0, "provisional": False}
 
-    # Two hours later the labels of window 3 are as they were: nothing is judged or sent again.
+    # Two hours later no checkpoint has passed: nothing is computed, judged or sent again.
     _, refreshed = tick(runtime, at(7, hours=3))
-    assert [r.window for r in refreshed if r.version is not None] == [window(4)]  # its first 3 hours
+    assert [r.window for r in refreshed if r.version is not None] == []
     assert fired_in(refreshed) == [] and len(outbox(runtime)) == 1 and len(fake_slack.requests) == 1
 
     # Day 8: window 4 breaches too (still firing); 24 h since the message is less than repeat_interval.
     tick(runtime, at(8))
     assert len(outbox(runtime)) == 1
-    # Day 9: 48 h since the message: the run of window 8 repeats it; window 5 keeps both firing.
+    # Day 9: 48 h since the message: the labels of window 5, applied first, keep both firing and
+    # repeat it.
     tick(runtime, at(9))
     # Day 10: window 6 is good again: both resolve, in one message.
     tick(runtime, at(10))
@@ -261,7 +267,7 @@ def test_metric_rules_fire_once_labels_are_known_not_when_the_window_runs(
         ("pending", 2),
         ("fired", 3),
         ("notified", 3),
-        ("notified", 8),
+        ("notified", 5),
         ("resolved", 6),
         ("notified", 6),
     ]
@@ -284,15 +290,19 @@ def test_a_window_whose_labels_stay_incomplete_is_passed_over_after_one_more_loo
     runtime = start_monitor(log, labels)
     for day in range(1, 9):
         tick(runtime, at(day))
-    # Day 8: window 4 is ready, window 3 (50% labelled) is not; window 4 waits one look for it.
+    # Day 8: window 4 is ready, window 3 (50% labelled) is not; window 4 waits one checkpoint for it.
     assert [(e, d) for e, d, _ in events(runtime, "auc-low")] == [("pending", 2)]
     assert fake_slack.requests == []
-    # An hour later window 3 was looked at again, still half labelled: it is passed over (no value,
-    # the alert stays pending) and window 4, the second bad window judged, fires. No window's new
-    # labels made anything ready (window 5 is at 2 of 24 hours), so the tick's last pass judged it.
     _, refreshed = tick(runtime, at(8, hours=2))
+    assert [r.window for r in refreshed if r.version is not None] == []
+    # At the next checkpoint window 3 is still half labelled: it is passed over (no value, the alert
+    # stays pending) and window 4, the second bad window judged, fires, with window 5's labels.
+    _, refreshed = tick(runtime, at(9))
     assert [r.window for r in refreshed if r.version is not None] == [window(5)]
-    assert fired_in(refreshed) == []
+    assert fired_in(refreshed) == [
+        f"{n} (window {window(4).label()})"
+        for n in ("auc-low metric=roc_auc", "accuracy-low metric=accuracy")
+    ]
     assert [(e, d) for e, d, _ in events(runtime, "auc-low")] == [
         ("pending", 2),
         ("fired", 4),
@@ -300,9 +310,9 @@ def test_a_window_whose_labels_stay_incomplete_is_passed_over_after_one_more_loo
     ]
     (message,) = fake_slack.delivered()
     assert "2026-09-05 00:00 → 2026-09-06 00:00 UTC" in message.json["blocks"][1]["fields"][2]["text"]
-    # Window 3's labels complete later: a new version is stored, but the window is not judged again.
-    tick(runtime, at(9))
-    _, refreshed = tick(runtime, at(9, hours=13))
+    # Window 3's labels complete later: a new version is stored, but a window passed over is not
+    # judged after all.
+    _, refreshed = tick(runtime, at(10))
     assert window(3) in [r.window for r in refreshed if r.version is not None]
     with runtime.sessions() as session:
         coverage = session.scalar(
@@ -330,8 +340,8 @@ def test_a_window_that_never_gets_enough_labels_is_judged_when_it_leaves_the_hor
     assert labelled.refresh_late_labels(runtime, "m", now=at(9)) == []
     auc = events(runtime, "auc-low")
     assert [(e, d) for e, d, _ in auc] == [("pending", 2), ("fired", 3), ("notified", 3)]
-    # Versions: at the backfill (no label), day 6 (its first hour's on-time half), day 7 (half of all).
-    assert auc[1][2] == {"metrics_version": 3, "label_coverage": 0.5}
+    # Versions: at the backfill (no label), as of day 7 (the on-time half, known during day 6).
+    assert auc[1][2] == {"metrics_version": 2, "label_coverage": 0.5, "provisional": False}
     (row,) = outbox(runtime)
     assert row.payload["window"]["end"] == window(3).end.isoformat() and row.status == "pending"
     runtime.clock = lambda: at(9)
@@ -355,9 +365,10 @@ def test_a_backfill_of_labelled_history_fires_in_the_run_and_silences_still_mute
         duration="1d",
     )
     outcomes = pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=DAYS), now=now).runs
-    assert {o.window.start.day - 1: o.alerts_fired for o in outcomes if o.alerts_fired} == {
-        3: ("auc-low metric=roc_auc", "accuracy-low metric=accuracy"),
-    }
+    # The backfill replays the label stream: the rules judge each window as its labels come, in data
+    # time, never at its run (no label is known then).
+    assert [o.alerts_fired for o in outcomes] == [()] * DAYS
+    assert [(e, d) for e, d, _ in events(runtime, "auc-low")][:2] == [("pending", 2), ("fired", 3)]
     firing, resolution = fake_slack.delivered()
     assert firing.json["text"] == "[FIRING:1] m (toy): auc-low"  # accuracy-low is silenced
     assert resolution.json["text"] == "[RESOLVED] m (toy): 1 alert(s) resolved"
