@@ -42,10 +42,11 @@ def _rejudge(
     key = fingerprint(ctx.monitor, spec.name, observation.labels)
     session, end = ctx.session, item.window.end
     earlier = judgements.earlier_verdict(session=session, fingerprint=key, run_id=item.run_id)
+    unchanged = earlier is not None and earlier.breached == observation.breached
     state = judgements.state_before(session=session, fingerprint=key, window_end=end)
     state = evaluate_rule(spec, observation.breached, state).alert_state
     record_verdict(ctx, item, spec, observation, state)
-    if earlier is not None and earlier.breached == observation.breached:
+    if unchanged:
         return  # same verdict on newer metrics: nothing after it changes
     for later in judgements.later_verdicts(session=session, fingerprint=key, window_end=end):
         state = evaluate_rule(spec, later.breached, state).alert_state
