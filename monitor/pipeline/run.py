@@ -14,8 +14,8 @@ from monitor.alerting.facts import facts_to_json, failed_facts, window_facts
 from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
 from monitor.errors import mask_url_secrets
-from monitor.notify.dispatch import deliver_pending
 from monitor.label_time import checkpoint_at
+from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import RunLabels, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime

@@ -218,7 +218,7 @@ def test_a_backfill_with_labels_held_back_then_released_stores_what_the_live_ser
     make_runtime: RuntimeFactory,
     tmp_path: Path,
 ) -> None:
-    log, labels = data
+    _, labels = data
     labels.to_parquet(tmp_path / "labels.parquet")
     lived = make_runtime(config(db_url, "labels.parquet"), now=DAY0)
     live(lived, DAY0 + timedelta(days=1), END)
