@@ -106,7 +106,10 @@ def _rejudging(
 ) -> dict[int, list[AlertRuleConfig]]:
     """Windows each rule judged on metrics that have a newer version by now, ready to judge."""
     judged = judgements.judged_versions(
-        session=ctx.session, monitor_id=ctx.monitor_id, rules=[r.name for r in rules]
+        session=ctx.session,
+        monitor_id=ctx.monitor_id,
+        rules=[r.name for r in rules],
+        run_ids=[w.run_id for w in pending if w.versions],
     )
     again: dict[int, list[AlertRuleConfig]] = {}
     for rule in rules:

@@ -10,7 +10,6 @@ import pandas as pd
 
 from monitor import pipeline
 from monitor.config import Config
-from monitor.pipeline.label_refresh import refresh_late_labels
 from monitor.pipeline.runtime import build_runtime
 from monitor.services.demo_data import demo_files, generate_demo
 from monitor.store import runs as run_store
@@ -20,7 +19,6 @@ from monitor.store.monitors import monitor_id
 logger = logging.getLogger(__name__)
 
 # The newest demo windows computed `now`; the ones before, this long ago (their labels came since).
-LABELS_CAUGHT_UP_AFTER = timedelta(days=4)
 
 
 def prepare_demo(
@@ -55,21 +53,13 @@ def prepare_demo(
                 logger.info("demo windows of %s already computed", name)
                 continue
             logger.info("backfilling %s from %s to %s", name, start.date(), end_window.end.date())
-            # As the service would have lived it: windows up to a few days ago computed then, with the
-            # labels known then, and their late labels applied now (the metrics gain a version).
-            earlier = max(start, end_window.end - LABELS_CAUGHT_UP_AFTER)
-            then = earlier + monitor.schedule.delay
-            # `partial`: the data starts mid-window, and the first window is computed whole, as the
-            # scheduler would have.
-            if earlier > start:
-                outcomes += pipeline.backfill(
-                    runtime, name, start, earlier, now=then, partial=True, progress=progress
-                ).runs
+            # As the service would have lived it: the backfill replays the label stream in data
+            # time, so each window's metrics gain a version as its labels became known, up to now;
+            # the labels still to come arrive while the demo runs. `partial`: the data starts
+            # mid-window, and the first window is computed whole, as the scheduler would have.
             outcomes += pipeline.backfill(
-                runtime, name, earlier, end_window.end, now=now, partial=True, progress=progress
+                runtime, name, start, end_window.end, now=now, partial=True, progress=progress
             ).runs
-            refreshed = refresh_late_labels(runtime, name, now=now)
-            logger.info("late labels recomputed the metrics of %d demo windows", len(refreshed))
         finally:
             runtime.close()
     return outcomes

@@ -2,8 +2,10 @@
 
 Sixty days of traffic end at the day before `today`. From day DRIFT_DAY on, applicants' credit scores
 fall, a new acquisition channel appears, and the relation between features and defaults moves away from
-what the model learned, so its ROC AUC decays. Labels arrive 3 to 7 days after each prediction; only
-labels known by `now` are written. Seeded: the same `today` gives the same data.
+what the model learned, so its ROC AUC decays. Labels arrive 3 to 7 days after each prediction. Every
+label is written with the time it becomes known, those of the last days still in the future: the
+service pulls labels by that time, so a running demo sees them arrive and the last windows' label
+coverage rise. Seeded: the same `today` gives the same data.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def _day_traffic(rng: np.random.Generator, day: int, start: datetime) -> pd.Data
 
 
 def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFiles:
-    """Writes reference, predictions and labels (as known at `today`) as Parquet files."""
+    """Writes reference, predictions and labels (each with the moment it becomes known) as Parquet."""
     files = demo_files(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -125,7 +127,6 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
             "labelled_at": log["timestamp"] + delay,
         }
     )
-    labels = labels[labels["labelled_at"] <= pd.Timestamp(today)].reset_index(drop=True)
     log = log.drop(columns="_label")
 
     _write(reference, files.reference)

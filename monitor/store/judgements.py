@@ -31,11 +31,17 @@ class Verdict:
     provisional: bool
 
 
-def judged_versions(*, session: Session, monitor_id: int, rules: Sequence[str]) -> dict[tuple[str, int], int]:
-    """(rule, run id) -> the metrics version the rule last judged the window at."""
+def judged_versions(
+    *, session: Session, monitor_id: int, rules: Sequence[str], run_ids: Sequence[int]
+) -> dict[tuple[str, int], int]:
+    """(rule, run id) -> the metrics version the rule last judged the window at, for these runs."""
     rows = session.execute(
         select(MetricJudgementRow.rule, MetricJudgementRow.run_id, func.max(MetricJudgementRow.version))
-        .where(MetricJudgementRow.monitor_id == monitor_id, MetricJudgementRow.rule.in_(list(rules)))
+        .where(
+            MetricJudgementRow.monitor_id == monitor_id,
+            MetricJudgementRow.rule.in_(list(rules)),
+            MetricJudgementRow.run_id.in_(list(run_ids)),
+        )
         .group_by(MetricJudgementRow.rule, MetricJudgementRow.run_id)
     )
     return {(rule, run_id): version or 0 for rule, run_id, version in rows}
