@@ -51,6 +51,22 @@ def _rejudge(
     for later in judgements.later_verdicts(session=session, fingerprint=key, window_end=end):
         state = evaluate_rule(spec, later.breached, state).alert_state
         later.state, later.breaches, later.clears = state.state, state.breaches, state.clears
+    _move_alert(ctx, item, spec, observation, alerts, done, key=key, state=state)
+
+
+def _move_alert(
+    ctx: AlertContext,
+    item: JudgedWindow,
+    spec: RuleSpec,
+    observation: Observation,
+    alerts: dict[str, AlertRow],
+    done: Advance,
+    *,
+    key: str,
+    state: AlertState,
+) -> None:
+    """Sets the alert to its state folded again, recording the transition it makes (if any)."""
+    session, end = ctx.session, item.window.end
     row = alerts.get(key)
     before = AlertState() if row is None else AlertState(row.state, row.breaches, row.clears)  # type: ignore[arg-type]
     transition = _transition(before, state)

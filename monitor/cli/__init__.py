@@ -104,28 +104,7 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
         "--window-end", type=_parse_moment, help="end of the window (ISO 8601); default: last closed"
     )
     p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "backfill",
-        help="every window in a range [--from, --to)",
-        description="Compute every closed window inside the half-open range [--from, --to). Dates and "
-        "times without an offset are read in the monitor's window time zone; a date is its midnight, so "
-        "`--to 2024-03-31` stops at 2024-03-31 00:00 and leaves that day out (`--to 2024-04-01` "
-        "includes it). Windows reaching over either edge are named and skipped unless --partial.",
-    )
-    p.add_argument("monitor")
-    p.add_argument("--config", required=True)
-    p.add_argument(
-        "--from", dest="from_", type=_parse_day_or_moment, required=True, help="start, included (ISO 8601)"
-    )
-    p.add_argument("--to", type=_parse_day_or_moment, required=True, help="end, excluded (ISO 8601)")
-    p.add_argument("--recompute", action="store_true", help="recompute windows already computed")
-    p.add_argument(
-        "--partial",
-        action="store_true",
-        help="also compute, whole, the windows that start before --from or end after --to",
-    )
-    p.set_defaults(func=cmd_backfill)
+    _add_backfill(sub)
 
     p = sub.add_parser("runs", help="stored runs")
     runs = p.add_subparsers(dest="runs_command", required=True)
@@ -158,6 +137,30 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument("--regenerate", action="store_true", help="write the demo data anew")
     p.add_argument("--no-serve", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+
+def _add_backfill(sub: Subparsers[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "backfill",
+        help="every window in a range [--from, --to)",
+        description="Compute every closed window inside the half-open range [--from, --to). Dates and "
+        "times without an offset are read in the monitor's window time zone; a date is its midnight, so "
+        "`--to 2024-03-31` stops at 2024-03-31 00:00 and leaves that day out (`--to 2024-04-01` "
+        "includes it). Windows reaching over either edge are named and skipped unless --partial.",
+    )
+    p.add_argument("monitor")
+    p.add_argument("--config", required=True)
+    p.add_argument(
+        "--from", dest="from_", type=_parse_day_or_moment, required=True, help="start, included (ISO 8601)"
+    )
+    p.add_argument("--to", type=_parse_day_or_moment, required=True, help="end, excluded (ISO 8601)")
+    p.add_argument("--recompute", action="store_true", help="recompute windows already computed")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="also compute, whole, the windows that start before --from or end after --to",
+    )
+    p.set_defaults(func=cmd_backfill)
 
 
 def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:

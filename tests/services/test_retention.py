@@ -132,7 +132,9 @@ def test_raw_results_of_old_windows_go_and_their_summary_stays(
     later = at(make_runtime, backfilled, days=33)  # windows 1-3 older than 30 days
     assert prune(later).pruned_runs == 3
     with later.sessions() as session:
-        pruned = session.scalars(sa.select(RunRow).where(RunRow.pruned_at.is_not(None))).all()
+        pruned = session.scalars(
+            sa.select(RunRow).where(RunRow.pruned_at.is_not(None)).order_by(RunRow.window_end)
+        ).all()
         assert [r.window_end for r in pruned] == [DAY0 + timedelta(days=d) for d in (1, 2, 3)]
         kept_details = session.scalars(
             sa.select(DriftResultRow.details).where(DriftResultRow.run_id == 4)
@@ -173,7 +175,12 @@ def test_superseded_metric_versions_go_and_the_newest_stays(
     backfilled: Runtime, make_runtime: RuntimeFactory
 ) -> None:
     with backfilled.sessions() as session, session.begin():
-        first = session.scalars(sa.select(MetricValueRow).where(MetricValueRow.run_id == 1)).first()
+        # The window's newest version (late labels gave it several), and one newer still.
+        first = session.scalars(
+            sa.select(MetricValueRow)
+            .where(MetricValueRow.run_id == 1)
+            .order_by(MetricValueRow.version.desc())
+        ).first()
         assert first is not None
         session.add(
             MetricValueRow(
