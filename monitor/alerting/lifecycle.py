@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
 from monitor.alerting.ready import JudgedWindow, judged_at_run
-from monitor.alerting.verdicts import record_verdict
+from monitor.alerting.verdicts import judged_summary, record_verdict
 from monitor.rules import (
     AlertState,
     Evaluation,
@@ -116,7 +116,9 @@ def _apply(
         row.started_at, row.fired_at, row.resolved_at = now, None, None
         row.since_window_start, row.since_window_end = item.window.start, item.window.end
     row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
-    row.value, row.summary, row.severity = observation.value, observation.summary, spec.severity
+    details = item.details if spec.signal == "metric" else None  # what a metric verdict rests on
+    row.value, row.severity = observation.value, spec.severity
+    row.summary = judged_summary(observation.summary, details)
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold
     row.last_run_id, row.last_window_end, row.updated_at = item.run_id, item.window.end, now
     if result.transition == "fired":

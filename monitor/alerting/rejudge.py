@@ -11,7 +11,7 @@ from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
 from monitor.alerting.lifecycle import Advance
 from monitor.alerting.ready import JudgedWindow
-from monitor.alerting.verdicts import record_verdict
+from monitor.alerting.verdicts import judged_summary, record_verdict
 from monitor.rules import AlertState, Observation, RuleSpec, Transition, evaluate_rule, fingerprint, observe
 from monitor.store import alerts as repo
 from monitor.store import judgements
@@ -87,7 +87,8 @@ def _move_alert(
     row.severity, row.updated_at = spec.severity, ctx.now
     if transition is None:
         return
-    row.value, row.summary = observation.value, observation.summary
+    row.value = observation.value
+    row.summary = judged_summary(observation.summary, {**item.details, "rejudged": True})
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold
     if transition in ("fired", "pending") and before.state in ("inactive", "resolved"):
         row.started_at, row.resolved_at = ctx.now, None

@@ -30,6 +30,20 @@ def verdict_of(
     )
 
 
+def judged_summary(summary: str, details: dict[str, object] | None) -> str:
+    """An alert's summary with what its metric verdict rests on, when that may still change or did."""
+    if not details or not (details.get("provisional") or details.get("rejudged")):
+        return summary
+    coverage, version = details.get("label_coverage"), details.get("metrics_version")
+    basis = [
+        f"{100 * coverage:.0f}% labelled" if isinstance(coverage, int | float) else "",
+        f"metrics v{version}",
+    ]
+    kind = "provisional" if details.get("provisional") else "final"
+    again = "re-judged, " if details.get("rejudged") else ""
+    return f"{summary} ({again}{kind}: {', '.join(b for b in basis if b)})"
+
+
 def record_verdict(
     ctx: AlertContext, item: JudgedWindow, spec: RuleSpec, observation: Observation, after: AlertState
 ) -> MetricJudgementRow:

@@ -21,7 +21,7 @@ MAX_BATCHES = 200
 
 @dataclass(frozen=True)
 class PruneReport:
-    ingested_rows: int = 0  # predictions and labels pushed over HTTP
+    ingested_rows: int = 0  # predictions and labels pushed over HTTP, labels pulled from label sources
     pruned_runs: int = 0  # windows whose raw results were removed
     notifications: int = 0  # delivered or dead notifications, with their delivery attempts
     complete: bool = True  # False: the pass stopped at MAX_BATCHES; the next one goes on
@@ -89,6 +89,7 @@ def prune(runtime: Runtime, *, max_batches: int = MAX_BATCHES) -> PruneReport:
             ingested += repeat(
                 partial(store.prune_orphan_labels, runtime.sessions, model=model, before=before, batch=batch)
             )
+        ingested += repeat(partial(store.prune_pulled_labels, runtime.sessions, before=before, batch=batch))
     if settings.raw_results is not None:
         before = now - settings.raw_results
         pruned = repeat(

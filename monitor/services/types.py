@@ -31,6 +31,8 @@ class MetricOut(BaseModel):
     # Late labels add versions; a run shows the latest, its history keeps every one.
     version: int
     computed_at: datetime | None
+    # The label checkpoint (data time) of the version: it counts the labels known before then.
+    labels_as_of: datetime | None = None
 
     @classmethod
     def from_row(cls, row: MetricValueRow) -> MetricOut:
@@ -44,6 +46,7 @@ class MetricOut(BaseModel):
             status=row.status,
             version=row.version,
             computed_at=row.computed_at,
+            labels_as_of=row.labels_as_of,
         )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, exists, not_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from monitor.store.label_tables import LabelRow
 from monitor.store.tables import (
     DeliveryAttemptRow,
     DriftResultRow,
@@ -82,6 +83,16 @@ def prune_orphan_labels(factory: sessionmaker[Session], *, model: str, before: d
         ).all()
         if ids:
             session.execute(delete(IngestedLabelRow).where(IngestedLabelRow.id.in_(ids)))
+    return len(ids)
+
+
+def prune_pulled_labels(factory: sessionmaker[Session], *, before: datetime, batch: int) -> int:
+    """Deletes up to `batch` labels pulled from label sources that became known before `before`: their
+    windows are final (retention ages are above a window plus its label horizon)."""
+    with factory() as session, session.begin():
+        ids = session.scalars(select(LabelRow.id).where(LabelRow.labelled_at < before).limit(batch)).all()
+        if ids:
+            session.execute(delete(LabelRow).where(LabelRow.id.in_(ids)))
     return len(ids)
 
 

@@ -205,6 +205,12 @@ def test_a_window_that_passes_at_its_coverage_and_fails_when_complete_fires_then
         v for d, v, _, _, _, at in facts["versions"] if d == BAD_DAY and at.replace(tzinfo=UTC) == turned[0]
     )
     assert details["metrics_version"] == version
+    with runtime.sessions() as session:
+        summary = session.scalar(sa.select(AlertEventRow.summary).where(AlertEventRow.event == "fired"))
+    coverage = f"{100 * turned[1]:.0f}%"
+    assert summary is not None and summary.endswith(
+        f"(re-judged, provisional: {coverage} labelled, metrics v{version})"
+    )
     # The first judgement, at 80%, passed: nothing was recorded for the alert before it fired; the
     # good day after it resolves it.
     assert [e[1] for e in facts["events"]] == ["fired", "notified", "resolved", "notified"]

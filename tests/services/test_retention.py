@@ -15,6 +15,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.services.retention import prune
 from monitor.store import ingest
+from monitor.store.label_tables import LabelRow
 from monitor.store.tables import (
     DeliveryAttemptRow,
     DriftResultRow,
@@ -227,3 +228,20 @@ def test_delivered_notifications_go_after_their_age_and_pending_ones_never(
         count(backfilled, OutboxRow) == 1 and count(backfilled, OutboxRow, OutboxRow.status == "pending") == 1
     )
     assert count(backfilled, DeliveryAttemptRow) == 0
+
+
+def test_labels_pulled_from_a_label_source_go_with_the_ingested_rows_age(
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
+) -> None:
+    config = monitor_config(db_url)
+    config["retention"] = {"ingested_rows": "20d"}
+    moment = DAY0 + timedelta(days=5)
+    runtime = make_runtime(config, now=moment, clock=advancing(moment))
+    pipeline.backfill(runtime, "m", DAY0, DAY0 + timedelta(days=4), now=moment)
+    pulled = count(runtime, LabelRow)
+    with runtime.sessions() as session:
+        newest = session.scalar(sa.select(sa.func.max(LabelRow.labelled_at)))
+    assert pulled > 0 and newest is not None
+    assert prune(at(make_runtime, runtime, days=20)).ingested_rows == 0  # all known within 20 days
+    later = at(make_runtime, runtime, days=(newest - DAY0).days + 21)
+    assert prune(later).ingested_rows == pulled and count(later, LabelRow) == 0
