@@ -120,12 +120,13 @@ def config(db_url: str, labels_file: str) -> dict[str, Any]:
 
 
 def live(runtime: Runtime, start: datetime, end: datetime) -> None:
-    """The scheduler's tick every hour, 10 minutes past, from `start` to `end`."""
+    """The scheduler's tick every 3 hours, 10 minutes past, from `start` to `end`. What is stored
+    depends on when labels became known, not on when the service looked (checkpoints are hourly)."""
     moment = start.replace(minute=10)
     while moment < end:
         runtime.clock = lambda moment=moment: moment  # type: ignore[misc]
         scheduling.tick(runtime, "m")
-        moment += timedelta(hours=1)
+        moment += timedelta(hours=3)
 
 
 def stored(runtime: Runtime) -> dict[str, Any]:
