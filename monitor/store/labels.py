@@ -64,32 +64,32 @@ def upsert_labels(
 ) -> None:
     """Stores (id, value, labelled_at) rows; a label pulled again replaces the stored one only when its
     value changed (a correction), so re-reading an overlap changes nothing."""
+    if not labels:
+        return
     dialect = session.get_bind().dialect.name
-    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    for i in range(0, len(labels), _CHUNK):
-        rows = [
-            {
-                "monitor_id": monitor_id,
-                "join_id": join_id,
-                "value": value,
-                "labelled_at": at,
-                "pulled_through": pulled_through,
-            }
-            for join_id, value, at in labels[i : i + _CHUNK]
-        ]
-        statement = insert(LabelRow).values(rows)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["monitor_id", "join_id"],
-                set_={
-                    "value": statement.excluded.value,
-                    "labelled_at": statement.excluded.labelled_at,
-                    "pulled_through": statement.excluded.pulled_through,
-                },
-                # PostgreSQL's json has no equality: compare the texts.
-                where=cast(LabelRow.value, Text) != cast(statement.excluded.value, Text),
-            )
-        )
+    statement: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(LabelRow)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["monitor_id", "join_id"],
+        set_={
+            "value": statement.excluded.value,
+            "labelled_at": statement.excluded.labelled_at,
+            "pulled_through": statement.excluded.pulled_through,
+        },
+        # PostgreSQL's json has no equality: compare the texts.
+        where=cast(LabelRow.value, Text) != cast(statement.excluded.value, Text),
+    )
+    rows = [
+        {
+            "monitor_id": monitor_id,
+            "join_id": j,
+            "value": v,
+            "labelled_at": at,
+            "pulled_through": pulled_through,
+        }
+        for j, v, at in labels
+    ]
+    # One statement compiled once, its rows sent in batches (SQLAlchemy's insertmanyvalues).
+    session.execute(upsert, rows)
 
 
 def labels_of_ids(*, session: Session, monitor_id: int, ids: Sequence[str]) -> list[StoredLabel]:
