@@ -192,6 +192,9 @@ def main() -> None:
     print(f"{kind}: {len(result.runs)} hourly windows over {args.days} days, {args.rows} predictions an hour")
     print(f"  first 100 windows: {statistics.mean(seconds[:100]) * 1000:.1f} ms a window")
     print(f"  last 100 windows:  {statistics.mean(seconds[-100:]) * 1000:.1f} ms a window")
+    tenth = max(1, len(seconds) // 10)
+    slices = [statistics.mean(seconds[i : i + tenth]) * 1000 for i in range(0, tenth * 10, tenth)]
+    print(f"  by tenth of the year, ms a window: {' '.join(f'{x:.0f}' for x in slices)}")
     print(f"  whole backfill:    {total:.1f} s ({total / len(seconds) * 1000:.1f} ms a window)")
     print(f"  label rows read:   {sum(reads)} in {len(reads)} pulls; label data: {label_rows} rows")
     print(f"  metric versions stored: {versions}")
