@@ -20,7 +20,7 @@ from monitor.alerting.judge import judge_late_metrics
 from monitor.label_time import change_checkpoints, checkpoint_at, final_checkpoint
 from monitor.metrics import MetricValue
 from monitor.pipeline.label_stream import pull_quietly
-from monitor.pipeline.labels import LABELLED_AT, counted_as_of, join_labels, window_metrics
+from monitor.pipeline.labels import LABELLED_AT, counted_as_of, join_labels, prediction_ids, window_metrics
 from monitor.pipeline.runtime import Runtime
 from monitor.sources import SourceError
 from monitor.store import Conflict, Session, transaction
@@ -91,6 +91,7 @@ def advance_labels(
         return []
     step = cfg.recompute_every
     as_of = checkpoint_at(mark, step)
+    _adopt_older_windows(runtime, name, mid, ended_after=as_of - cfg.horizon, mark=mark)
     # Windows still open at the previous pull (their labels may have come in since), or all of them.
     open_after = None if before is None else checkpoint_at(before, step) - cfg.horizon - step
     with runtime.sessions() as session:
@@ -119,6 +120,31 @@ def advance_labels(
     return refreshed
 
 
+def _adopt_older_windows(
+    runtime: Runtime, name: str, mid: int, *, ended_after: datetime, mark: datetime
+) -> None:
+    """Windows within the horizon computed before the label stream (an upgrade) get their prediction
+    ids, so their late labels still find them. Nothing to do afterwards: one query per pull."""
+    monitor = runtime.monitor(name)
+    with runtime.sessions() as session:
+        older = label_store.runs_without_ids(session=session, monitor_id=mid, ended_after=ended_after)
+    for run in older:
+        try:
+            current = runtime.source(name).read(
+                run.start, run.end, time_column=monitor.schema_.timestamp_column
+            )
+            ids = prediction_ids(monitor, current)
+        except (SourceError, ValueError, KeyError, OSError) as exc:
+            logger.warning(
+                "%s %s: prediction ids not read: %s", name, Window(run.start, run.end).label(), exc
+            )
+            continue
+        with transaction(runtime.sessions) as session:
+            label_store.adopt(
+                session=session, run_id=run.run_id, monitor_id=mid, ids=ids, pulled_through=mark
+            )
+
+
 def _versions(
     runtime: Runtime, name: str, run: label_store.LabelledRun, *, as_of: datetime
 ) -> list[_Version]:
@@ -134,7 +160,10 @@ def _versions(
     joined = join_labels(monitor, current, stored)
     after = run.labels_as_of
     fresh = joined[LABELLED_AT] if after is None else joined[LABELLED_AT][joined[LABELLED_AT] >= after]
-    points = change_checkpoints(fresh.dt.to_pydatetime(), after=after, through=through, step=step)
+    if after is None and run.labels_pulled_through is not None:
+        points = [through]  # computed before the label stream: its history is not replayed
+    else:
+        points = change_checkpoints(fresh.dt.to_pydatetime(), after=after, through=through, step=step)
     # Labels pulled after the window was computed but known before its checkpoint count from now on.
     late = [
         x

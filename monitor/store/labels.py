@@ -177,6 +177,37 @@ def runs_with_uncounted_labels(
     return [LabelledRun(*row) for row in rows]
 
 
+def runs_without_ids(*, session: Session, monitor_id: int, ended_after: datetime) -> list[LabelledRun]:
+    """Succeeded windows within the horizon computed before the label stream existed (an upgrade):
+    no prediction ids stored, nothing counted as of a checkpoint."""
+    has_ids = select(WindowIdRow.id).where(WindowIdRow.run_id == RunRow.id).exists()
+    rows = session.execute(
+        select(
+            RunRow.id,
+            RunRow.window_start,
+            RunRow.window_end,
+            RunRow.labels_as_of,
+            RunRow.labels_pulled_through,
+        ).where(
+            RunRow.monitor_id == monitor_id,
+            RunRow.status == "succeeded",
+            RunRow.window_end > ended_after,
+            RunRow.labels_as_of.is_(None),
+            RunRow.labels_pulled_through.is_(None),
+            ~has_ids,
+        )
+    )
+    return [LabelledRun(*row) for row in rows]
+
+
+def adopt(
+    *, session: Session, run_id: int, monitor_id: int, ids: Iterable[str], pulled_through: datetime
+) -> None:
+    """Gives an older window its prediction ids; every label of it counts as new."""
+    save_window_ids(session=session, run_id=run_id, monitor_id=monitor_id, ids=ids)
+    session.execute(update(RunRow).where(RunRow.id == run_id).values(labels_pulled_through=pulled_through))
+
+
 def mark_counted(
     *,
     session: Session,

@@ -21,6 +21,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store
 from monitor.store import monitors as monitor_store
+from monitor.store.label_tables import WindowIdRow
 from monitor.store.tables import MetricValueRow, MonitorRow, QualityResultRow, RunRow
 from monitor.web.app import create_app
 from monitor.windows import Window
@@ -406,3 +407,25 @@ def test_alert_baselines_see_only_the_latest_version_of_each_window(runtime: Run
     for point in points:
         latest = versions[(point.window_start - DAY0).days]
         assert point.value == latest[max(latest)]["roc_auc"].value
+
+
+def test_a_window_computed_before_the_label_stream_still_gets_its_late_labels(
+    runtime: Runtime, logs: dict[str, pd.DataFrame]
+) -> None:
+    pipeline.backfill(runtime, "clf", DAY0, DAY0 + timedelta(days=DAYS), now=NOW1)
+    day = DAYS - 1
+    with runtime.sessions() as session, session.begin():
+        # As an upgrade leaves a window computed by the previous version: no ids, no checkpoint.
+        run_id = session.scalar(sa.select(RunRow.id).where(RunRow.window_start == DAY0 + timedelta(days=day)))
+        session.execute(sa.delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
+        session.execute(
+            sa.update(RunRow).where(RunRow.id == run_id).values(labels_as_of=None, labels_pulled_through=None)
+        )
+    before = stored_metrics(runtime, "clf")[day]
+    refresh_late_labels(runtime, "clf", now=NOW2)
+    after = stored_metrics(runtime, "clf")[day]
+    # One new version, as of the current checkpoint, with every label known by then.
+    assert sorted(after) == [*sorted(before), max(before) + 1]
+    as_of = _checkpoint(NOW2)
+    assert {r.labels_as_of for r in after[max(after)].values()} == {as_of}
+    check(after[max(after)], expected_classification(logs["clf"], logs["clf_labels"], day, as_of))
