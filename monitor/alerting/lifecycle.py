@@ -33,15 +33,21 @@ class Advance:
     transitions: dict[str, Transition] = field(default_factory=dict)  # by fingerprint
 
 
+def judged_facts(ctx: AlertContext, item: JudgedWindow) -> WindowFacts:
+    """The window's facts as its rules see them: with the earlier windows' metrics a rule with a
+    baseline compares with."""
+    baseline_metrics = sorted({r.metric for r in item.rules if r.baseline is not None and r.metric})
+    if not baseline_metrics:
+        return item.facts
+    history = repo.metric_history(
+        session=ctx.session, monitor_id=ctx.monitor_id, metrics=baseline_metrics, before=item.window.start
+    )
+    return replace(item.facts, metric_history=history, window_start=item.window.start)
+
+
 def advance_alerts(ctx: AlertContext, item: JudgedWindow, alerts: dict[str, AlertRow]) -> Advance:
     """Moves the alerts of `item.rules` by one window; `alerts` (by fingerprint) gains new rows."""
-    facts = item.facts
-    baseline_metrics = sorted({r.metric for r in item.rules if r.baseline is not None and r.metric})
-    if baseline_metrics:
-        history = repo.metric_history(
-            session=ctx.session, monitor_id=ctx.monitor_id, metrics=baseline_metrics, before=item.window.start
-        )
-        facts = replace(facts, metric_history=history, window_start=item.window.start)
+    facts = judged_facts(ctx, item)
     done = Advance(facts)
     for rule in item.rules:
         spec = rule_spec(rule)

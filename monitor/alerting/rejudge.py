@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
-from monitor.alerting.lifecycle import Advance
+from monitor.alerting.lifecycle import Advance, judged_facts
 from monitor.alerting.ready import JudgedWindow
 from monitor.alerting.verdicts import judged_summary, record_verdict
 from monitor.rules import AlertState, Observation, RuleSpec, Transition, evaluate_rule, fingerprint, observe
@@ -20,10 +20,11 @@ from monitor.store.tables import AlertRow
 
 def rejudge_alerts(ctx: AlertContext, item: JudgedWindow, alerts: dict[str, AlertRow]) -> Advance:
     """The rules of `item` judge its window again on its latest metrics."""
-    done = Advance(item.facts)
+    facts = judged_facts(ctx, item)
+    done = Advance(facts)
     for rule in item.rules:
         spec = rule_spec(rule)
-        for observation in observe(spec, item.facts):
+        for observation in observe(spec, facts):
             _rejudge(ctx, item, spec, observation, alerts, done)
     repo.flush(ctx.session)
     return done

@@ -244,3 +244,24 @@ def test_a_backfill_with_labels_held_back_then_released_stores_what_the_live_ser
     assert [e[1] for e in theirs["events"]] == ["fired", "notified", "resolved", "notified"]
     for key in ("runs", "versions", "events", "alerts", "outbox"):
         assert ours[key] == theirs[key], key
+
+
+def test_a_rule_with_a_baseline_is_re_judged_against_the_earlier_windows(
+    data: tuple[pd.DataFrame, pd.DataFrame], db_url: str, make_runtime: RuntimeFactory, tmp_path: Path
+) -> None:
+    log, labels = data
+    labels.to_parquet(tmp_path / "labels.parquet")
+    settings = config(db_url, "labels.parquet")
+    # Days 0 and 1 are right on 8 in 10: a drop of more than 0.15 from their mean is below 0.65.
+    (rule,) = settings["monitors"]["m"]["alerts"]
+    del rule["threshold"], rule["op"]
+    rule["baseline"] = {"windows": 2, "max_drop": 0.15}
+    runtime = make_runtime(settings, now=DAY0)
+    live(runtime, DAY0 + timedelta(days=1), END)
+    checkpoints = [DAY0 + timedelta(days=BAD_DAY + 1, hours=h) for h in range(1, 26)]
+    states = [(c, *coverage_and_accuracy(log, labels, BAD_DAY, c)) for c in checkpoints]
+    turned = next(s for s in states if s[1] >= 0.8 and s[2] < 0.8 - 0.15)
+    (fired,) = [e for e in stored(runtime)["events"] if e[1] == "fired"]
+    _, _, window_end, value, details = fired
+    assert window_end.replace(tzinfo=UTC) == DAY0 + timedelta(days=BAD_DAY + 1)
+    assert value == pytest.approx(turned[2], abs=1e-12) and details["rejudged"] is True
