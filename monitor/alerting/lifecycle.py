@@ -4,6 +4,7 @@ firing and resolved, and every transition is recorded in the alert's history."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
@@ -93,8 +94,7 @@ def _observe(
     if result.transition is None:
         return
     if result.transition == "fired":
-        labels = (f"{k}={v}" for k, v in observation.labels.items() if k != "rule")
-        done.fired.append(" ".join([spec.name, *labels]))
+        done.fired.append(fired_name(spec, observation))
     repo.flush(ctx.session)
     repo.add_event(
         session=ctx.session,
@@ -118,16 +118,35 @@ def _apply(
     result: Evaluation,
 ) -> None:
     now = ctx.now
-    if previous.state in ("inactive", "resolved") and result.state in ("pending", "firing"):
-        row.started_at, row.fired_at, row.resolved_at = now, None, None
-        row.since_window_start, row.since_window_end = item.window.start, item.window.end
+    mark_moments(row, item, previous, result.alert_state, result.transition, now=now)
     row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
     details = item.details if spec.signal == "metric" else None  # what a metric verdict rests on
     row.value, row.severity = observation.value, spec.severity
     row.summary = judged_summary(observation.summary, details)
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold
     row.last_run_id, row.last_window_end, row.updated_at = item.run_id, item.window.end, now
-    if result.transition == "fired":
+
+
+def mark_moments(
+    row: AlertRow,
+    item: JudgedWindow,
+    before: AlertState,
+    after: AlertState,
+    transition: Transition | None,
+    *,
+    now: datetime,
+) -> None:
+    """When the alert started (and on which window), fired and resolved, as a transition moves it."""
+    if before.state in ("inactive", "resolved") and after.state in ("pending", "firing"):
+        row.started_at, row.fired_at, row.resolved_at = now, None, None
+        row.since_window_start, row.since_window_end = item.window.start, item.window.end
+    if transition == "fired":
         row.fired_at = now
-    elif result.transition == "resolved":
+    elif transition == "resolved":
         row.resolved_at = now
+
+
+def fired_name(spec: RuleSpec, observation: Observation) -> str:
+    """How an alert that fired is named in what a run or a label pass reports: rule label=value ..."""
+    labels = (f"{k}={v}" for k, v in observation.labels.items() if k != "rule")
+    return " ".join([spec.name, *labels])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
-from monitor.alerting.lifecycle import Advance, judged_facts
+from monitor.alerting.lifecycle import Advance, fired_name, judged_facts, mark_moments
 from monitor.alerting.ready import JudgedWindow
 from monitor.alerting.verdicts import judged_summary, record_verdict
 from monitor.rules import AlertState, Observation, RuleSpec, Transition, evaluate_rule, fingerprint, observe
@@ -91,15 +91,9 @@ def _move_alert(
     row.value = observation.value
     row.summary = judged_summary(observation.summary, {**item.details, "rejudged": True})
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold
-    if transition in ("fired", "pending") and before.state in ("inactive", "resolved"):
-        row.started_at, row.resolved_at = ctx.now, None
-        row.since_window_start, row.since_window_end = item.window.start, end
+    mark_moments(row, item, before, state, transition, now=ctx.now)
     if transition == "fired":
-        row.fired_at = ctx.now
-        labels = (f"{k}={v}" for k, v in observation.labels.items() if k != "rule")
-        done.fired.append(" ".join([spec.name, *labels]))
-    elif transition == "resolved":
-        row.resolved_at = ctx.now
+        done.fired.append(fired_name(spec, observation))
     repo.flush(session)
     details = {**item.details, "rejudged": True}
     repo.add_event(
