@@ -85,25 +85,6 @@ def recent_row_counts(*, session: Session, monitor_id: int, before: datetime, li
     return [int(r) for r in reversed(rows) if r is not None]
 
 
-def runs_awaiting_labels(
-    *, session: Session, monitor: str, ended_after: datetime, checked_before: datetime
-) -> list[tuple[int, datetime, datetime]]:
-    """(id, start, end) of succeeded windows that ended after `ended_after` (the label horizon) and
-    whose metrics were last computed before `checked_before`, oldest first."""
-    rows = session.execute(
-        select(RunRow.id, RunRow.window_start, RunRow.window_end)
-        .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
-        .where(
-            MonitorRow.name == monitor,
-            RunRow.status == "succeeded",
-            RunRow.window_end > ended_after,
-            (RunRow.metrics_checked_at.is_(None)) | (RunRow.metrics_checked_at <= checked_before),
-        )
-        .order_by(RunRow.window_start)
-    ).all()
-    return [(run_id, start, end) for run_id, start, end in rows]
-
-
 def save_results(
     session: Session,
     run_id: int,
@@ -197,12 +178,3 @@ def _quality_rows(run_id: int, quality: QualityReport) -> list[QualityResultRow]
         )
         for c in quality.checks
     ]
-
-
-def mark_labels_checked(session: Session, run_id: int, *, labelled_count: int, now: datetime) -> None:
-    """A run's metrics were recomputed for late labels now, on `labelled_count` labelled rows."""
-    session.execute(
-        update(RunRow)
-        .where(RunRow.id == run_id)
-        .values(labelled_count=labelled_count, metrics_checked_at=now)
-    )
