@@ -37,6 +37,7 @@ def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
         labels=rule.labels,
         notify=tuple(rule.notify),
         action=rule.action,
+        per_segment=rule.per_segment,
     )
 
 
@@ -47,6 +48,8 @@ def window_facts(
     *,
     window: Window,
     quality: Mapping[str, Mapping[str, float | None]] | None = None,
+    health: Mapping[str, float | None] | None = None,
+    segments: Mapping[str, WindowFacts] | None = None,
 ) -> WindowFacts:
     """What rules see of one window. `quality` adds data-quality findings to those read off the
     drift engine (missing share per column, schema change per column, no rows)."""
@@ -78,6 +81,8 @@ def window_facts(
         column_tests=tests,
         quality=found,
         window_start=window.start,
+        health=dict(health or {}),
+        segments=dict(segments or {}),
     )
 
 
@@ -100,6 +105,8 @@ def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
             check: {k: finite(v) for k, v in values.items()} for check, values in facts.quality.items()
         },
         "window_start": None if facts.window_start is None else facts.window_start.isoformat(),
+        "health": {k: finite(v) for k, v in facts.health.items()},
+        "segments": {name: facts_to_json(segment) for name, segment in facts.segments.items()},
     }
 
 
@@ -117,6 +124,8 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         },
         quality={check: dict(values) for check, values in data["quality"].items()},
         window_start=None if start is None else datetime.fromisoformat(start),
+        health=dict(data.get("health", {})),
+        segments={name: facts_from_json(seg) for name, seg in data.get("segments", {}).items()},
     )
 
 

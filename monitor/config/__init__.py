@@ -30,6 +30,7 @@ from monitor.config._base import (
 from monitor.config.alerts import (
     DEFAULT_MIN_LABEL_COVERAGE,
     FINDING_CHECKS,
+    HEALTH_MEASURES,
     RESERVED_LABELS,
     AlertingConfig,
     AlertRuleConfig,
@@ -44,6 +45,14 @@ from monitor.config.alerts import (
     WebhookNotifierConfig,
 )
 from monitor.config.auth import AuthConfig, ConfiguredKeyConfig, Scope
+from monitor.config.deployments import (
+    CANARY_METRICS,
+    MISSING_VALUE,
+    OTHER_SEGMENT,
+    CanaryConfig,
+    SegmentsConfig,
+    ServingConfig,
+)
 from monitor.config.drift import ColumnDriftConfig, DriftConfig, LearnedThresholdConfig, ThresholdSetting
 from monitor.config.monitors import (
     CLASSIFICATION_METRICS,
@@ -71,16 +80,21 @@ from monitor.config.sources import (
 )
 
 __all__ = [
+    "CANARY_METRICS",
     "CLASSIFICATION_METRICS",
     "DATABASE_URL_ENV",
     "DEFAULT_MIN_LABEL_COVERAGE",
     "FINDING_CHECKS",
+    "HEALTH_MEASURES",
+    "MISSING_VALUE",
+    "OTHER_SEGMENT",
     "REGRESSION_METRICS",
     "RESERVED_LABELS",
     "AlertRuleConfig",
     "AlertingConfig",
     "AuthConfig",
     "BaselineConfig",
+    "CanaryConfig",
     "ChannelConfig",
     "ColumnDriftConfig",
     "ColumnType",
@@ -111,7 +125,9 @@ __all__ = [
     "RunsConfig",
     "ScheduleConfig",
     "Scope",
+    "SegmentsConfig",
     "ServerConfig",
+    "ServingConfig",
     "SlackNotifierConfig",
     "SourceConfig",
     "SqlSourceConfig",

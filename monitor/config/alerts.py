@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config._base import Duration, _Strict
+from monitor.config.deployments import HealthMeasure
+
+HEALTH_MEASURES: tuple[str, ...] = get_args(HealthMeasure)
 
 Comparison = Literal[">", ">=", "<", "<="]
 
@@ -44,7 +47,9 @@ class BaselineConfig(_Strict):
 
 
 # Labels the service sets on alerts; a rule's own labels may not shadow them.
-RESERVED_LABELS = frozenset({"rule", "monitor", "model", "severity", "column", "metric", "check", "test"})
+RESERVED_LABELS = frozenset(
+    {"rule", "monitor", "model", "severity", "column", "metric", "check", "test", "segment"}
+)
 # Metric rules judge a window once this share of its rows has a label (see docs/alerting.md).
 DEFAULT_MIN_LABEL_COVERAGE = 0.8
 # Quality checks whose value is a 0/1 finding: the threshold defaults to 1 (the finding is present).
@@ -54,7 +59,8 @@ FINDING_CHECKS = frozenset({"no_rows", "schema_change", "missing_column", "new_c
 class AlertRuleConfig(_Strict):
     name: str
     # run_failed: the window could not be computed on any of its attempts (runs.max_attempts).
-    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality", "run_failed"]
+    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality", "run_failed", "health"]
+    # signal 'metric': the metric (roc_auc); signal 'health': the serving measure (error_rate, latency_p99).
     metric: str | None = None
     column: str | None = None
     # column_drift: only this drift test's verdict counts (default: any test that judged the column).
@@ -76,11 +82,17 @@ class AlertRuleConfig(_Strict):
     # signal 'metric': a window is judged once this share of its rows has a label (or once it has
     # left the label horizon), not when it is run; default DEFAULT_MIN_LABEL_COVERAGE.
     min_label_coverage: float | None = Field(None, ge=0, le=1)
+    # Judge every segment of the window (`segments.by`) as its own alert, labelled `segment`.
+    per_segment: bool = False
 
     @model_validator(mode="after")
     def _signal_fields(self) -> AlertRuleConfig:
         if self.signal == "metric" and not self.metric:
             raise ValueError("signal 'metric' needs `metric` (for example roc_auc)")
+        if self.signal == "health" and self.metric not in HEALTH_MEASURES:
+            raise ValueError(f"signal 'health' needs `metric`, one of {', '.join(HEALTH_MEASURES)}")
+        if self.per_segment and self.signal == "run_failed":
+            raise ValueError("`per_segment` does not apply to signal 'run_failed' (a run fails whole)")
         if self.signal == "quality" and not self.check:
             raise ValueError("signal 'quality' needs `check` (no_rows, schema_change or missing_share)")
         if self.baseline is not None:

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config._base import Duration, _check_zone, _Strict
 from monitor.config.alerts import AlertRuleConfig
+from monitor.config.deployments import CanaryConfig, SegmentsConfig, ServingConfig
 from monitor.config.drift import DriftConfig
 from monitor.config.sources import ReferenceConfig, SourceConfig
 from monitor.windows import WEEKDAYS, WindowGrid, weekday_index
@@ -201,6 +202,9 @@ class MonitorConfig(_Strict):
     # Multiclass precision, recall and F1: how per-class values are averaged (scikit-learn's `average`).
     average: Literal["macro", "weighted", "micro"] = "macro"
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    segments: SegmentsConfig | None = None
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+    canary: CanaryConfig = Field(default_factory=CanaryConfig)
     alerts: list[AlertRuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -221,6 +225,23 @@ class MonitorConfig(_Strict):
                 )
         if self.source.type == "ingest" and self.schema_.features is None:
             raise ValueError("rows pushed over HTTP are checked against `schema.features`: list them")
+        return self
+
+    @model_validator(mode="after")
+    def _rules_fit_the_monitor(self) -> MonitorConfig:
+        for i, rule in enumerate(self.alerts):
+            if rule.per_segment and self.segments is None:
+                raise ValueError(f"alerts[{i}].per_segment: the monitor has no `segments`")
+            needs = {
+                "latency_p50": self.serving.latency_column,
+                "latency_p95": self.serving.latency_column,
+                "latency_p99": self.serving.latency_column,
+                "error_rate": self.serving.error_column,
+                "low_confidence_share": self.serving.low_confidence,
+            }
+            if rule.signal == "health" and rule.metric in needs and needs[rule.metric] is None:
+                what = "low_confidence" if rule.metric == "low_confidence_share" else "its column"
+                raise ValueError(f"alerts[{i}].metric: {rule.metric} needs `serving` to name {what}")
         return self
 
     def config_hash(self) -> str:

@@ -14,7 +14,7 @@ from typing import Literal
 from monitor.config.monitors import MonitorConfig
 
 Stream = Literal["predictions", "labels"]
-Role = Literal["time", "id", "prediction", "score", "label"]
+Role = Literal["time", "id", "prediction", "score", "label", "segment", "serving"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,12 @@ def role_columns(monitor: MonitorConfig) -> list[RoleColumn]:
         )
     for label, column in (schema.class_score_columns or {}).items():
         found.append(RoleColumn(column, "score", "predictions", f"schema.class_score_columns.{label}"))
+    for i, column in enumerate(monitor.segments.by if monitor.segments else ()):
+        found.append(RoleColumn(column, "segment", "predictions", f"segments.by[{i}]"))
+    for field in ("latency_column", "error_column"):
+        column = getattr(monitor.serving, field)
+        if column:
+            found.append(RoleColumn(column, "serving", "predictions", f"serving.{field}"))
     labels = monitor.labels
     if labels is not None:
         found.append(RoleColumn(labels.id_column, "id", "labels", "labels.id_column"))

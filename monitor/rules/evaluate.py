@@ -53,6 +53,7 @@ class RuleSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     notify: tuple[str, ...] = ()
     action: str | None = None
+    per_segment: bool = False  # one alert per segment of the window, labelled `segment`
 
 
 @dataclass(frozen=True)

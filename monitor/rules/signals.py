@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.rules.evaluate import BaselineSpec, RuleSpec, breached
@@ -53,6 +53,10 @@ class WindowFacts:
     window_start: datetime | None = None
     # The window could not be computed on any attempt: only `run_failed` rules judge it.
     run_failed: bool = False
+    # Serving health (monitor.metrics.serving): measure -> value; None: not measured.
+    health: Mapping[str, float | None] = field(default_factory=dict)
+    # The facts of each segment of the window (`segments.by`), by segment name.
+    segments: Mapping[str, WindowFacts] = field(default_factory=dict)
 
 
 def judged_columns(column_tests: Mapping[str, Mapping[str, TestFact]]) -> tuple[str, ...]:
@@ -76,8 +80,20 @@ class Observation:
 
 
 def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
-    """The series a rule watches in this window; each becomes one alert (fingerprint: rule + labels)."""
+    """The series a rule watches in this window; each becomes one alert (fingerprint: rule + labels).
+    A per-segment rule watches each segment present in the window; a segment absent from a window
+    is not judged there (its alert keeps its state)."""
+    if rule.per_segment:
+        whole = replace(rule, per_segment=False)
+        return [
+            replace(o, labels={**o.labels, "segment": name}, summary=f"{name}: {o.summary}")
+            for name, segment in sorted(facts.segments.items())
+            for o in observe(whole, segment)
+        ]
     base = {"rule": rule.name, **rule.labels}
+    if rule.signal == "health":
+        name = rule.metric or ""
+        return [_compare(rule, {**base, "metric": name}, facts.health.get(name), name.replace("_", " "))]
     if rule.signal == "drift_share":
         return [_compare(rule, base, facts.drift_share, "drift share")]
     if rule.signal == "row_count":

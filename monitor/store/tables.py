@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 # metadata (Alembic's, create_all's) always holds them.
 from monitor.store import access_tables as _access_tables  # noqa: F401
 from monitor.store import label_tables as _label_tables  # noqa: F401
+from monitor.store import segment_tables as _segment_tables  # noqa: F401
 from monitor.store.base import Base
 from monitor.store.types import RowId, UtcDateTime
 
