@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("drift", sa.JSON(), nullable=False),
         sa.Column("metrics", sa.JSON(), nullable=False),
         sa.Column("health", sa.JSON(), nullable=False),
+        sa.Column("quality", sa.JSON(), nullable=False),
         sa.Column("labels_as_of", sa.DateTime(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(

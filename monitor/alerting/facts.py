@@ -42,7 +42,7 @@ def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
 
 
 def window_facts(
-    drift: DatasetDrift,
+    drift: DatasetDrift | None,
     metrics: Sequence[MetricValue],
     row_count: int,
     *,
@@ -52,17 +52,18 @@ def window_facts(
     segments: Mapping[str, WindowFacts] | None = None,
 ) -> WindowFacts:
     """What rules see of one window. `quality` adds data-quality findings to those read off the
-    drift engine (missing share per column, schema change per column, no rows)."""
+    drift engine (missing share per column, schema change per column, no rows). Without `drift`
+    (a segment whose own reference could not be read) no column is judged."""
     tests: dict[str, dict[str, TestFact]] = {}
     schema: dict[str, float | None] = {}
-    for r in drift.results:
+    for r in drift.results if drift else ():
         tests.setdefault(r.column, {})[r.test] = TestFact(
             r.statistic, r.p_value, r.threshold, r.drifted, str(r.status), by_p_value=r.p_value is not None
         )
         changed = str(r.status) in _UNJUDGED_SCHEMA
         schema[r.column] = 1.0 if changed or schema.get(r.column) == 1.0 else 0.0
     missing: dict[str, float | None] = {}
-    for c in drift.columns:
+    for c in drift.columns if drift else ():
         total = c.current_missing + c.current_count
         missing[c.column] = c.current_missing / total if total else None
     judged = judged_columns(tests)
@@ -73,8 +74,8 @@ def window_facts(
         **(quality or {}),
     }
     return WindowFacts(
-        drift_share=drift.drift_share if judged else None,
-        drifted_columns=drift.drifted_columns,
+        drift_share=drift.drift_share if judged and drift else None,
+        drifted_columns=drift.drifted_columns if drift else (),
         judged_columns=judged,
         metrics={m.metric: m.value for m in metrics},
         row_count=row_count,

@@ -4,7 +4,7 @@ quality. Writes nothing but the reference profile."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -16,6 +16,7 @@ from monitor.metrics import MetricValue
 from monitor.pipeline.labels import counted_as_of, join_labels, prediction_ids, window_metrics
 from monitor.pipeline.reference import drift_options, output_columns, reference_profile
 from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import SegmentComputation, SegmentInputs, compute_segments
 from monitor.quality import QualityOptions, QualityReport, assess_window
 from monitor.store import labels as label_store
 from monitor.store.monitors import monitor_id
@@ -32,6 +33,8 @@ class WindowComputation:
     output_drift: DatasetDrift | None = None
     quality: QualityReport | None = None
     labels: RunLabels | None = None  # None: the monitor has no labels
+    # The whole window's serving health (segment ""), then each segment's results.
+    segments: list[SegmentComputation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,4 +120,14 @@ def compute_window(
         options=quality_options(monitor),
     )
     labelled = len(labels.counted) if labels is not None else 0
-    return WindowComputation(len(current), drift, metrics, labelled, output_drift, quality, labels)
+    inputs = SegmentInputs(
+        current,
+        labels.counted if labels is not None else None,
+        profile,
+        features,
+        outputs,
+        quality_options(monitor),
+        ignore,
+    )
+    segments = compute_segments(runtime, name, window, inputs, now=now)
+    return WindowComputation(len(current), drift, metrics, labelled, output_drift, quality, labels, segments)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.alerting.context import AlertContext
@@ -22,11 +22,13 @@ from monitor.metrics import MetricValue
 from monitor.pipeline.label_stream import pull_quietly
 from monitor.pipeline.labels import LABELLED_AT, counted_as_of, join_labels, prediction_ids, window_metrics
 from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import split_counted
 from monitor.sources import SourceError
 from monitor.store import Conflict, Session, transaction
 from monitor.store import labels as label_store
 from monitor.store.metrics import record_metrics
 from monitor.store.monitors import monitor_id as find_monitor_id
+from monitor.store.segments import renew_metrics, segments_of_run
 from monitor.windows import Window
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,9 @@ class _Version:
     metrics: list[MetricValue]
     coverage: float | None
     labelled_count: int
+    # Each stored segment's metrics and labelled rows as of the same checkpoint.
+    segments: dict[str, list[MetricValue]] = field(default_factory=dict)
+    segment_labelled: dict[str, int] = field(default_factory=dict)
 
 
 def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[LabelRefresh]:
@@ -175,12 +180,24 @@ def _versions(
     ]
     if late and through not in points:
         points.append(through)
+    with runtime.sessions() as session:
+        known = [r.segment for r in segments_of_run(session=session, run_id=run.run_id) if r.segment]
     out = []
     for point in points:
         counted = counted_as_of(joined, point)
         coverage = len(counted) / len(current) if len(current) else None
+        by_segment = split_counted(monitor, counted, known)
         out.append(
-            _Version(run.run_id, window, point, window_metrics(monitor, counted), coverage, len(counted))
+            _Version(
+                run.run_id,
+                window,
+                point,
+                window_metrics(monitor, counted),
+                coverage,
+                len(counted),
+                {name: window_metrics(monitor, rows) for name, rows in by_segment.items()},
+                {name: len(rows) for name, rows in by_segment.items()},
+            )
         )
     return out
 
@@ -201,6 +218,14 @@ def _store_in_order(
                     number = record_metrics(
                         session, v.run_id, v.metrics, coverage=v.coverage, now=now, as_of=point
                     )
+                    if v.segments:
+                        renew_metrics(
+                            session,
+                            run_id=v.run_id,
+                            metrics=v.segments,
+                            labelled=v.segment_labelled,
+                            as_of=point,
+                        )
                     label_store.mark_counted(
                         session=session,
                         run_id=v.run_id,

@@ -37,7 +37,10 @@ def join_labels(monitor: MonitorConfig, current: pd.DataFrame, labels: Sequence[
     became known (LABELLED_AT)."""
     assert monitor.labels is not None
     label_col, id_col = monitor.labels.label_column, monitor.schema_.id_column
-    keep = [c for c in (id_col, *output_columns(monitor)) if c in current.columns and c != label_col]
+    # Segment columns too: a segment's metrics count its own rows' labels.
+    segments = monitor.segments.by if monitor.segments else []
+    wanted = dict.fromkeys((id_col, *output_columns(monitor), *segments))
+    keep = [c for c in wanted if c in current.columns and c != label_col]
     known = pd.DataFrame(
         {
             "_join_id": [x.join_id for x in labels],

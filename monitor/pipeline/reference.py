@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from monitor.config import DriftConfig, MonitorConfig, feature_columns, role_column_names, role_columns
+from monitor.config import (
+    DriftConfig,
+    MonitorConfig,
+    ReferenceConfig,
+    feature_columns,
+    role_column_names,
+    role_columns,
+)
 from monitor.drift import (
     ColumnKind,
     ColumnOptions,
@@ -110,10 +117,10 @@ def content_hash(frame: pd.DataFrame) -> str | None:
     return hashlib.sha256(head + rows.tobytes()).hexdigest()
 
 
-def reference_fingerprint(runtime: Runtime, name: str) -> str | None:
+def reference_fingerprint(runtime: Runtime, name: str, segment: str | None = None) -> str | None:
     """A cheap hash of the reference's files (paths, sizes, modification times): a new or changed
     file changes it, so a stored profile is rebuilt. None when the source has no files to stat."""
-    source = runtime.monitor(name).reference
+    source = reference_config(runtime.monitor(name), segment)
     if source.type != "files":
         return None
     paths = sorted(glob.glob(str(runtime.config.resolve_path(source.path)), recursive=True))
@@ -129,31 +136,45 @@ def reference_fingerprint(runtime: Runtime, name: str) -> str | None:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
-def read_reference(runtime: Runtime, name: str) -> pd.DataFrame:
+def reference_config(monitor: MonitorConfig, segment: str | None = None) -> ReferenceConfig:
+    """The monitor's reference, or a segment's own one (`segments.references`)."""
+    own = monitor.segments.reference_for(segment) if monitor.segments and segment else None
+    return own if own is not None else monitor.reference
+
+
+def read_reference(runtime: Runtime, name: str, segment: str | None = None) -> pd.DataFrame:
     """The reference data, read now and not kept (its profile is what stays)."""
-    return runtime.source_for(name, "reference").read()
+    if segment is None:
+        return runtime.source_for(name, "reference").read()
+    return runtime.segment_reference(name, segment).read()
 
 
-def reference_profile(runtime: Runtime, name: str, *, now: datetime) -> ReferenceProfile:
-    """The monitor's reference profile: from memory, else from the store, else built and stored."""
+def reference_profile(
+    runtime: Runtime, name: str, *, now: datetime, segment: str | None = None
+) -> ReferenceProfile:
+    """The monitor's reference profile (or a segment's own one): from memory, else from the store,
+    else built and stored."""
     monitor = runtime.monitor(name)
+    if segment is not None:
+        monitor = monitor.model_copy(update={"reference": reference_config(monitor, segment)})
+    cached_as = name if segment is None else f"{name}[{segment}]"
     digest = monitor.config_hash()
-    fingerprint = reference_fingerprint(runtime, name)
+    fingerprint = reference_fingerprint(runtime, name, segment)
     key = (
         profile_key(monitor, fingerprint)
         if fingerprint is not None
-        else runtime.profiles.known_key(name, digest)
+        else runtime.profiles.known_key(cached_as, digest)
     )
     with runtime.sessions() as session:
         mid = monitor_id(session=session, name=name)
-    found = _known_profile(runtime, name, key, mid)
+    found = _known_profile(runtime, cached_as, digest, key, mid)
     if found is not None:
         return found
-    frame = read_reference(runtime, name)
+    frame = read_reference(runtime, name, segment)
     if key is None:
         content = content_hash(frame)
         key = profile_key(monitor, content) if content is not None else None
-        found = _known_profile(runtime, name, key, mid)
+        found = _known_profile(runtime, cached_as, digest, key, mid)
         if found is not None:
             return found
     features = feature_columns(monitor, frame.columns)
@@ -162,11 +183,13 @@ def reference_profile(runtime: Runtime, name: str, *, now: datetime) -> Referenc
     if key is not None:
         if mid is not None:
             save_profile(runtime.sessions, monitor_id=mid, key=key, profile=profile, now=now)
-        runtime.profiles.remember(name, digest, key, profile)
+        runtime.profiles.remember(cached_as, digest, key, profile)
     return profile
 
 
-def _known_profile(runtime: Runtime, name: str, key: str | None, mid: int | None) -> ReferenceProfile | None:
+def _known_profile(
+    runtime: Runtime, cached_as: str, digest: str, key: str | None, mid: int | None
+) -> ReferenceProfile | None:
     """The profile of `key` from memory, else from the store (then remembered)."""
     if key is None:
         return None
@@ -178,5 +201,5 @@ def _known_profile(runtime: Runtime, name: str, key: str | None, mid: int | None
     with runtime.sessions() as session:
         stored = load_profile(session, monitor_id=mid, key=key)
     if stored is not None:
-        runtime.profiles.remember(name, runtime.monitor(name).config_hash(), key, stored)
+        runtime.profiles.remember(cached_as, digest, key, stored)
     return stored

@@ -19,11 +19,13 @@ from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.compute import RunLabels, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import WHOLE_WINDOW, health_measures, segment_records, segment_window_facts
 from monitor.sources import SourceError
 from monitor.store import DatabaseError, Session, claims, transaction
 from monitor.store import labels as label_store
 from monitor.store import runs as run_store
 from monitor.store.monitors import monitor_id
+from monitor.store.segments import save_segments
 from monitor.windows import Window
 
 logger = logging.getLogger(__name__)
@@ -226,7 +228,17 @@ def _compute_and_store(
         )
     result = compute_window(runtime, name, window, run_id=run_id, now=now, recent_row_counts=recent)
     quality = result.quality.signals() if result.quality else None
-    facts = window_facts(result.drift, result.metrics, result.row_count, window=window, quality=quality)
+    whole = next((s for s in result.segments if s.segment == WHOLE_WINDOW), None)
+    facts = window_facts(
+        result.drift,
+        result.metrics,
+        result.row_count,
+        window=window,
+        quality=quality,
+        health=health_measures(whole.health) if whole else None,
+        segments=segment_window_facts(result.segments, window),
+    )
+    labels_as_of = result.labels.as_of if result.labels else None
     with transaction(runtime.sessions) as session:
         # `now` is the logical time of the run; the finish time is read from the clock.
         run_store.save_results(
@@ -243,8 +255,9 @@ def _compute_and_store(
             labelled_count=result.labelled_count,
             finished=clock(),
             now=now,
-            labels_as_of=result.labels.as_of if result.labels else None,
+            labels_as_of=labels_as_of,
         )
+        save_segments(session, run_id=run_id, records=segment_records(result.segments, labels_as_of))
         if result.labels is not None:
             save_run_labels(session, run_id, mid, result.labels, now=now)
         # Metric rules judge maturity in the label stream's data time: the watermark's checkpoint.

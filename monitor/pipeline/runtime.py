@@ -65,6 +65,26 @@ class Runtime:
                 self._sources[key] = cached
             return cached
 
+    def segment_reference(self, name: str, segment: str) -> Source:
+        """The source of a segment's own reference (`segments.references`)."""
+        monitor = self.monitor(name)
+        config = monitor.segments.reference_for(segment) if monitor.segments else None
+        if config is None:
+            raise KeyError(f"segment {segment!r} of monitor {name!r} has no reference of its own")
+        key: tuple[str, Role, str] = (f"{name}[{segment}]", "reference", monitor.config_hash())
+        with self._lock:
+            cached = self._sources.get(key)
+            if cached is None:
+                cached = build_source(
+                    config,
+                    self.config.resolve_path,
+                    monitor=monitor,
+                    role="reference",
+                    sessions=self.sessions,
+                )
+                self._sources[key] = cached
+            return cached
+
     def source(self, name: str) -> Source:
         return self.source_for(name, "predictions")
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.rules import TestFact, WindowFacts, judged_columns
 from monitor.rules.maturity import MetricVersion, PendingWindow
 from monitor.store.metrics import is_latest, latest_versions
+from monitor.store.segments import segment_facts, segments_of_run
 from monitor.store.tables import DriftResultRow, MetricRuleCursorRow, MetricValueRow, RunRow
 
 
@@ -139,4 +140,5 @@ def stored_facts(*, session: Session, run_id: int) -> WindowFacts:
         row_count=run.row_count or 0,
         column_tests=tests,
         window_start=run.window_start,
+        segments=segment_facts(segments_of_run(session=session, run_id=run_id), run.window_start),
     )

@@ -35,6 +35,8 @@ class SegmentResultRow(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # monitor.metrics.serving.ServingHealth.to_json()
     health: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"signals": {check: {column or "": value}}, "findings": [message, ...]}
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     labels_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Why something is missing (a reference that could not be read, segments pooled beyond the cap).
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
