@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from monitor.config import HEALTH_MEASURES
 from monitor.pipeline.runtime import Runtime
 from monitor.store import DatabaseError, stats
 from monitor.store import runs as run_store
+from monitor.store import segments as segment_store
 
 
 def database_error(runtime: Runtime) -> str | None:
@@ -60,6 +62,8 @@ class Gauges:
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (channel, outcome, attempts)
     column_drift: list[ColumnDrift] = field(default_factory=list)  # of each monitor's newest window
     metrics: list[LatestMetric] = field(default_factory=list)
+    # (monitor, segment, measure, value) of each monitor's newest window; segment "" = whole window.
+    serving: list[tuple[str, str, str, float]] = field(default_factory=list)
 
 
 def gauges(runtime: Runtime) -> Gauges:
@@ -68,6 +72,7 @@ def gauges(runtime: Runtime) -> Gauges:
         firing: dict[str, int] = {}
         columns: list[ColumnDrift] = []
         metrics: list[LatestMetric] = []
+        serving: list[tuple[str, str, str, float]] = []
         for name, monitor in runtime.config.monitors.items():
             last = run_store.latest_run(session=session, monitor=name)
             if last is not None and last.drift_share is not None:
@@ -75,6 +80,12 @@ def gauges(runtime: Runtime) -> Gauges:
             firing[name] = stats.firing_alerts(session=session, monitor=name)
             columns += [
                 ColumnDrift(name, *row) for row in stats.latest_column_drift(session=session, monitor=name)
+            ]
+            serving += [
+                (name, segment, measure, float(value))
+                for segment, health in segment_store.latest_health(session=session, monitor=name)
+                for measure, value in health.items()
+                if measure in HEALTH_MEASURES and value is not None
             ]
             for metric in monitor.metrics:
                 found = stats.latest_metric_value(session=session, monitor=name, metric=metric)
@@ -98,4 +109,5 @@ def gauges(runtime: Runtime) -> Gauges:
             stats.delivery_attempts(session=session),
             columns,
             metrics,
+            serving,
         )

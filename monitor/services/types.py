@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.config import JsonDict
 
 from monitor.quality import finding_text
+from monitor.services.segment_types import HealthOut, SegmentOut
 from monitor.store.metrics import latest_of
 from monitor.store.tables import (
     AlertRow,
@@ -164,11 +165,17 @@ class RunDetailOut(RunOut):
     output_drift: list[DriftResultOut]  # the model's own prediction and score distributions
     quality: list[QualityOut]
     metric_history: list[MetricOut]  # every version, oldest first
+    health: HealthOut | None = None  # the whole window's serving health
+    segments: list[SegmentOut] = Field(default_factory=list)  # largest first
 
     @classmethod
     def from_detail(cls, row: RunRow, monitor: str) -> RunDetailOut:
         base = RunOut.from_row(row, monitor).model_dump()
         drift = [DriftResultOut.from_row(r) for r in row.drift_results]
+        segments = [
+            SegmentOut.from_row(r)
+            for r in sorted(row.segment_results, key=lambda r: (r.segment != "", -r.row_count, r.segment))
+        ]
         return cls(
             **base,
             drift_results=[d for d in drift if d.role != "output"],
@@ -177,6 +184,8 @@ class RunDetailOut(RunOut):
             metric_history=[
                 MetricOut.from_row(m) for m in sorted(row.metric_values, key=lambda m: (m.version, m.id))
             ],
+            health=next((s.health for s in segments if s.segment == ""), None),
+            segments=[s for s in segments if s.segment != ""],
         )
 
 

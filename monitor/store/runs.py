@@ -28,6 +28,7 @@ def get_run(*, session: Session, run_id: int) -> tuple[RunRow, str] | None:
             selectinload(RunRow.drift_results),
             selectinload(RunRow.metric_values),
             selectinload(RunRow.quality_results),
+            selectinload(RunRow.segment_results),
         )
     ).first()
     return None if row is None else (row[0], row[1])

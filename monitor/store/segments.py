@@ -165,3 +165,20 @@ def segment_facts(rows: Sequence[SegmentResultRow], window_start: datetime | Non
             health={k: v for k, v in row.health.items() if isinstance(v, int | float) or v is None},
         )
     return out
+
+
+def latest_health(*, session: Session, monitor: str) -> list[tuple[str, dict[str, Any]]]:
+    """(segment, health) of the monitor's newest succeeded window that has them ("" = whole window)."""
+    newest = (
+        select(RunRow.id)
+        .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
+        .join(SegmentResultRow, SegmentResultRow.run_id == RunRow.id)
+        .where(MonitorRow.name == monitor, RunRow.status == "succeeded")
+        .order_by(RunRow.window_end.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(SegmentResultRow.segment, SegmentResultRow.health).where(SegmentResultRow.run_id == newest)
+    ).all()
+    return sorted((segment, dict(health)) for segment, health in rows)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 # metadata (Alembic's, create_all's) always holds them.
 from monitor.store import access_tables as _access_tables  # noqa: F401
 from monitor.store import label_tables as _label_tables  # noqa: F401
-from monitor.store import segment_tables as _segment_tables  # noqa: F401
 from monitor.store.base import Base
+from monitor.store.segment_tables import SegmentResultRow
 from monitor.store.types import RowId, UtcDateTime
 
 
@@ -97,6 +97,9 @@ class RunRow(Base):
     )
     quality_results: Mapped[list[QualityResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="QualityResultRow.id"
+    )
+    segment_results: Mapped[list[SegmentResultRow]] = relationship(
+        cascade="all, delete-orphan", order_by="SegmentResultRow.id"
     )
 
 

@@ -123,6 +123,13 @@ def _result_families(found: Gauges) -> Iterator[Metric]:
         ["monitor", "metric"],
         [([m.monitor, m.metric], m.window_end) for m in found.metrics],
     )
+    yield _gauge(
+        "monitor_serving_health",
+        'Serving health of the newest window, per segment ("" = whole window): throughput_per_hour, '
+        "latency_p50/p95/p99 (ms), error_rate, low_confidence_share",
+        ["monitor", "segment", "measure"],
+        [([m, s, k], v) for m, s, k, v in found.serving],
+    )
 
 
 class StoreCollector(Collector):

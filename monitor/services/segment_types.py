@@ -1,0 +1,66 @@
+"""API models of segments, serving health, version comparisons and canary verdicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from monitor.store.segment_tables import SegmentResultRow
+
+
+class HealthOut(BaseModel):
+    """Serving health of a window or segment (docs/deployments.md)."""
+
+    rows: int
+    throughput_per_hour: float | None = None
+    latency_p50: float | None = None
+    latency_p95: float | None = None
+    latency_p99: float | None = None
+    error_rate: float | None = None
+    low_confidence_share: float | None = None
+    # Score quantile ("0.05" ... "0.95") -> value: the score distribution over time.
+    score_quantiles: dict[str, float | None] = Field(default_factory=dict)
+
+
+class SegmentMetricOut(BaseModel):
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    sample_count: int = 0
+    status: str = "ok"
+
+
+class SegmentOut(BaseModel):
+    segment: str
+    row_count: int
+    labelled_count: int
+    drift_share: float | None
+    dataset_drifted: bool | None
+    drifted_columns: list[str]
+    reference: Literal["own", "shared"] | str
+    drift: list[dict[str, Any]]
+    metrics: dict[str, SegmentMetricOut]
+    health: HealthOut
+    quality_findings: list[str]
+    labels_as_of: datetime | None
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: SegmentResultRow) -> SegmentOut:
+        return cls(
+            segment=row.segment,
+            row_count=row.row_count,
+            labelled_count=row.labelled_count,
+            drift_share=row.drift_share,
+            dataset_drifted=row.dataset_drifted,
+            drifted_columns=list(row.drifted_columns),
+            reference=row.reference,
+            drift=list(row.drift),
+            metrics={k: SegmentMetricOut(**v) for k, v in row.metrics.items()},
+            health=HealthOut(**{k: v for k, v in row.health.items() if k in HealthOut.model_fields}),
+            quality_findings=list(row.quality.get("findings", [])),
+            labels_as_of=row.labels_as_of,
+            note=row.note,
+        )
