@@ -36,7 +36,9 @@ def prepare_demo(
             continue
         directory = config.resolve_path(monitor.reference.path).parent
         files = demo_files(directory)
-        if regenerate or not all(p.exists() for p in (files.reference, files.predictions, files.labels)):
+        if regenerate or not all(
+            p.exists() for p in (files.reference, files.predictions, files.labels, files.canary_reference)
+        ):
             logger.info("generating demo data in %s", directory)
             generate_demo(directory, today=now)
         runtime = build_runtime(config, now=now)

@@ -19,6 +19,8 @@ import pandas as pd
 
 DAYS = 60
 DRIFT_DAY = 40
+CANARY_DAY = 50  # from then on model v4 serves a tenth of the traffic: slower, failing more, worse
+CANARY_SHARE = 0.1
 REFERENCE_ROWS = 20_000
 NEW_CHANNEL = "partner_api"
 
@@ -37,11 +39,15 @@ class DemoFiles:
     reference: Path
     predictions: Path
     labels: Path
+    canary_reference: Path  # v4's validation data: its own reference
 
 
 def demo_files(directory: Path) -> DemoFiles:
     return DemoFiles(
-        directory / "reference.parquet", directory / "predictions.parquet", directory / "labels.parquet"
+        directory / "reference.parquet",
+        directory / "predictions.parquet",
+        directory / "labels.parquet",
+        directory / "reference_v4.parquet",
     )
 
 
@@ -104,6 +110,22 @@ def _day_traffic(rng: np.random.Generator, day: int, start: datetime) -> pd.Data
     return frame
 
 
+def _serving(rng: np.random.Generator, frame: pd.DataFrame, day: int) -> pd.DataFrame:
+    """Which model served each row, how long it took and whether it failed; v4, the canary, is
+    slower, fails six times as often and ranks worse (its scores follow the model's logit less).
+    From its own generator, so the rest of the demo stays as it was."""
+    n = len(frame)
+    canary = (rng.random(n) < CANARY_SHARE) & (day >= CANARY_DAY)
+    frame["model_version"] = np.where(canary, "v4", "v3")
+    frame["latency_ms"] = np.round(np.where(canary, rng.gamma(4, 22, n), rng.gamma(4, 12, n)), 1)
+    failing = rng.random(n) < np.where(canary, 0.06, 0.01)
+    frame["status"] = np.where(failing, rng.choice([500, 503], n), 200).astype("int64")
+    noisy = _sigmoid(_model_logit(frame) + rng.normal(0, 1.5, n))
+    frame["score"] = np.where(canary, np.round(noisy, 6), frame["score"])
+    frame["prediction"] = (frame["score"] >= 0.3).astype("int64")
+    return frame
+
+
 def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFiles:
     """Writes reference, predictions and labels (each with the moment it becomes known) as Parquet."""
     files = demo_files(directory)
@@ -117,7 +139,8 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
     midnight = today.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first_day = midnight - timedelta(days=DAYS)
     days = [_day_traffic(rng, d, first_day + timedelta(days=d)) for d in range(DAYS)]
-    log = pd.concat(days, ignore_index=True)
+    serving = np.random.default_rng(seed + 1)
+    log = pd.concat([_serving(serving, f, d) for d, f in enumerate(days)], ignore_index=True)
     log.insert(0, "prediction_id", [f"p{i:07d}" for i in range(len(log))])
     delay = pd.to_timedelta(rng.uniform(3, 7, len(log)), unit="D")
     labels = pd.DataFrame(
@@ -129,6 +152,11 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
     )
     log = log.drop(columns="_label")
 
+    # v4's validation set: the reference period's applicants, scored by v4.
+    canary = _features(serving, REFERENCE_ROWS // 4, drifted=False)
+    canary["score"] = np.round(_sigmoid(_model_logit(canary) + serving.normal(0, 1.5, len(canary))), 6)
+    canary["prediction"] = (canary["score"] >= 0.3).astype("int64")
+    _write(canary, files.canary_reference)
     _write(reference, files.reference)
     _write(log, files.predictions)
     _write(labels, files.labels)

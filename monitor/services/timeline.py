@@ -20,8 +20,10 @@ from monitor.reports.charts import (
     drift_share_chart,
     row_count_chart,
 )
+from monitor.reports.health_charts import HealthPoint, health_chart, score_quantile_chart
 from monitor.reports.metric_charts import alert_timeline, metric_chart, score_distribution_chart
 from monitor.reports.render import bin_labels
+from monitor.store import segments as segment_store
 from monitor.store import timeline as store
 
 DEFAULT_WINDOWS = 90  # the default range: the newest this many windows
@@ -200,11 +202,34 @@ def monitor_timeline(
         chart = score_distribution_chart(column, shares, x_range=x_range)
         if chart is not None:
             figures.append((f"output-{len(figures)}", chart))
+    figures += health_figures(runtime, name, begin, x_range)
     starts = {w.end: w.start for w in windows}
     spans = [s for s in _spans(transitions, starts, spec.window.size) if (s.end or chosen.end) > chosen.start]
     if spans:
         figures.append(("alerts", alert_timeline(spans, x_range=x_range)))
     return MonitorTimeline(name, chosen, first, last, len(windows), figures)
+
+
+def health_figures(
+    runtime: Runtime, name: str, begin: datetime, x_range: tuple[datetime, datetime]
+) -> list[tuple[str, Figure]]:
+    """Serving health per segment and the score quantiles over the range's windows."""
+    with runtime.sessions() as session:
+        found = segment_store.segment_series(session=session, monitor=name, since=begin)
+        points = [
+            HealthPoint(p.window_start, p.row.segment, dict(p.row.health))
+            for p in found
+            if p.window_end <= x_range[1]
+        ]
+    figures: list[tuple[str, Figure]] = []
+    for measure in ("latency_p99", "error_rate", "low_confidence_share"):
+        chart = health_chart(points, measure, x_range=x_range)
+        if chart is not None:
+            figures.append((f"health-{measure.replace('_', '-')}", chart))
+    quantiles = score_quantile_chart(points, x_range=x_range)
+    if quantiles is not None:
+        figures.append(("score-quantiles", quantiles))
+    return figures
 
 
 def _min_coverage(spec: MonitorConfig) -> float:

@@ -1,0 +1,118 @@
+"""Versions side by side and the canary verdict: a candidate segment against a baseline segment over
+the rows logged since a moment, with the labels known by now (docs/deployments.md).
+
+Rows are read from the monitor's source on each request, so a gate polled every minute sees the
+canary grow; the verdict's sequential tests stay valid however often it is asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from monitor.config import MonitorConfig
+from monitor.pipeline.labels import prediction_ids
+from monitor.pipeline.reference import output_columns
+from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import segment_names
+from monitor.store import labels as label_store
+from monitor.store.monitors import monitor_id
+
+# How far back a request may reach: a verdict reads every row since `since` from the source.
+MAX_LOOKBACK = timedelta(days=31)
+LABEL = "_label"  # the joined label (NaN: not known yet)
+
+
+class CanaryRequestError(ValueError):
+    """A comparison that cannot be made as asked (no segments, an unknown segment, a bad range)."""
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    """The rows of the two segments over [since, until), each with its label where known."""
+
+    candidate: str
+    baseline: str
+    since: datetime
+    until: datetime
+    candidate_rows: pd.DataFrame
+    baseline_rows: pd.DataFrame
+    segments_seen: list[str]
+
+
+def segment_name(monitor: MonitorConfig, text: str) -> str:
+    """A segment as a request names it: in full (`model_version=v4`) or, when the monitor segments
+    by one column, by its value (`v4`)."""
+    assert monitor.segments is not None
+    if "=" in text:
+        return text
+    if len(monitor.segments.by) == 1:
+        return f"{monitor.segments.by[0]}={text}"
+    raise CanaryRequestError(
+        f"name the segment in full ({'=...,'.join(monitor.segments.by)}=...): the monitor segments by "
+        "several columns"
+    )
+
+
+def _range(monitor: MonitorConfig, since: datetime | None, now: datetime) -> datetime:
+    start = since if since is not None else now - monitor.canary.lookback
+    if start.tzinfo is None:
+        raise CanaryRequestError("`since` needs a time zone (2026-12-01T09:00:00Z)")
+    if start >= now:
+        raise CanaryRequestError(f"`since` ({start.isoformat()}) is not in the past")
+    if now - start > MAX_LOOKBACK:
+        raise CanaryRequestError(f"`since` may reach back {MAX_LOOKBACK.days} days at most")
+    return start
+
+
+def _with_labels(runtime: Runtime, name: str, rows: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """The rows with their label known by `now` in LABEL (NaN where none is known yet)."""
+    monitor = runtime.monitor(name)
+    if monitor.labels is None or rows.empty:
+        return rows.assign(**{LABEL: np.nan})
+    ids = prediction_ids(monitor, rows)
+    with runtime.sessions() as session:
+        mid = monitor_id(session=session, name=name)
+        stored = [] if mid is None else label_store.labels_of_ids(session=session, monitor_id=mid, ids=ids)
+    known = {x.join_id: x.value for x in stored if x.labelled_at <= now}
+    joined = rows[monitor.schema_.id_column].astype(str).map(known)
+    return rows.assign(**{LABEL: pd.Series(joined, index=rows.index, dtype=object).infer_objects()})
+
+
+def side_by_side(
+    runtime: Runtime, name: str, *, candidate: str, baseline: str, since: datetime | None, now: datetime
+) -> SideBySide:
+    monitor = runtime.monitor(name)
+    if monitor.segments is None:
+        raise CanaryRequestError(f"monitor {name!r} has no `segments`: there is nothing to compare")
+    cand, base = segment_name(monitor, candidate), segment_name(monitor, baseline)
+    if cand == base:
+        raise CanaryRequestError("the candidate and the baseline are the same segment")
+    start = _range(monitor, since, now)
+    rows = runtime.source(name).read(start, now, time_column=monitor.schema_.timestamp_column)
+    names = segment_names(rows, monitor.segments.by) if not rows.empty else pd.Series([], dtype=str)
+    picked = rows[names.isin([cand, base]).to_numpy()] if not rows.empty else rows
+    picked = _with_labels(runtime, name, picked, now)
+    picked_names = names[names.isin([cand, base])]
+    return SideBySide(
+        cand,
+        base,
+        start,
+        now,
+        picked[(picked_names == cand).to_numpy()],
+        picked[(picked_names == base).to_numpy()],
+        sorted(set(names)),
+    )
+
+
+def compared_columns(monitor: MonitorConfig, rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(features, outputs) the two segments are compared on."""
+    outputs = [c for c in output_columns(monitor) if c in rows.columns]
+    roles = {monitor.schema_.timestamp_column, monitor.schema_.id_column, LABEL, *outputs}
+    roles |= set(monitor.segments.by if monitor.segments else [])
+    roles |= {c for c in (monitor.serving.latency_column, monitor.serving.error_column) if c}
+    if monitor.schema_.features is not None:
+        return [c for c in monitor.schema_.features if c in rows.columns], outputs
+    return [str(c) for c in rows.columns if c not in roles], outputs
