@@ -13,12 +13,19 @@ import numpy as np
 import pandas as pd
 
 from monitor.config import MonitorConfig
+from monitor.drift import build_profile, compare_datasets
+from monitor.metrics.compare import COMPARABLE, compare_metric
+from monitor.metrics.differences import LabelledRows
+from monitor.metrics.health_compare import compare_health
+from monitor.metrics.verdict import CanaryColumns, CanaryCriteria, canary_verdict
 from monitor.pipeline.labels import prediction_ids
-from monitor.pipeline.reference import output_columns
+from monitor.pipeline.reference import drift_options, output_columns
 from monitor.pipeline.runtime import Runtime
-from monitor.pipeline.segments import segment_names
+from monitor.pipeline.segments import health_of, segment_names
+from monitor.services.segment_types import CheckOut, ComparisonOut, DifferenceOut, HealthOut, VerdictOut
 from monitor.store import labels as label_store
 from monitor.store.monitors import monitor_id
+from monitor.windows import Window
 
 # How far back a request may reach: a verdict reads every row since `since` from the source.
 MAX_LOOKBACK = timedelta(days=31)
@@ -116,3 +123,111 @@ def compared_columns(monitor: MonitorConfig, rows: pd.DataFrame) -> tuple[list[s
     if monitor.schema_.features is not None:
         return [c for c in monitor.schema_.features if c in rows.columns], outputs
     return [str(c) for c in rows.columns if c not in roles], outputs
+
+
+def labelled_rows(monitor: MonitorConfig, rows: pd.DataFrame) -> LabelledRows:
+    """The rows whose label is known, as the metric comparisons take them."""
+    known = rows[rows[LABEL].notna()]
+    schema = monitor.schema_
+    prediction = schema.prediction_column if schema.prediction_column in known.columns else None
+    score = schema.score_column if schema.score_column in known.columns else None
+    return LabelledRows(
+        known[LABEL].to_numpy(),
+        None if prediction is None else known[prediction].to_numpy(),
+        None if score is None else pd.to_numeric(known[score], errors="coerce").to_numpy(dtype=float),
+    )
+
+
+def comparison(
+    runtime: Runtime, name: str, *, candidate: str, baseline: str, since: datetime | None, now: datetime
+) -> ComparisonOut:
+    """The two segments side by side: each one's serving health, the drift of the candidate's inputs
+    and outputs against the baseline's, and each metric's difference with its interval and test."""
+    monitor = runtime.monitor(name)
+    pair = side_by_side(runtime, name, candidate=candidate, baseline=baseline, since=since, now=now)
+    features, outputs = compared_columns(monitor, pd.concat([pair.baseline_rows, pair.candidate_rows]))
+    drift = None
+    if len(pair.baseline_rows) and len(pair.candidate_rows):
+        profile = build_profile(pair.baseline_rows, drift_options(monitor.drift, features + outputs))
+        drift = compare_datasets(profile, pair.candidate_rows, drift_options(monitor.drift, features))
+        output = compare_datasets(profile, pair.candidate_rows, drift_options(monitor.drift, outputs))
+    base, cand = labelled_rows(monitor, pair.baseline_rows), labelled_rows(monitor, pair.candidate_rows)
+    metrics = [
+        compare_metric(m, base, cand, positive_label=monitor.positive_label)
+        for m in monitor.metrics
+        if m in COMPARABLE and monitor.task == "binary_classification"
+    ]
+    serving = monitor.serving
+    metrics += compare_health(
+        pair.baseline_rows,
+        pair.candidate_rows,
+        latency_column=serving.latency_column,
+        error_column=serving.error_column,
+        error_values=serving.error_values,
+    )
+    window = Window(pair.since, pair.until)
+    return ComparisonOut(
+        monitor=name,
+        candidate=pair.candidate,
+        baseline=pair.baseline,
+        since=pair.since,
+        until=pair.until,
+        candidate_rows=len(pair.candidate_rows),
+        baseline_rows=len(pair.baseline_rows),
+        candidate_labelled=len(cand),
+        baseline_labelled=len(base),
+        candidate_health=HealthOut(**health_of(monitor, pair.candidate_rows, window).to_json()),
+        baseline_health=HealthOut(**health_of(monitor, pair.baseline_rows, window).to_json()),
+        drift_share=None if drift is None else drift.drift_share,
+        drifted_columns=[] if drift is None else list(drift.drifted_columns),
+        drift=[] if drift is None else [r.to_dict() for r in (*drift.results, *output.results)],
+        metrics=[DifferenceOut(**d.to_json()) for d in metrics],
+        segments_seen=pair.segments_seen,
+    )
+
+
+def verdict(
+    runtime: Runtime, name: str, *, candidate: str, baseline: str, since: datetime | None, now: datetime
+) -> VerdictOut:
+    """pass, fail or inconclusive for the candidate segment against the baseline (`canary` config)."""
+    monitor = runtime.monitor(name)
+    pair = side_by_side(runtime, name, candidate=candidate, baseline=baseline, since=since, now=now)
+    rows = pd.concat([pair.baseline_rows, pair.candidate_rows])
+    features, _outputs = compared_columns(monitor, rows)
+    schema, serving, canary = monitor.schema_, monitor.serving, monitor.canary
+    columns = CanaryColumns(
+        features=tuple(features),
+        prediction=schema.prediction_column if schema.prediction_column in rows.columns else None,
+        score=schema.score_column if schema.score_column in rows.columns else None,
+        label=LABEL,
+        latency=serving.latency_column,
+        error=serving.error_column,
+        error_values=None if serving.error_values is None else tuple(serving.error_values),
+        positive_label=monitor.positive_label,
+    )
+    criteria = CanaryCriteria(
+        alpha=canary.alpha,
+        min_rows=canary.min_rows,
+        min_labels=canary.min_labels,
+        max_drop=dict(canary.max_drop),
+        max_error_rate=canary.max_error_rate,
+        max_p99_latency_ms=canary.max_p99_latency_ms,
+        max_drift_share=canary.max_drift_share,
+        tau=canary.tau,
+    )
+    found = canary_verdict(pair.baseline_rows, pair.candidate_rows, columns, criteria)
+    return VerdictOut(
+        verdict=found.verdict,
+        reasons=list(found.reasons),
+        monitor=name,
+        candidate=pair.candidate,
+        baseline=pair.baseline,
+        since=pair.since,
+        until=pair.until,
+        candidate_rows=len(pair.candidate_rows),
+        baseline_rows=len(pair.baseline_rows),
+        candidate_labelled=int(pair.candidate_rows[LABEL].notna().sum()),
+        baseline_labelled=int(pair.baseline_rows[LABEL].notna().sum()),
+        alpha=canary.alpha,
+        checks=[CheckOut(**c) for c in found.to_json()["checks"]],
+    )

@@ -64,3 +64,66 @@ class SegmentOut(BaseModel):
             labels_as_of=row.labels_as_of,
             note=row.note,
         )
+
+
+class DifferenceOut(BaseModel):
+    """A metric of the candidate against the baseline: candidate - baseline, its interval and test."""
+
+    metric: str
+    baseline: float | None
+    candidate: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    test: str
+    n_baseline: int
+    n_candidate: int
+    status: str
+    confidence: float
+
+
+class ComparisonOut(BaseModel):
+    monitor: str
+    candidate: str
+    baseline: str
+    since: datetime
+    until: datetime
+    candidate_rows: int
+    baseline_rows: int
+    candidate_labelled: int
+    baseline_labelled: int
+    candidate_health: HealthOut
+    baseline_health: HealthOut
+    # The candidate's inputs against the baseline's (the baseline as the reference).
+    drift_share: float | None
+    drifted_columns: list[str]
+    drift: list[dict[str, Any]]
+    metrics: list[DifferenceOut]
+    segments_seen: list[str]  # every segment in the range, to pick others from
+
+
+class CheckOut(BaseModel):
+    """One criterion of the canary verdict."""
+
+    name: str
+    status: Literal["pass", "fail", "inconclusive"]
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class VerdictOut(BaseModel):
+    """What a canary gate reads: `verdict`, and `reasons` a person can act on."""
+
+    verdict: Literal["pass", "fail", "inconclusive"]
+    reasons: list[str]
+    monitor: str
+    candidate: str
+    baseline: str
+    since: datetime
+    until: datetime
+    candidate_rows: int
+    baseline_rows: int
+    candidate_labelled: int
+    baseline_labelled: int
+    alpha: float
+    checks: list[CheckOut]

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from monitor.web.api import access, alerts, ingest, rows, runs
+from monitor.web.api import access, alerts, canary, ingest, rows, runs
 from monitor.web.auth import audited, by_method, may_push
 
 
@@ -35,6 +35,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 router.include_router(runs.router, dependencies=[Depends(by_method), Depends(audited, scope="function")])
 router.include_router(alerts.router, dependencies=[Depends(by_method), Depends(audited, scope="function")])
+router.include_router(canary.router, dependencies=[Depends(by_method), Depends(audited, scope="function")])
 router.include_router(ingest.router, dependencies=[Depends(may_push), Depends(audited, scope="function")])
 router.include_router(access.router)
 router.include_router(rows.router, dependencies=[Depends(audited, scope="function")])
