@@ -71,7 +71,11 @@ def files(tmp_path: Path) -> pd.DataFrame:
     later = rng.random(len(log)) < 0.5
     delay = pd.to_timedelta(np.where(later, 24, 0.5), unit="h")
     pd.DataFrame(
-        {"prediction_id": log["prediction_id"], "label": log["_truth"], "labelled_at": log["timestamp"] + delay}
+        {
+            "prediction_id": log["prediction_id"],
+            "label": log["_truth"],
+            "labelled_at": log["timestamp"] + delay,
+        }
     ).to_parquet(tmp_path / "labels.parquet")
     reference = pd.DataFrame(
         {"x": rng.normal(0, 1, 4000), "colour": rng.choice(["red", "green", "blue"], 4000, p=[0.5, 0.3, 0.2])}
@@ -96,7 +100,10 @@ def _config(db_url: str) -> dict:
                 "schema": {"features": ["x", "colour"]},
                 "metrics": ["accuracy", "roc_auc"],
                 "drift": {"tests": ["ks", "chi2"]},
-                "segments": {"by": ["model_version"], "references": {"v4": {"type": "files", "path": "reference_v4.parquet"}}},
+                "segments": {
+                    "by": ["model_version"],
+                    "references": {"v4": {"type": "files", "path": "reference_v4.parquet"}},
+                },
                 "serving": {"latency_column": "latency_ms", "error_column": "status", "error_values": [500]},
                 "alerts": [
                     {
@@ -125,6 +132,11 @@ def _stored(runtime: Runtime, run_id: int) -> dict[str, object]:
         return {r.segment: r for r in rows}
 
 
+def _rows_of(files: pd.DataFrame, window: Window) -> pd.DataFrame:
+    times = files["timestamp"]
+    return files[(times >= pd.Timestamp(window.start)) & (times < pd.Timestamp(window.end))]
+
+
 def _drift(row: object, column: str, test: str) -> dict:
     return next(d for d in row.drift if d["column"] == column and d["test"] == test)  # type: ignore[attr-defined]
 
@@ -140,7 +152,9 @@ def test_each_segment_equals_an_independent_computation_on_its_rows(
     assert outcome.status == "succeeded"
     stored = _stored(runtime, outcome.run_id or 0)
     assert set(stored) == {"", V3, V4}
-    day = files[(files["timestamp"] >= pd.Timestamp(window.start)) & (files["timestamp"] < pd.Timestamp(window.end))]
+    day = files[
+        (files["timestamp"] >= pd.Timestamp(window.start)) & (files["timestamp"] < pd.Timestamp(window.end))
+    ]
     shared = pd.read_parquet(tmp_path / "reference.parquet")
     own = pd.read_parquet(tmp_path / "reference_v4.parquet")
     for name, reference in ((V3, shared), (V4, own)):
@@ -185,7 +199,9 @@ def test_late_labels_renew_each_segments_metrics(runtime: Runtime, files: pd.Dat
     later = window.end + timedelta(days=2)
     advance_labels(runtime, "m", through=later, now=later)
     row = _stored(runtime, outcome.run_id or 0)[V4]
-    day = files[(files["timestamp"] >= pd.Timestamp(window.start)) & (files["timestamp"] < pd.Timestamp(window.end))]
+    day = files[
+        (files["timestamp"] >= pd.Timestamp(window.start)) & (files["timestamp"] < pd.Timestamp(window.end))
+    ]
     rows = day[day["model_version"] == "v4"]
     assert first < row.labelled_count == len(rows)  # type: ignore[attr-defined]
     assert row.metrics["roc_auc"]["value"] == pytest.approx(  # type: ignore[attr-defined]
