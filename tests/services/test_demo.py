@@ -12,8 +12,9 @@ import pytest
 from monitor.config import load_config
 from monitor.pipeline import RunOutcome
 from monitor.pipeline.runtime import build_runtime
+from monitor.services import canary
 from monitor.services.demo import prepare_demo
-from monitor.services.demo_data import DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
+from monitor.services.demo_data import CANARY_DAY, DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
 from monitor.services.monitors import list_alerts, runs_page
 from monitor.services.types import RunOut
 
@@ -36,8 +37,15 @@ def test_generated_log_matches_its_description(demo: tuple[Path, list[RunOutcome
     days = (log["timestamp"] - pd.Timestamp(NOW.date(), tz="UTC")).dt.days + DAYS
     assert days.min() == 0 and days.max() == DAYS - 1
     assert log.groupby(days).size().min() >= 2_000 and log.groupby(days).size().max() <= 4_000
-    features = set(log.columns) - {"prediction_id", "timestamp", "score", "prediction"}
+    serving = {"model_version", "latency_ms", "status"}
+    features = set(log.columns) - {"prediction_id", "timestamp", "score", "prediction", *serving}
     assert len(features) == 12
+    # The canary: v4 serves about a tenth of the traffic from day 50 on, and fails more often.
+    canary = log["model_version"] == "v4"
+    assert not canary[days < CANARY_DAY].any()
+    assert 0.08 < canary[days >= CANARY_DAY].mean() < 0.12
+    errors = log["status"] >= 500
+    assert errors[canary].mean() > 0.04 > 0.015 > errors[~canary].mean()
     assert NEW_CHANNEL not in set(log.loc[days < DRIFT_DAY, "channel"])
     assert NEW_CHANNEL in set(log.loc[days >= DRIFT_DAY, "channel"])
     joined = labels.merge(log[["prediction_id", "timestamp"]], on="prediction_id")
@@ -111,3 +119,21 @@ def test_late_labels_recomputed_the_newest_windows_metrics(demo: tuple[Path, lis
     assert all(c == 1.0 for c in coverage[:-8]) and min(versions[:-8]) > 5
     assert any(0 < c < 1 for c in coverage[-8:-1])
     assert coverage[-1] == 0.0 and versions[-1] == 1
+
+
+def test_the_canary_fails_its_verdict_and_its_error_alert_fires(demo: tuple[Path, list[RunOutcome]]) -> None:
+    root, outcomes = demo
+    config = load_config(root / "config" / "demo.yaml", env={})
+    runtime = build_runtime(config, now=NOW)
+    since = outcomes[CANARY_DAY].window.start
+    try:
+        found = canary.verdict(runtime, "credit-default", candidate="v4", baseline="v3", since=since, now=NOW)
+        alerts = list_alerts(runtime, monitor="credit-default")
+    finally:
+        runtime.close()
+    assert found.verdict == "fail"
+    failed = {c.name for c in found.checks if c.status == "fail"}
+    assert {"error_rate", "roc_auc"} <= failed, found.reasons
+    errors = [a for a in alerts if a.rule == "version-errors"]
+    assert [a.labels["segment"] for a in errors] == ["model_version=v4"]
+    assert errors[0].state == "firing"
