@@ -24,6 +24,7 @@ from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import health_of, segment_names
 from monitor.services.segment_types import CheckOut, ComparisonOut, DifferenceOut, HealthOut, VerdictOut
 from monitor.store import labels as label_store
+from monitor.store import segments as segment_store
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window
 
@@ -231,3 +232,18 @@ def verdict(
         alpha=canary.alpha,
         checks=[CheckOut(**c) for c in found.to_json()["checks"]],
     )
+
+
+def comparison_links(runtime: Runtime, name: str) -> list[tuple[str, str]]:
+    """(candidate, baseline) pairs to offer on the monitor page: each smaller segment of the newest
+    window against the largest."""
+    if runtime.monitor(name).segments is None:
+        return []
+    with runtime.sessions() as session:
+        found = [
+            (s, h.get("rows") or 0)
+            for s, h in segment_store.latest_health(session=session, monitor=name)
+            if s
+        ]
+    ordered = [s for s, _ in sorted(found, key=lambda x: (-x[1], x[0]))]
+    return [(other, ordered[0]) for other in ordered[1:]]

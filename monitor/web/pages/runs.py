@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from monitor.reports.render import render
-from monitor.services import monitors, report_files, run_page, status, timeline
+from monitor.services import canary, monitors, report_files, run_page, status, timeline
 from monitor.web.deps import RowIdPath, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -59,6 +59,7 @@ def monitor_page(
         presets=list(timeline.PRESETS),
         range_query=urlencode(charts.range.query()) if (preset or start or end) else "",
         daily_reports=report_files.available_reports(runtime.config, name),
+        comparisons=canary.comparison_links(runtime, name),
     )
 
 
@@ -68,3 +69,23 @@ def run_view(run_id: RowIdPath, runtime: RuntimeDep) -> str:
     if found is None:
         raise HTTPException(404, f"no run {run_id}")
     return render("run.html", run=found.run, page=found)
+
+
+@router.get("/monitors/{name}/compare", response_class=HTMLResponse)
+def compare_page(
+    name: str,
+    runtime: RuntimeDep,
+    candidate: Annotated[str, Query(min_length=1, max_length=300)],
+    baseline: Annotated[str, Query(min_length=1, max_length=300)],
+    since: Annotated[datetime | None, Query()] = None,
+) -> str:
+    if name not in runtime.config.monitors:
+        raise HTTPException(404, f"no monitor named {name!r}")
+    now = runtime.clock()
+    try:
+        found = canary.comparison(runtime, name, candidate=candidate, baseline=baseline, since=since, now=now)
+        verdict = canary.verdict(runtime, name, candidate=candidate, baseline=baseline, since=since, now=now)
+    except canary.CanaryRequestError as exc:
+        raise HTTPException(422, str(exc)) from None
+    query = urlencode({"candidate": candidate, "baseline": baseline, "since": found.since.isoformat()})
+    return render("compare.html", name=name, cmp=found, verdict=verdict, query=query)
