@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import facts_to_json, failed_facts, window_facts
@@ -16,10 +16,11 @@ from monitor.clock import Clock, advancing
 from monitor.errors import mask_url_secrets
 from monitor.label_time import checkpoint_at
 from monitor.notify.dispatch import deliver_pending
-from monitor.pipeline.compute import RunLabels, compute_window
+from monitor.pipeline.compute import RunLabels, WindowComputation, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import WHOLE_WINDOW, health_measures, segment_records, segment_window_facts
+from monitor.rules import WindowFacts
 from monitor.sources import SourceError
 from monitor.store import DatabaseError, Session, claims, transaction
 from monitor.store import labels as label_store
@@ -227,17 +228,7 @@ def _compute_and_store(
             session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
         )
     result = compute_window(runtime, name, window, run_id=run_id, now=now, recent_row_counts=recent)
-    quality = result.quality.signals() if result.quality else None
-    whole = next((s for s in result.segments if s.segment == WHOLE_WINDOW), None)
-    facts = window_facts(
-        result.drift,
-        result.metrics,
-        result.row_count,
-        window=window,
-        quality=quality,
-        health=health_measures(whole.health) if whole else None,
-        segments=segment_window_facts(result.segments, window),
-    )
+    facts = _facts(result, window)
     labels_as_of = result.labels.as_of if result.labels else None
     with transaction(runtime.sessions) as session:
         # `now` is the logical time of the run; the finish time is read from the clock.
@@ -258,12 +249,9 @@ def _compute_and_store(
             labels_as_of=labels_as_of,
         )
         save_segments(session, run_id=run_id, records=segment_records(result.segments, labels_as_of))
-        if result.labels is not None:
+        if result.labels is not None:  # the window's prediction ids, and what its metrics counted
             save_run_labels(session, run_id, mid, result.labels, now=now)
-        # Metric rules judge maturity in the label stream's data time: the watermark's checkpoint.
-        label_time = None
-        if result.labels is not None and result.labels.pulled_through is not None and monitor.labels:
-            label_time = checkpoint_at(result.labels.pulled_through, monitor.labels.recompute_every)
+        label_time = _label_time(result, monitor.labels.recompute_every if monitor.labels else None)
         ctx = AlertContext(session, runtime.config, name, monitor.model, mid, now, label_time=label_time)
         fired = judge_in_order(ctx, run_id=run_id, window=window, facts=facts)
     return RunOutcome(
@@ -278,6 +266,27 @@ def _compute_and_store(
         metrics=dict(facts.metrics),
         alerts_fired=tuple(fired),
         quality_findings=tuple(c.text for c in result.quality.findings) if result.quality else (),
+    )
+
+
+def _label_time(result: WindowComputation, step: timedelta | None) -> datetime | None:
+    """Metric rules judge maturity in the label stream's data time: the watermark's checkpoint."""
+    if result.labels is None or result.labels.pulled_through is None or step is None:
+        return None
+    return checkpoint_at(result.labels.pulled_through, step)
+
+
+def _facts(result: WindowComputation, window: Window) -> WindowFacts:
+    """What the rules see of the window: its results, serving health and each segment's."""
+    whole = next((s for s in result.segments if s.segment == WHOLE_WINDOW), None)
+    return window_facts(
+        result.drift,
+        result.metrics,
+        result.row_count,
+        window=window,
+        quality=result.quality.signals() if result.quality else None,
+        health=health_measures(whole.health) if whole else None,
+        segments=segment_window_facts(result.segments, window),
     )
 
 

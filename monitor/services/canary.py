@@ -215,6 +215,7 @@ def verdict(
         max_p99_latency_ms=canary.max_p99_latency_ms,
         max_drift_share=canary.max_drift_share,
         tau=canary.tau,
+        drift=drift_options(monitor.drift, features),
     )
     found = canary_verdict(pair.baseline_rows, pair.candidate_rows, columns, criteria)
     return VerdictOut(
@@ -230,7 +231,14 @@ def verdict(
         candidate_labelled=int(pair.candidate_rows[LABEL].notna().sum()),
         baseline_labelled=int(pair.baseline_rows[LABEL].notna().sum()),
         alpha=canary.alpha,
-        checks=[CheckOut(**c) for c in found.to_json()["checks"]],
+        checks=[
+            CheckOut(
+                name=c["name"],
+                status=c["status"],
+                detail={k: v for k, v in c.items() if k not in ("name", "status")},
+            )
+            for c in found.to_json()["checks"]
+        ],
     )
 
 

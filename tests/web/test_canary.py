@@ -141,7 +141,7 @@ def test_a_bad_canary_fails_with_reasons_and_a_young_one_is_inconclusive(bad_gat
     assert found.status_code == 200 and body["verdict"] == "fail"
     assert body["candidate"] == "model_version=v4" and body["baseline"] == "model_version=v3"
     failed = {c["name"] for c in body["checks"] if c["status"] == "fail"}
-    assert {"error_rate", "roc_auc"} <= failed, body["checks"]
+    assert {"max_error_rate", "roc_auc"} <= failed, body["checks"]
     assert any("error" in r for r in body["reasons"]) and any("roc_auc" in r for r in body["reasons"])
     # A gate that reads only status codes (Flagger through curl --fail) sees 412.
     assert _ask(bad_gate, http_status="true").status_code == 412
