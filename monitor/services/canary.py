@@ -210,7 +210,7 @@ def verdict(
         alpha=canary.alpha,
         min_rows=canary.min_rows,
         min_labels=canary.min_labels,
-        max_drop=dict(canary.max_drop),
+        max_drop={str(metric): drop for metric, drop in canary.max_drop.items()},
         max_error_rate=canary.max_error_rate,
         max_p99_latency_ms=canary.max_p99_latency_ms,
         max_drift_share=canary.max_drift_share,
