@@ -112,7 +112,7 @@ def _day_traffic(rng: np.random.Generator, day: int, start: datetime) -> pd.Data
 
 def _serving(rng: np.random.Generator, frame: pd.DataFrame, day: int) -> pd.DataFrame:
     """Which model served each row, how long it took and whether it failed; v4, the canary, is
-    slower, fails six times as often and ranks worse (its scores follow the model's logit less).
+    slower, fails six times as often and ranks worse.
     From its own generator, so the rest of the demo stays as it was."""
     n = len(frame)
     canary = (rng.random(n) < CANARY_SHARE) & (day >= CANARY_DAY)
@@ -120,8 +120,9 @@ def _serving(rng: np.random.Generator, frame: pd.DataFrame, day: int) -> pd.Data
     frame["latency_ms"] = np.round(np.where(canary, rng.gamma(4, 22, n), rng.gamma(4, 12, n)), 1)
     failing = rng.random(n) < np.where(canary, 0.06, 0.01)
     frame["status"] = np.where(failing, rng.choice([500, 503], n), 200).astype("int64")
-    noisy = _sigmoid(_model_logit(frame) + rng.normal(0, 1.5, n))
-    frame["score"] = np.where(canary, np.round(noisy, 6), frame["score"])
+    # v4 shipped with a feature pipeline bug that inverts what its inputs mean: it ranks backwards.
+    broken = _sigmoid(-_model_logit(frame) + rng.normal(0, 0.5, n))
+    frame["score"] = np.where(canary, np.round(broken, 6), frame["score"])
     frame["prediction"] = (frame["score"] >= 0.3).astype("int64")
     return frame
 
@@ -154,7 +155,7 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
 
     # v4's validation set: the reference period's applicants, scored by v4.
     canary = _features(serving, REFERENCE_ROWS // 4, drifted=False)
-    canary["score"] = np.round(_sigmoid(_model_logit(canary) + serving.normal(0, 1.5, len(canary))), 6)
+    canary["score"] = np.round(_sigmoid(-_model_logit(canary) + serving.normal(0, 0.5, len(canary))), 6)
     canary["prediction"] = (canary["score"] >= 0.3).astype("int64")
     _write(canary, files.canary_reference)
     _write(reference, files.reference)

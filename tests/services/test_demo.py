@@ -133,7 +133,7 @@ def test_the_canary_fails_its_verdict_and_its_error_alert_fires(demo: tuple[Path
         runtime.close()
     assert found.verdict == "fail"
     failed = {c.name for c in found.checks if c.status == "fail"}
-    assert {"max_error_rate", "roc_auc"} <= failed, found.reasons
+    assert {"max_error_rate", "accuracy"} <= failed, found.reasons
     errors = [a for a in alerts if a.rule == "version-errors"]
     assert [a.labels["segment"] for a in errors] == ["model_version=v4"]
     assert errors[0].state == "firing"
