@@ -90,7 +90,7 @@ def _requested(request: _Request, key: str) -> dict[str, Any]:
     if isinstance(settings, RetrainNotifierConfig):
         return details
     if request.version is not None:
-        details["version"] = request.version
+        details["model_version"] = request.version
     if settings.mlflow is not None:
         details["registry"] = f"{settings.mlflow.model_name} alias {settings.mlflow.alias}"
         if settings.type == "promote" and request.version is not None:
@@ -152,7 +152,9 @@ def _enqueue(ctx: AlertContext, item: JudgedWindow, advance: Advance, request: _
     message = (
         RetrainRequest(**common)
         if action == "retrain"
-        else ActionRequest(**common, action=action, labels=_shared_labels(fired), version=request.version)
+        else ActionRequest(
+            **common, action=action, labels=_shared_labels(fired), model_version=request.version
+        )
     )
     outbox.enqueue(
         ctx.session,

@@ -83,11 +83,11 @@ class ActionNotifier:
     def _move(self, registry: MlflowRegistry, message: ActionRequest, key: str) -> MoveResult:
         if message.action == "rollback":
             return registry.rollback(key)
-        if not message.version:
+        if not message.model_version:
             raise RegistryError(
                 "a promotion needs the version to promote; the request names none", retryable=False
             )
-        return registry.promote(key, self.registry_version(message.version))
+        return registry.promote(key, self.registry_version(message.model_version))
 
     def _would(self, message: ActionRequest) -> str:
         parts = []
@@ -97,7 +97,7 @@ class ActionNotifier:
             if message.action == "rollback":
                 parts.append(f"{head} back to {registry.previous_alias}'s version, or the highest below it")
             else:
-                version = self.registry_version(message.version or "?")
+                version = self.registry_version(message.model_version or "?")
                 parts.append(f"{head} to version {version}, keeping the old one as {registry.previous_alias}")
         if self._webhook is not None:
             parts.append(f"POST the signed {message.action} request to {self._where}")
@@ -122,7 +122,8 @@ def _build(name: str, config: Any) -> ActionNotifier:
     url = config.url.get_secret_value() if config.url is not None else None
     secret = config.secret.get_secret_value() if config.secret is not None else None
     settings = config.mlflow
-    token = settings.token.get_secret_value() if settings is not None and settings.token else None
+    # `${MLFLOW_TOKEN:-}` unset reads as no token, not as an empty one.
+    token = (settings.token.get_secret_value() or None) if settings and settings.token is not None else None
     redact = Redactor([*url_secrets(url), secret, token])
     registry = None
     if settings is not None:

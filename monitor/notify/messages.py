@@ -76,11 +76,12 @@ class RetrainRequest:
 @dataclass(frozen=True)
 class ActionRequest(RetrainRequest):
     """A rollback or a promotion: what a retraining request says, plus the action, the labels all its
-    alerts share (a `segment` such as model_version=v4), and the serving version they name, if any."""
+    alerts share (a `segment` such as model_version=v4), and the serving version they name, if any
+    (`model_version`: every payload's `version` is the payload format's)."""
 
     action: str = "rollback"  # rollback, promote
     labels: Mapping[str, str] = field(default_factory=dict)
-    version: str | None = None
+    model_version: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", self.action)
@@ -133,7 +134,7 @@ def headline(message: Message) -> str:
     if isinstance(message, TestMessage):
         return message.text
     if isinstance(message, ActionRequest):
-        version = f" version {message.version}" if message.version else ""
+        version = f" version {message.model_version}" if message.model_version else ""
         return (
             f"{message.action} requested for {message.model}{version} ({message.monitor}): {message.reason}"
         )
