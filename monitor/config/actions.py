@@ -35,7 +35,8 @@ def _alias_name(value: str) -> str:
 class MlflowRegistryConfig(_Strict):
     """Where a rollback or promotion moves an alias: an MLflow Model Registry, over its REST API."""
 
-    tracking_uri: str
+    # A SecretStr, as every URL of a channel: its path or user part may hold a credential.
+    tracking_uri: SecretStr
     model_name: str = Field(min_length=1, max_length=256)
     alias: str = "champion"
     # Where the alias pointed before the last promotion; default `<alias>_previous`.
@@ -48,10 +49,10 @@ class MlflowRegistryConfig(_Strict):
 
     @field_validator("tracking_uri")
     @classmethod
-    def _http(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+    def _http(cls, value: SecretStr) -> SecretStr:
+        if not re.match(r"^https?://[^/\s]+", value.get_secret_value()):
             raise ValueError("the tracking server's URL, http:// or https://")
-        return value.rstrip("/")
+        return SecretStr(value.get_secret_value().rstrip("/"))
 
     @field_validator("alias", "previous_alias")
     @classmethod

@@ -124,11 +124,12 @@ def _build(name: str, config: Any) -> ActionNotifier:
     settings = config.mlflow
     # `${MLFLOW_TOKEN:-}` unset reads as no token, not as an empty one.
     token = (settings.token.get_secret_value() or None) if settings and settings.token is not None else None
-    redact = Redactor([*url_secrets(url), secret, token])
+    tracking_uri = settings.tracking_uri.get_secret_value() if settings is not None else None
+    redact = Redactor([*url_secrets(url), *url_secrets(tracking_uri), secret, token])
     registry = None
-    if settings is not None:
+    if settings is not None and tracking_uri is not None:
         registry = MlflowRegistry(
-            settings.tracking_uri,
+            tracking_uri,
             settings.model_name,
             alias=settings.alias,
             previous_alias=settings.previous,

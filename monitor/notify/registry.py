@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from monitor.notify.http import USER_AGENT, retry_after_seconds
-from monitor.notify.redact import Redactor
+from monitor.notify.redact import Redactor, quiet_logger
 
 API = "/api/2.0/mlflow/"
 TAG_PREFIX = "monitor.action."
@@ -122,6 +122,10 @@ class MlflowRegistry:
         self._token = token
         self._timeout = timeout
         self._redact = redact or Redactor([token])
+        # httpx logs each request's URL at INFO (and httpcore its steps at DEBUG); a tracking URI's path
+        # may hold a credential.
+        for library in ("httpx", "httpcore"):
+            quiet_logger(library, self._redact)
 
     def rollback(self, key: str) -> MoveResult:
         """The alias back to the version `previous_alias` holds, else to the highest version below it."""
