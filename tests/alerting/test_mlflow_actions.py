@@ -191,6 +191,11 @@ def test_a_promotion_keeps_the_previous_version_and_a_rollback_returns_to_it(
     assert attempts(h, "promote") == [("delivered", None, f"MLflow {model} alias champion: 3 -> 4", None)]
     (requested,) = [d for e, _, d in h.events("canary-healthy") if e == "promote_requested"]
     assert (requested["model_version"], requested["target"]) == ("v4", "4")
+    with serving(create_app(h.runtime)) as server, server.client() as client:
+        (alert,) = [a for a in client.get("/api/v1/alerts").json() if a["rule"] == "canary-healthy"]
+        page = client.get(f"/alerts/{alert['id']}").text
+    assert "model version v4 (registry version 4)" in page
+    assert html.escape(f"MLflow {model} alias champion: 3 -> 4") in page
 
     h.evaluate(1, SCORE_SHIFT, now=NOW + timedelta(hours=1))
     h.deliver(NOW + timedelta(hours=1))
