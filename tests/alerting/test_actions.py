@@ -7,9 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
+from monitor.notify import AlertGroupMessage
+from monitor.notify.actions import ActionNotifier
+from monitor.notify.messages import ActionRequest
+from monitor.notify.registry import MlflowRegistry
 from tests.alerting.fixtures import RETRAIN_SECRET, HarnessFactory, drift_facts
 from tests.conftest import DAY0
-from tests.notify.servers import Answer, WebhookReceiver, verify_signature
+from tests.notify.servers import Answer, Received, WebhookReceiver, _Server, verify_signature
 from tests.servers import free_port
 
 NOW = DAY0 + timedelta(days=10)
@@ -134,3 +140,62 @@ def test_action_via_picks_the_channel_among_several(
     h.evaluate(0, DRIFTING, now=NOW)
     h.deliver(NOW)
     assert [r.path for r in receiver.requests] == ["/green"]
+
+
+class Refusing(_Server):
+    """Answers every request as it is told: MLflow having a bad moment, or refusing for good."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__()
+        self.scripted = answer
+
+    def answer(self, request: Received) -> Answer:
+        return self.scripted
+
+
+@pytest.mark.parametrize(
+    ("answer", "retryable", "retry_after"),
+    [
+        (Answer(503, {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "busy"}), True, None),
+        (
+            Answer(429, {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow"}, {"Retry-After": "7"}),
+            True,
+            7.0,
+        ),
+        (Answer(403, {"error_code": "PERMISSION_DENIED", "message": "no EDIT"}), False, None),
+    ],
+)
+def test_what_mlflow_answers_decides_whether_the_delivery_is_retried(
+    answer: Answer, retryable: bool, retry_after: float | None
+) -> None:
+    server = Refusing(answer)
+    server.start()
+    try:
+        registry = MlflowRegistry(server.url, "credit", alias="champion", previous_alias="champion_previous")
+        notifier = ActionNotifier("rb", "rollback", registry=registry)
+        request = ActionRequest("m", "m", "why", "s", "e", (), {}, None, (), "t", action="rollback")
+        result = notifier.send(request, idempotency_key="k")
+    finally:
+        server.stop()
+    assert (result.ok, result.retryable, result.status_code, result.retry_after) == (
+        False,
+        retryable,
+        answer.status,
+        retry_after,
+    )
+    assert (result.error or "").startswith(
+        f"MLflow (GET registered-models/get, model 'credit') answered HTTP {answer.status}"
+    )
+    assert [r.path for r in server.requests] == ["/api/2.0/mlflow/registered-models/get?name=credit"]
+
+
+def test_an_action_channel_takes_only_its_own_action() -> None:
+    notifier = ActionNotifier("rb", "rollback", dry_run=True)
+    promote = ActionRequest(
+        "m", "m", "why", "s", "e", (), {}, None, (), "t", action="promote", model_version="v4"
+    )
+    group = AlertGroupMessage("m", "toy", "firing", "firing", "a", "b", {}, ())
+    for message in (promote, group):
+        result = notifier.send(message, idempotency_key="k")
+        assert (result.ok, result.retryable) == (False, False)
+        assert "'rb' takes rollback requests and test messages" in (result.error or "")
