@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/demo.yaml
+# The MLflow tracking server the tests start: a tool in a venv of its own (tests/mlflow-requirements.txt).
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
 .PHONY: run test lint check clean
 
@@ -13,12 +16,18 @@ $(STAMP): pyproject.toml client/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./client
 	touch $(STAMP)
 
+$(MLFLOW_STAMP): tests/mlflow-requirements.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet -r tests/mlflow-requirements.txt
+	touch $(MLFLOW_STAMP)
+
 ## Generate the demo (first time only), backfill it, serve the dashboard on http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/monitor demo --config $(CONFIG)
 
 ## Lint, type-check and run the whole suite
-test: $(STAMP) lint
+test: $(STAMP) $(MLFLOW_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
@@ -28,4 +37,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) data .pytest_cache .mypy_cache .ruff_cache

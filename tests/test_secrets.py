@@ -25,6 +25,10 @@ QUERY_SECRET = "querytoken-31337abc"
 WEBHOOK_SIGNING = "whsec-generic-signing-1234"
 RETRAIN_PATH_SECRET = "retrainpath-9b9b9b"
 RETRAIN_SIGNING = "whsec-retrain-wrong-key-5678"
+ROLLBACK_PATH_SECRET = "rollbackpath-4c4c4c4c"
+ROLLBACK_SIGNING = "whsec-rollback-wrong-key-9012"
+MLFLOW_PATH_SECRET = "mlflowpath-8e8e8e8e"
+MLFLOW_TOKEN = "dapi-mlflow-leaktest-token"
 
 
 def test_secrets_never_leak_even_when_every_channel_fails(
@@ -48,6 +52,19 @@ def test_secrets_never_leak_even_when_every_channel_fails(
             "url": f"{receiver.url}/r/{RETRAIN_PATH_SECRET}",
             "secret": RETRAIN_SIGNING,  # not the receiver's key: 401
         },
+        "rollback": {
+            "type": "rollback",
+            "url": f"{receiver.url}/rb/{ROLLBACK_PATH_SECRET}",
+            "secret": ROLLBACK_SIGNING,  # not the receiver's key: 401
+        },
+        "rollback-mlflow": {
+            "type": "rollback",
+            "mlflow": {
+                "tracking_uri": f"http://127.0.0.1:{free_port()}/{MLFLOW_PATH_SECRET}",  # nobody listens
+                "model_name": "credit",
+                "token": MLFLOW_TOKEN,
+            },
+        },
     }
     rule = {
         "name": "drift",
@@ -56,12 +73,22 @@ def test_secrets_never_leak_even_when_every_channel_fails(
         "notify": ["hook-slack", "bot-slack", "broken-slack", "hook"],
         "action": "retrain",
     }
-    h = harness([rule], notifiers)
+    rollbacks = [
+        {
+            "name": f"drift-{via}",
+            "signal": "drift_share",
+            "threshold": 0.3,
+            "action": "rollback",
+            "action_via": via,
+        }
+        for via in ("rollback", "rollback-mlflow")
+    ]
+    h = harness([rule, *rollbacks], notifiers)
     h.evaluate(0, drift_facts(["a"], ["a", "b"]), now=NOW)
     for hours in (0, 1, 3, 8):
         h.deliver(NOW + timedelta(hours=hours))
     rows = h.outbox()
-    assert len(rows) == 5 and all(r.last_error for r in rows)  # every channel failed, for a reason
+    assert len(rows) == 7 and all(r.last_error for r in rows)  # every channel failed, for a reason
     stored = [r.last_error or "" for r in rows] + [a.error or "" for r in rows for a in h.attempts(r.id)]
 
     responses = []
@@ -100,7 +127,14 @@ def test_secrets_never_leak_even_when_every_channel_fails(
         [caplog.text, *stored, *responses, out.out, out.err, repr(h.config), h.config.model_dump_json()]
     )
     # The failures are explained...
-    for reason in ("invalid_token", "invalid_auth", "Invalid URL detected", "Connection refused", "HTTP 401"):
+    for reason in (
+        "invalid_token",
+        "invalid_auth",
+        "Invalid URL detected",
+        "Connection refused",
+        "HTTP 401",
+        "MLflow (GET registered-models/get, model 'credit') unreachable",
+    ):
         assert reason in haystack, reason
     # ...and no secret is in any of it.
     secrets = [
@@ -114,6 +148,10 @@ def test_secrets_never_leak_even_when_every_channel_fails(
         WEBHOOK_SIGNING,
         RETRAIN_PATH_SECRET,
         RETRAIN_SIGNING,
+        ROLLBACK_PATH_SECRET,
+        ROLLBACK_SIGNING,
+        MLFLOW_PATH_SECRET,
+        MLFLOW_TOKEN,
     ]
     leaked = [s for s in secrets if s in haystack]
     assert leaked == []

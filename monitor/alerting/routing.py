@@ -1,19 +1,19 @@
 """From alert states to outbox rows, as Alertmanager routes, in stages: silences mute (and the muting
 is recorded), alerts of one monitor sharing the channel's `group_by` labels make one group, a group
 is told again only when something new fires, something it knew resolves, or `repeat_interval`
-passed (dedup against the group's notification log), and what is to be told is enqueued. Runs in
-the caller's transaction."""
+passed (dedup against the group's notification log), and what is to be told is enqueued; then the
+rules' actions (monitor.alerting.actions). Runs in the caller's transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.alerting.actions import request_actions
 from monitor.alerting.context import AlertContext
 from monitor.alerting.items import alert_item, drifted_features, idempotency_key, severity_order
 from monitor.alerting.lifecycle import Advance
 from monitor.alerting.ready import JudgedWindow
-from monitor.alerting.retraining import request_retraining
-from monitor.config import ChannelConfig, RetrainNotifierConfig
+from monitor.config import ActionChannelConfig, ChannelConfig
 from monitor.notify.messages import AlertGroupMessage, to_payload
 from monitor.rules import GroupLog, WindowFacts, group_key, group_labels, notification_reason, silenced_by
 from monitor.store import alerts as repo
@@ -41,7 +41,7 @@ def route_notifications(
     logs = repo.group_logs(session=ctx.session, monitor_id=ctx.monitor_id)
     for group in groups(ctx, alerts):
         notify_group(ctx, item, advance.facts, group, logs.get((group.channel, group.key)), muted)
-    request_retraining(ctx, item, advance, alerts, muted)
+    request_actions(ctx, item, advance, alerts, muted)
 
 
 def silence(ctx: AlertContext, item: JudgedWindow, alerts: dict[str, AlertRow], advance: Advance) -> Muted:
@@ -71,7 +71,7 @@ def groups(ctx: AlertContext, alerts: dict[str, AlertRow]) -> list[Group]:
     found: list[Group] = []
     for channel in dict.fromkeys(c for r in ctx.rules for c in r.notify):
         settings = ctx.config.notifiers.get(channel)
-        if settings is None or isinstance(settings, RetrainNotifierConfig):
+        if settings is None or isinstance(settings, ActionChannelConfig):
             continue
         grouped: dict[str, Group] = {}
         for alert in alerts.values():

@@ -69,6 +69,9 @@ def cmd_alerts_notifications(args: argparse.Namespace) -> int:
         print("no notification" + (f" with status {args.status}" if args.status else ""))
     for n in items:
         print(f"{n.id:>6}  {n.status:<9} {n.channel:<16} attempts={n.attempts}  {n.headline}")
+        told = [a.detail for a in n.attempt_log if a.detail]
+        if told:  # what an action did: "MLflow credit alias champion: 4 -> 3"
+            print(f"        {told[-1]}")
         if n.last_error:
             print(f"        {n.last_error}")
     return EXIT_OK

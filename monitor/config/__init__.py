@@ -27,6 +27,17 @@ from monitor.config._base import (
     interpolate_env,
     parse_duration,
 )
+from monitor.config.actions import (
+    ACTIONS,
+    Action,
+    ActionChannelConfig,
+    MlflowRegistryConfig,
+    PromoteNotifierConfig,
+    RetrainNotifierConfig,
+    RollbackNotifierConfig,
+    action_channel,
+    check_action_rules,
+)
 from monitor.config.alerts import (
     DEFAULT_MIN_LABEL_COVERAGE,
     FINDING_CHECKS,
@@ -39,7 +50,6 @@ from monitor.config.alerts import (
     Comparison,
     LogNotifierConfig,
     NotifierConfig,
-    RetrainNotifierConfig,
     RunsConfig,
     SlackNotifierConfig,
     WebhookNotifierConfig,
@@ -80,6 +90,7 @@ from monitor.config.sources import (
 )
 
 __all__ = [
+    "ACTIONS",
     "CANARY_METRICS",
     "CLASSIFICATION_METRICS",
     "DATABASE_URL_ENV",
@@ -90,6 +101,8 @@ __all__ = [
     "OTHER_SEGMENT",
     "REGRESSION_METRICS",
     "RESERVED_LABELS",
+    "Action",
+    "ActionChannelConfig",
     "AlertRuleConfig",
     "AlertingConfig",
     "AuthConfig",
@@ -112,16 +125,19 @@ __all__ = [
     "LearnedThresholdConfig",
     "LogNotifierConfig",
     "MetricName",
+    "MlflowRegistryConfig",
     "ModelSchemaConfig",
     "MonitorConfig",
     "NotifierConfig",
     "PeriodReferenceConfig",
+    "PromoteNotifierConfig",
     "QualityConfig",
     "ReferenceConfig",
     "ReportsConfig",
     "RetentionConfig",
     "RetrainNotifierConfig",
     "RoleColumn",
+    "RollbackNotifierConfig",
     "RunsConfig",
     "ScheduleConfig",
     "Scope",
@@ -191,26 +207,7 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _notifiers_exist(self) -> Config:
-        known = ", ".join(sorted(self.notifiers)) or "none configured"
-        retrainers = sorted(n for n, c in self.notifiers.items() if c.type == "retrain")
-        for name, monitor in self.monitors.items():
-            for i, rule in enumerate(monitor.alerts):
-                where = f"monitors.{name}.alerts[{i}]"
-                for channel in rule.notify:
-                    if channel not in self.notifiers:
-                        raise ValueError(f"{where}.notify: unknown notifier {channel!r} (known: {known})")
-                    if self.notifiers[channel].type == "retrain":
-                        raise ValueError(
-                            f"{where}.notify: {channel!r} is a retrain webhook; use `action: retrain`"
-                        )
-                if rule.retrain_via is not None and rule.retrain_via not in retrainers:
-                    raise ValueError(
-                        f"{where}.retrain_via: {rule.retrain_via!r} is not a notifier of type retrain "
-                        f"(known: {', '.join(retrainers) or 'none'})"
-                    )
-                if rule.action == "retrain" and rule.retrain_via is None and len(retrainers) != 1:
-                    found = "found none" if not retrainers else "found several: name one in retrain_via"
-                    raise ValueError(f"{where}.action: needs a notifier of type retrain, {found}")
+        check_action_rules(self.notifiers, self.monitors)
         return self
 
     @model_validator(mode="after")
@@ -218,10 +215,12 @@ class Config(_Strict):
         # A lease shorter than a send lets a second dispatcher take the row mid-send: posted twice.
         lease = self.alerting.dispatch_lease.total_seconds()
         for name, notifier in self.notifiers.items():
-            timeout = getattr(notifier, "timeout", None)
+            timeout = getattr(notifier, "longest_send", getattr(notifier, "timeout", None))
             if timeout is not None and lease <= timeout:
+                plain = timeout == getattr(notifier, "timeout", None)
+                what = "timeout" if plain else "longest send (its webhook's and MLflow calls' timeouts)"
                 raise ValueError(
-                    f"alerting.dispatch_lease: {lease:g}s is not above the timeout of notifier {name!r} "
+                    f"alerting.dispatch_lease: {lease:g}s is not above the {what} of notifier {name!r} "
                     f"({timeout:g}s); a delivery could outlive its lease and be sent twice"
                 )
         return self
@@ -255,13 +254,9 @@ class Config(_Strict):
                 )
         return self
 
-    def retrain_channel(self, rule: AlertRuleConfig) -> str | None:
-        """The retrain notifier a rule calls, or None when the rule takes no action."""
-        if rule.action != "retrain":
-            return None
-        if rule.retrain_via is not None:
-            return rule.retrain_via
-        return next(n for n, c in self.notifiers.items() if c.type == "retrain")
+    def action_channel(self, rule: AlertRuleConfig) -> str | None:
+        """The channel a rule's action calls (retrain, rollback, promote), or None without an action."""
+        return action_channel(self.notifiers, rule)
 
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path).expanduser()

@@ -96,7 +96,18 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-_UNION_TAGS = {"files", "sql", "ingest", "period", "log", "slack", "webhook", "retrain"}
+_UNION_TAGS = {
+    "files",
+    "sql",
+    "ingest",
+    "period",
+    "log",
+    "slack",
+    "webhook",
+    "retrain",
+    "rollback",
+    "promote",
+}
 
 
 def _is_union_slot(loc: tuple[int | str, ...], i: int) -> bool:

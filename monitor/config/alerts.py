@@ -8,6 +8,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config._base import Duration, _Strict
+from monitor.config.actions import Action, ActionChannelConfig
 from monitor.config.deployments import HealthMeasure
 
 HEALTH_MEASURES: tuple[str, ...] = get_args(HealthMeasure)
@@ -76,8 +77,11 @@ class AlertRuleConfig(_Strict):
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     notify: list[str] = Field(default_factory=list)
-    action: Literal["retrain"] | None = None
-    # The `retrain` notifier to call; needed only when several are configured.
+    # When the alert fires, also call the channel of this type (config/actions.py).
+    action: Action | None = None
+    # The channel of the action's type to call; needed only when several are configured.
+    action_via: str | None = None
+    # `action_via` of `action: retrain`, under its first name.
     retrain_via: str | None = None
     # signal 'metric': a window is judged once this share of its rows has a label (or once it has
     # left the label horizon), not when it is run; default DEFAULT_MIN_LABEL_COVERAGE.
@@ -107,6 +111,15 @@ class AlertRuleConfig(_Strict):
         shadowed = sorted(RESERVED_LABELS & set(self.labels))
         if shadowed:
             raise ValueError(f"labels {', '.join(shadowed)} are set by the service and cannot be given")
+        return self._action_fields()
+
+    def _action_fields(self) -> AlertRuleConfig:
+        if self.action is None and (self.action_via or self.retrain_via):
+            raise ValueError("`action_via` names the channel of an `action`; give the action too")
+        if self.retrain_via is not None and self.action != "retrain":
+            raise ValueError("`retrain_via` goes with `action: retrain`; use `action_via`")
+        if self.retrain_via and self.action_via and self.retrain_via != self.action_via:
+            raise ValueError("`retrain_via` and `action_via` name different channels; give one")
         return self
 
     @property
@@ -164,18 +177,8 @@ class WebhookNotifierConfig(_ChannelConfig):
     timeout: float = Field(10, gt=0)
 
 
-class RetrainNotifierConfig(_Strict):
-    """The webhook that starts a retraining: signed, idempotent, at most once per cooldown per model."""
-
-    type: Literal["retrain"]
-    url: SecretStr
-    secret: SecretStr
-    cooldown: Duration = timedelta(hours=24)
-    timeout: float = Field(10, gt=0)
-
-
 ChannelConfig = LogNotifierConfig | SlackNotifierConfig | WebhookNotifierConfig
-NotifierConfig = Annotated[ChannelConfig | RetrainNotifierConfig, Field(discriminator="type")]
+NotifierConfig = Annotated[ChannelConfig | ActionChannelConfig, Field(discriminator="type")]
 
 
 class RunsConfig(_Strict):

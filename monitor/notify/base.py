@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from monitor.notify.messages import Message
 
 # Channel modules, imported on first use so each registers itself.
-CHANNEL_MODULES = ("log", "slack", "webhook", "retrain")
+CHANNEL_MODULES = ("log", "slack", "webhook", "retrain", "actions")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class Delivery:
     error: str | None = None  # already redacted: safe to store, log and show
     status_code: int | None = None
     retry_after: float | None = None  # seconds the receiver asked us to wait (429 Retry-After)
+    # What the channel did, beyond delivering (an action's outcome: "MLflow credit alias champion: 4 -> 3");
+    # stored with the attempt, shown with the alert. Like `error`, already redacted.
+    detail: str | None = None
 
 
 class Notifier(Protocol):

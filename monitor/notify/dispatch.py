@@ -85,6 +85,7 @@ def deliver_pending(
                 retryable=result.retryable,
                 status_code=result.status_code,
                 error=f"storing the outcome failed ({type(exc).__name__}: {exc}); was: {result.error}",
+                detail=result.detail,
             )
             try:
                 kept = _record(sessions, name, claimed, result, clock(), rng)
@@ -143,6 +144,7 @@ def _record(
 ) -> bool:
     """Stores the outcome; False when the claim was lost meanwhile (the lease ran out)."""
     error = None if result.error is None else _GENERIC_REDACT(result.error)
+    detail = None if result.detail is None else _GENERIC_REDACT(result.detail)
     next_attempt_at = None
     outcome: outbox.Outcome
     if result.ok:
@@ -165,6 +167,7 @@ def _record(
         error=error,
         retry_after=result.retry_after,
         next_attempt_at=next_attempt_at,
+        detail=detail,
     )
     if not kept:
         logger.warning("notification %s: the claim ran out while sending", claimed.idempotency_key)

@@ -1,8 +1,8 @@
 """What notifiers are given: plain, JSON-friendly dataclasses, stored as the outbox row's payload.
 
-Three kinds: a group of alerts (one message per channel, monitor, window and group), a retraining
-request, and a test message. `to_payload` is what the webhook channels POST, so its keys are a
-documented contract (docs/alerting.md); add keys, never rename them.
+Four kinds: a group of alerts (one message per channel, monitor, window and group), a retraining
+request, a rollback or promotion request, and a test message. `to_payload` is what the webhook
+channels POST, so its keys are a documented contract (docs/alerting.md); add keys, never rename them.
 """
 
 from __future__ import annotations
@@ -74,6 +74,20 @@ class RetrainRequest:
 
 
 @dataclass(frozen=True)
+class ActionRequest(RetrainRequest):
+    """A rollback or a promotion: what a retraining request says, plus the action, the labels all its
+    alerts share (a `segment` such as model_version=v4), and the serving version they name, if any
+    (`model_version`: every payload's `version` is the payload format's)."""
+
+    action: str = "rollback"  # rollback, promote
+    labels: Mapping[str, str] = field(default_factory=dict)
+    model_version: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", self.action)
+
+
+@dataclass(frozen=True)
 class TestMessage:
     __test__ = False  # not a pytest class
 
@@ -83,7 +97,8 @@ class TestMessage:
     kind: str = "test"
 
 
-Message = AlertGroupMessage | RetrainRequest | TestMessage
+Message = AlertGroupMessage | RetrainRequest | ActionRequest | TestMessage
+ACTION_KINDS = ("rollback", "promote")
 
 
 def to_payload(message: Message) -> dict[str, Any]:
@@ -103,9 +118,10 @@ def from_payload(payload: Mapping[str, Any]) -> Message:
     if kind == "test":
         return TestMessage(**data)
     features = tuple(FeatureDrift(**f) for f in data.pop("drifted_features", ()))
-    if kind == "retrain":
+    if kind == "retrain" or kind in ACTION_KINDS:
         alerts = tuple(AlertItem(**a) for a in data.pop("alerts", ()))
-        return RetrainRequest(**data, drifted_features=features, alerts=alerts)
+        made = RetrainRequest if kind == "retrain" else ActionRequest
+        return made(**data, drifted_features=features, alerts=alerts)
     if kind == "alert_group":
         firing = tuple(AlertItem(**a) for a in data.pop("firing", ()))
         resolved = tuple(AlertItem(**a) for a in data.pop("resolved", ()))
@@ -117,6 +133,11 @@ def headline(message: Message) -> str:
     """One line saying what the message is about, for logs, fallbacks and test output."""
     if isinstance(message, TestMessage):
         return message.text
+    if isinstance(message, ActionRequest):
+        version = f" version {message.model_version}" if message.model_version else ""
+        return (
+            f"{message.action} requested for {message.model}{version} ({message.monitor}): {message.reason}"
+        )
     if isinstance(message, RetrainRequest):
         return f"retraining requested for {message.model} ({message.monitor}): {message.reason}"
     if message.status == "resolved":

@@ -3,6 +3,7 @@ retry) and, when a secret is configured, a signature (monitor.notify.signing).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from monitor.notify.base import Delivery, register
@@ -26,14 +27,25 @@ class WebhookNotifier:
         self._redact = Redactor([*url_secrets(url), secret])
 
     def send(self, message: Message, *, idempotency_key: str) -> Delivery:
-        if self.kinds is not None and message.kind not in self.kinds:
-            return Delivery(
-                ok=False,
-                retryable=False,
-                error=f"{self.name!r} takes {', '.join(sorted(self.kinds))} messages, not {message.kind}",
-            )
-        body = encode({**to_payload(message), "idempotency_key": idempotency_key})
-        headers = {IDEMPOTENCY_HEADER: idempotency_key, EVENT_HEADER: message.kind}
+        refused = self.refusal(message)
+        if refused is not None:
+            return refused
+        return self.post(to_payload(message), event=message.kind, idempotency_key=idempotency_key)
+
+    def refusal(self, message: Message) -> Delivery | None:
+        """A permanent failure when this channel does not take the message's kind."""
+        if self.kinds is None or message.kind in self.kinds:
+            return None
+        return Delivery(
+            ok=False,
+            retryable=False,
+            error=f"{self.name!r} takes {', '.join(sorted(self.kinds))} messages, not {message.kind}",
+        )
+
+    def post(self, payload: Mapping[str, Any], *, event: str, idempotency_key: str) -> Delivery:
+        """The payload as JSON with its Idempotency-Key (also in the body), signed when a secret is set."""
+        body = encode({**payload, "idempotency_key": idempotency_key})
+        headers = {IDEMPOTENCY_HEADER: idempotency_key, EVENT_HEADER: event}
         if self._secret:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)
         return post_json(

@@ -40,9 +40,56 @@ class AlertEventOut(BaseModel):
         )
 
 
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    dispatcher: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    status_code: int | None
+    error: str | None
+    retry_after: float | None
+    # What the channel did beyond delivering: an action's outcome ("MLflow credit alias champion: 4 -> 3").
+    detail: str | None = None
+
+    @classmethod
+    def from_row(cls, row: DeliveryAttemptRow) -> DeliveryAttemptOut:
+        return cls(
+            attempt=row.attempt,
+            dispatcher=row.dispatcher,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            outcome=row.outcome,
+            status_code=row.status_code,
+            error=row.error,
+            retry_after=row.retry_after,
+            detail=row.detail,
+        )
+
+
+class ActionOut(BaseModel):
+    """An action the alert caused (retrain, rollback, promote): what was decided when it fired, and what
+    its channel did when the request was delivered."""
+
+    action: str
+    event: str  # <action>_requested, <action>_cooldown, <action>_skipped
+    at: datetime
+    channel: str | None
+    # requested: the request's delivery (pending, sending, delivered, dead); else cooldown or skipped.
+    status: str
+    # What was done: the last attempt's account ("MLflow credit alias champion: 4 -> 3", "dry run: ...").
+    outcome: str | None
+    error: str | None  # why the last attempt failed
+    idempotency_key: str | None
+    notification_id: int | None
+    details: dict[str, Any]
+    attempts: list[DeliveryAttemptOut]
+
+
 class AlertDetailOut(AlertOut):
     silenced_by: list[int]
     events: list[AlertEventOut]
+    actions: list[ActionOut] = Field(default_factory=list)
 
 
 class SilenceIn(BaseModel):
@@ -106,30 +153,6 @@ class SilenceOut(BaseModel):
 
 class SilenceList(BaseModel):
     items: list[SilenceOut]
-
-
-class DeliveryAttemptOut(BaseModel):
-    attempt: int
-    dispatcher: str
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str
-    status_code: int | None
-    error: str | None
-    retry_after: float | None
-
-    @classmethod
-    def from_row(cls, row: DeliveryAttemptRow) -> DeliveryAttemptOut:
-        return cls(
-            attempt=row.attempt,
-            dispatcher=row.dispatcher,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            outcome=row.outcome,
-            status_code=row.status_code,
-            error=row.error,
-            retry_after=row.retry_after,
-        )
 
 
 class NotificationOut(BaseModel):

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from monitor.alerting.context import routing_labels
-from monitor.config import Config, Duration
+from monitor.config import ACTIONS, Config, Duration
 from monitor.errors import UserError
 from monitor.notify import Delivery, TestMessage, build_notifier
 from monitor.notify.messages import from_payload, headline
 from monitor.rules import MatcherError, check_matchers, parse_matcher, silenced_by
 from monitor.services.alert_types import (
+    ActionOut,
     AlertDetailOut,
     AlertEventOut,
     ChannelTestOut,
@@ -23,9 +24,9 @@ from monitor.services.alert_types import (
     SilenceOut,
 )
 from monitor.services.types import AlertOut
-from monitor.store import SessionFactory, outbox
+from monitor.store import Session, SessionFactory, outbox
 from monitor.store import alerts as repo
-from monitor.store.tables import DeliveryAttemptRow, OutboxRow
+from monitor.store.tables import AlertEventRow, DeliveryAttemptRow, OutboxRow
 
 DEFAULT_SILENCE = timedelta(hours=2)
 
@@ -129,7 +130,41 @@ def alert_detail(
         )
         muting = silenced_by(labels, repo.active_silences(session=session, now=now), now)
         base = AlertOut.from_row(alert, monitor).model_dump()
-        return AlertDetailOut(**base, silenced_by=muting, events=[AlertEventOut.from_row(e) for e in events])
+        return AlertDetailOut(
+            **base,
+            silenced_by=muting,
+            events=[AlertEventOut.from_row(e) for e in events],
+            actions=_actions(session, events),
+        )
+
+
+def _actions(session: Session, events: Sequence[AlertEventRow]) -> list[ActionOut]:
+    """The actions an alert caused, from its history, each with its request's delivery."""
+    caused = [e for e in events if e.event.partition("_")[0] in ACTIONS]
+    keys = [str(e.details["idempotency_key"]) for e in caused if e.details.get("idempotency_key")]
+    sent = outbox.notifications_by_key(session=session, keys=keys)
+    found = []
+    for event in caused:
+        action, _, step = event.event.partition("_")
+        key = event.details.get("idempotency_key")
+        row, attempts = sent.get(key, (None, [])) if key else (None, [])
+        told = [a.detail for a in attempts if a.detail]
+        found.append(
+            ActionOut(
+                action=action,
+                event=event.event,
+                at=event.at,
+                channel=event.details.get("channel"),
+                status=row.status if row is not None else step,
+                outcome=told[-1] if told else None,
+                error=row.last_error if row is not None else event.details.get("reason"),
+                idempotency_key=key,
+                notification_id=row.id if row is not None else None,
+                details=dict(event.details),
+                attempts=[DeliveryAttemptOut.from_row(a) for a in attempts],
+            )
+        )
+    return found
 
 
 def notification_out(row: OutboxRow, attempts: Sequence[DeliveryAttemptRow]) -> NotificationOut:

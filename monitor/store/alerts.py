@@ -1,5 +1,6 @@
 """Reads and writes of the alerting aggregate: alerts and their history, notification groups,
-silences, retraining cooldowns, the outbox and its delivery attempts. Keyword-only sessions."""
+silences, the cooldowns of actions (retrain, rollback, promote), the outbox and its delivery attempts.
+Keyword-only sessions."""
 
 from __future__ import annotations
 
@@ -183,11 +184,12 @@ def expire_silence(*, session: Session, silence_id: int, now: datetime) -> Silen
     return row
 
 
-def take_retrain_slot(
+def take_action_slot(
     *, session: Session, channel: str, model: str, now: datetime, cooldown: timedelta, key: str
 ) -> bool:
-    """True when no retraining of `model` went out through `channel` within `cooldown`; the slot is
-    then taken by this transaction. A compare-and-set, so two runs at once cannot both get it."""
+    """True when no action for `model` went out through `channel` within `cooldown`; the slot is then
+    taken by this transaction. A compare-and-set, so two runs at once cannot both get it. A channel has
+    one type (retrain, rollback or promote), so the slot is per action, channel and model."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
@@ -211,7 +213,7 @@ def take_retrain_slot(
     return taken == 1
 
 
-def last_retrain(*, session: Session, channel: str, model: str) -> datetime | None:
+def last_action(*, session: Session, channel: str, model: str) -> datetime | None:
     moment = session.scalar(
         select(RetrainCooldownRow.last_requested_at).where(
             RetrainCooldownRow.channel == channel, RetrainCooldownRow.model == model

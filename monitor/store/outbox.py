@@ -177,8 +177,10 @@ def record_outcome(
     error: str | None,
     retry_after: float | None,
     next_attempt_at: datetime | None = None,
+    detail: str | None = None,
 ) -> bool:
-    """Stores an attempt's outcome; False when the claim was lost meanwhile (the lease ran out)."""
+    """Stores an attempt's outcome (and `detail`: what an action did); False when the claim was lost
+    meanwhile (the lease ran out)."""
     values: dict[str, Any] = {"claim_token": None, "lease_until": None, "last_status_code": status_code}
     if outcome == "delivered":
         values.update(status="delivered", delivered_at=now, last_error=None)
@@ -208,6 +210,7 @@ def record_outcome(
                 status_code=status_code,
                 error=error,
                 retry_after=retry_after,
+                detail=detail,
             )
         )
     return kept == 1
@@ -222,7 +225,12 @@ def notifications(
         query = query.where(OutboxRow.status == status)
     if before is not None:
         query = query.where(OutboxRow.id < before)
-    rows = list(session.scalars(query))
+    return _with_attempts(session, list(session.scalars(query)))
+
+
+def _with_attempts(
+    session: Session, rows: list[OutboxRow]
+) -> list[tuple[OutboxRow, list[DeliveryAttemptRow]]]:
     attempts: dict[int, list[DeliveryAttemptRow]] = {row.id: [] for row in rows}
     if rows:
         for attempt in session.scalars(
@@ -232,6 +240,16 @@ def notifications(
         ):
             attempts[attempt.outbox_id].append(attempt)
     return [(row, attempts[row.id]) for row in rows]
+
+
+def notifications_by_key(
+    *, session: Session, keys: list[str]
+) -> dict[str, tuple[OutboxRow, list[DeliveryAttemptRow]]]:
+    """The outbox rows of these idempotency keys, each with its attempts in order."""
+    if not keys:
+        return {}
+    rows = list(session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key.in_(keys))))
+    return {row.idempotency_key: (row, attempts) for row, attempts in _with_attempts(session, rows)}
 
 
 def notification_counts(*, session: Session) -> dict[str, int]:

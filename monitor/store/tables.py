@@ -246,7 +246,8 @@ class OutboxRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending, sending, delivered, dead
-    kind: Mapped[str] = mapped_column(String(20), default="alert", server_default="alert")  # alert, retrain
+    # alert, retrain, rollback, promote
+    kind: Mapped[str] = mapped_column(String(20), default="alert", server_default="alert")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # retention prunes by age
@@ -279,6 +280,8 @@ class DeliveryAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     retry_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # What the channel did beyond delivering: an action's outcome ("MLflow credit alias champion: 4 -> 3").
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AlertEventRow(Base):
@@ -291,7 +294,8 @@ class AlertEventRow(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True)
     window_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # pending, fired, resolved, cleared, notified, silenced, retrain_requested, retrain_cooldown
+    # pending, fired, resolved, cleared, notified, silenced, and per action (retrain, rollback, promote)
+    # <action>_requested, <action>_cooldown, <action>_skipped
     event: Mapped[str] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(String(20))
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -332,7 +336,8 @@ class SilenceRow(Base):
 
 
 class RetrainCooldownRow(Base):
-    """When a model's retraining was last requested through a channel: one cause, one retraining."""
+    """When an action (retrain, rollback, promote) of a model last went out through a channel: one
+    cause, one action. A channel has one type, so (channel, model) is per action as well."""
 
     __tablename__ = "retrain_cooldowns"
     __table_args__ = (UniqueConstraint("channel", "model"),)

@@ -146,7 +146,7 @@ def test_the_cooldown_is_per_model_and_channel(harness: HarnessFactory, fake_sla
 
     def take(channel: str, model: str, at: timedelta) -> bool:
         with transaction(h.sessions) as session:
-            return repo.take_retrain_slot(
+            return repo.take_action_slot(
                 session=session, channel=channel, model=model, now=NOW + at, cooldown=24 * hour, key="k"
             )
 

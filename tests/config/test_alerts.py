@@ -47,7 +47,7 @@ def test_channels_parse_with_route_defaults_and_secrets_hidden() -> None:
         True,
     )
     assert config.notifiers["bot"].repeat_interval == timedelta(days=1)  # type: ignore[union-attr]
-    assert config.retrain_channel(config.monitors["credit"].alerts[0]) == "retrain"
+    assert config.action_channel(config.monitors["credit"].alerts[0]) == "retrain"
     assert "hooks.slack.com" not in repr(config) and "xoxb-1" not in config.model_dump_json()
     assert (config.alerting.delivery_max_age, config.alerting.dispatch_lease) == (
         timedelta(days=1),
@@ -133,7 +133,7 @@ def test_a_rule_cannot_notify_a_retrain_webhook_directly() -> None:
         alerts=[{"name": "r", "signal": "drift_share", "threshold": 0.3, "notify": ["retrain"]}],
     )
     assert errors_of(data) == [
-        ("monitors.credit.alerts[0].notify", "'retrain' is a retrain webhook; use `action: retrain`")
+        ("monitors.credit.alerts[0].notify", "'retrain' is a retrain channel; use `action: retrain`")
     ]
 
 
@@ -141,11 +141,11 @@ def test_several_retrain_webhooks_need_retrain_via() -> None:
     hooks = {n: {"type": "retrain", "url": "https://x", "secret": "s"} for n in ("a", "b")}
     rule = {"name": "r", "signal": "drift_share", "threshold": 0.3, "action": "retrain"}
     ((path, message),) = errors_of(with_notifiers(hooks, alerts=[rule]))
-    assert path == "monitors.credit.alerts[0].action" and "name one in retrain_via" in message
+    assert path == "monitors.credit.alerts[0].action" and "name one in action_via" in message
     config = parse_config(
         with_notifiers(hooks, alerts=[{**rule, "retrain_via": "b"}]), base_dir=Path("/"), env={}
     )
-    assert config.retrain_channel(config.monitors["credit"].alerts[0]) == "b"
+    assert config.action_channel(config.monitors["credit"].alerts[0]) == "b"
 
 
 def test_metric_rules_wait_for_80_percent_of_labels_unless_told_otherwise() -> None:

@@ -13,6 +13,7 @@ from monitor.config import load_config
 from monitor.pipeline import RunOutcome
 from monitor.pipeline.runtime import build_runtime
 from monitor.services import canary
+from monitor.services.alerts import alert_detail
 from monitor.services.demo import prepare_demo
 from monitor.services.demo_data import CANARY_DAY, DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
 from monitor.services.monitors import list_alerts, runs_page
@@ -129,11 +130,16 @@ def test_the_canary_fails_its_verdict_and_its_error_alert_fires(demo: tuple[Path
     try:
         found = canary.verdict(runtime, "credit-default", candidate="v4", baseline="v3", since=since, now=NOW)
         alerts = list_alerts(runtime, monitor="credit-default")
+        errors = [a for a in alerts if a.rule == "version-errors"]
+        detail = alert_detail(runtime.sessions, errors[0].id, now=NOW, models=runtime.models())
     finally:
         runtime.close()
     assert found.verdict == "fail"
     failed = {c.name for c in found.checks if c.status == "fail"}
     assert {"max_error_rate", "accuracy"} <= failed, found.reasons
-    errors = [a for a in alerts if a.rule == "version-errors"]
     assert [a.labels["segment"] for a in errors] == ["model_version=v4"]
     assert errors[0].state == "firing"
+    # Its rollback, a dry run in the demo, is recorded with the alert: requested once, delivered.
+    (action,) = detail.actions
+    assert (action.action, action.event, action.status) == ("rollback", "rollback_requested", "delivered")
+    assert action.outcome is not None and action.outcome.startswith("dry run")

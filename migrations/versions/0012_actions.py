@@ -1,0 +1,28 @@
+"""rollback and promote actions: what an action did, stored with its delivery attempt
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01 07:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("detail", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.drop_column("detail")
