@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,20 @@ class SideBySide:
     candidate_rows: pd.DataFrame
     baseline_rows: pd.DataFrame
     segments_seen: list[str]
+
+    def described(self, monitor: str) -> dict[str, Any]:
+        """The fields of PairOut."""
+        return {
+            "monitor": monitor,
+            "candidate": self.candidate,
+            "baseline": self.baseline,
+            "since": self.since,
+            "until": self.until,
+            "candidate_rows": len(self.candidate_rows),
+            "baseline_rows": len(self.baseline_rows),
+            "candidate_labelled": int(self.candidate_rows[LABEL].notna().sum()),
+            "baseline_labelled": int(self.baseline_rows[LABEL].notna().sum()),
+        }
 
 
 def segment_name(monitor: MonitorConfig, text: str) -> str:
@@ -168,15 +183,7 @@ def comparison(
     )
     window = Window(pair.since, pair.until)
     return ComparisonOut(
-        monitor=name,
-        candidate=pair.candidate,
-        baseline=pair.baseline,
-        since=pair.since,
-        until=pair.until,
-        candidate_rows=len(pair.candidate_rows),
-        baseline_rows=len(pair.baseline_rows),
-        candidate_labelled=len(cand),
-        baseline_labelled=len(base),
+        **pair.described(name),
         candidate_health=HealthOut(**health_of(monitor, pair.candidate_rows, window).to_json()),
         baseline_health=HealthOut(**health_of(monitor, pair.baseline_rows, window).to_json()),
         drift_share=None if drift is None else drift.drift_share,
@@ -221,15 +228,7 @@ def verdict(
     return VerdictOut(
         verdict=found.verdict,
         reasons=list(found.reasons),
-        monitor=name,
-        candidate=pair.candidate,
-        baseline=pair.baseline,
-        since=pair.since,
-        until=pair.until,
-        candidate_rows=len(pair.candidate_rows),
-        baseline_rows=len(pair.baseline_rows),
-        candidate_labelled=int(pair.candidate_rows[LABEL].notna().sum()),
-        baseline_labelled=int(pair.baseline_rows[LABEL].notna().sum()),
+        **pair.described(name),
         alpha=canary.alpha,
         checks=[
             CheckOut(

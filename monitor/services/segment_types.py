@@ -83,7 +83,9 @@ class DifferenceOut(BaseModel):
     confidence: float
 
 
-class ComparisonOut(BaseModel):
+class PairOut(BaseModel):
+    """Which two segments of which monitor, over which rows: [since, until), labels known by `until`."""
+
     monitor: str
     candidate: str
     baseline: str
@@ -93,6 +95,9 @@ class ComparisonOut(BaseModel):
     baseline_rows: int
     candidate_labelled: int
     baseline_labelled: int
+
+
+class ComparisonOut(PairOut):
     candidate_health: HealthOut
     baseline_health: HealthOut
     # The candidate's inputs against the baseline's (the baseline as the reference).
@@ -111,19 +116,10 @@ class CheckOut(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class VerdictOut(BaseModel):
+class VerdictOut(PairOut):
     """What a canary gate reads: `verdict`, and `reasons` a person can act on."""
 
     verdict: Literal["pass", "fail", "inconclusive"]
     reasons: list[str]
-    monitor: str
-    candidate: str
-    baseline: str
-    since: datetime
-    until: datetime
-    candidate_rows: int
-    baseline_rows: int
-    candidate_labelled: int
-    baseline_labelled: int
     alpha: float
     checks: list[CheckOut]

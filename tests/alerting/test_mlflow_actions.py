@@ -179,7 +179,7 @@ def test_a_promotion_keeps_the_previous_version_and_a_rollback_returns_to_it(
             "name": "canary-healthy",
             "signal": "row_count",
             "threshold": 100,
-            "labels": {"segment": "model_version=v4"},
+            "labels": {"version": "v4"},
             "action": "promote",
         },
         {"name": "score-shift", "signal": "column_drift", "column": "score", "action": "rollback"},
