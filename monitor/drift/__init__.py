@@ -7,12 +7,15 @@ from monitor.drift.kinds import infer_kind
 from monitor.drift.options import (
     AUTO,
     BENJAMINI_HOCHBERG,
+    BENJAMINI_YEKUTIELI,
     CONTRACT_TESTS,
+    CORRECTION_AUTO,
     DEFAULT_TESTS,
     LEARNED,
     ColumnOptions,
     DriftOptions,
     LearnedOptions,
+    MonteCarloOptions,
 )
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile
 from monitor.drift.registry import UnknownTestError, get_test, known_tests, register
@@ -21,7 +24,9 @@ from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status,
 __all__ = [
     "AUTO",
     "BENJAMINI_HOCHBERG",
+    "BENJAMINI_YEKUTIELI",
     "CONTRACT_TESTS",
+    "CORRECTION_AUTO",
     "DEFAULT_TESTS",
     "LEARNED",
     "MIN_VALUES_PER_SIDE",
@@ -35,6 +40,7 @@ __all__ = [
     "DriftOptions",
     "DriftTest",
     "LearnedOptions",
+    "MonteCarloOptions",
     "ReferenceProfile",
     "Status",
     "TestOutcome",

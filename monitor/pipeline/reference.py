@@ -24,6 +24,7 @@ from monitor.drift import (
     ColumnOptions,
     DriftOptions,
     LearnedOptions,
+    MonteCarloOptions,
     ReferenceProfile,
     build_profile,
 )
@@ -82,7 +83,9 @@ def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
         },
         include=tuple(features),
         drift_share=drift.drift_share,
-        correction=None if drift.correction == "none" else drift.correction,
+        correction=drift.correction,
+        reference_band=drift.reference_band,
+        monte_carlo=MonteCarloOptions(**drift.monte_carlo.model_dump()),
         learned=LearnedOptions(chunks=drift.learned.chunks, std_multiplier=drift.learned.std_multiplier),
     )
 
