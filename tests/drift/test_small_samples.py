@@ -17,7 +17,15 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from monitor.drift import ColumnKind, DriftOptions, MonteCarloOptions, Status, compare_datasets, get_test
+from monitor.drift import (
+    ColumnKind,
+    DriftOptions,
+    MonteCarloOptions,
+    Status,
+    TestResult,
+    compare_datasets,
+    get_test,
+)
 from monitor.drift.levels import RARE
 
 FISHER, CHI2_MC, LEVELS, KS = (get_test(n) for n in ("fisher", "chi2_mc", "chi2_levels", "ks"))
@@ -32,9 +40,9 @@ def table_of(ref: dict[str, int], cur: dict[str, int]) -> np.ndarray:
     return np.array([[ref.get(k, 0) for k in keys], [cur.get(k, 0) for k in keys]])
 
 
-def only(ref: dict[str, int], cur: dict[str, int], options: DriftOptions | None = None):  # type: ignore[no-untyped-def]
-    frames = [pd.DataFrame({"c": labels(side)}) for side in (ref, cur)]
-    (result,) = compare_datasets(*frames, options or DriftOptions()).results
+def only(ref: dict[str, int], cur: dict[str, int]) -> TestResult:
+    reference, current = (pd.DataFrame({"c": labels(side)}) for side in (ref, cur))
+    (result,) = compare_datasets(reference, current, DriftOptions()).results
     return result
 
 
