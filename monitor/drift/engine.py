@@ -33,11 +33,13 @@ columns as `correction` says (correction.py): by default those `auto` chose, und
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pandas as pd
 
 from monitor.drift.correction import apply_correction
 from monitor.drift.current import CurrentSummary, current_side, parallel_setting
+from monitor.drift.dataset import DatasetReference, build_dataset_reference, dataset_results
 from monitor.drift.judging import MIN_VALUES_PER_SIDE, Column, column_quality, judge_column
 from monitor.drift.options import AUTO, CORRECTIONS, LEARNED, DriftOptions
 from monitor.drift.parallel import map_columns
@@ -89,6 +91,25 @@ def check_options(options: DriftOptions) -> None:
     for name in dict.fromkeys(learned):
         if not get_test(name).learnable:
             raise ValueError(f"{name} cannot have a learned threshold: it reports no effect size")
+    _check_dataset_options(options)
+
+
+def _check_dataset_options(options: DriftOptions) -> None:
+    mv, importance = options.multivariate, options.importance
+    if mv.folds < 2 or mv.max_rows < 2 * mv.folds or mv.chunks < 2 or mv.std_multiplier < 0:
+        raise ValueError(
+            "multivariate needs at least 2 folds, 2 rows a fold, 2 chunks and a std multiplier >= 0"
+        )
+    if not 0 < mv.variance < 1 or not 0.5 <= mv.auc_threshold <= 1:
+        raise ValueError("multivariate variance is a share in (0, 1) and auc_threshold in [0.5, 1]")
+    if importance.estimate is not None and importance.estimate not in ("mutual_information", "permutation"):
+        raise ValueError(
+            f"unknown importance estimate {importance.estimate!r}: mutual_information, permutation"
+        )
+    if importance.estimate is not None and importance.target is None:
+        raise ValueError("estimating importances needs the reference's target column (importance.target)")
+    if any(w < 0 for w in importance.weights.values()):
+        raise ValueError("importance weights cannot be negative")
 
 
 def _verdict(
@@ -127,7 +148,8 @@ def compare_summaries(
         return judge_column(column, options), column_quality(column)
 
     per_column = map_columns(work, names, parallel=parallel_setting(options), cells=current.rows * len(names))
-    return _verdict(profile.rows, current.rows, per_column, options)
+    verdict = _verdict(profile.rows, current.rows, per_column, options)
+    return _with_dataset_level(verdict, profile.dataset, None, options)  # no rows: importance only
 
 
 def compare_datasets(
@@ -166,4 +188,21 @@ def compare_datasets(
 
     cells = (reference_rows + len(current)) * len(names)
     per_column = map_columns(work, names, parallel=parallel_setting(options), cells=cells)
-    return _verdict(reference_rows, len(current), per_column, options)
+    verdict = _verdict(reference_rows, len(current), per_column, options)
+    if not options.multivariate.enabled and not options.importance.enabled:
+        return verdict
+    if isinstance(reference, ReferenceProfile):
+        dataset = reference.dataset
+    else:
+        kinds = {q.column: q.kind for q in verdict.columns if q.reference_count > 0}
+        dataset = build_dataset_reference(reference.rename(columns=str), kinds, options)
+    return _with_dataset_level(verdict, dataset, current.rename(columns=str), options)
+
+
+def _with_dataset_level(
+    verdict: DatasetDrift, dataset: DatasetReference, current: pd.DataFrame | None, options: DriftOptions
+) -> DatasetDrift:
+    if not options.multivariate.enabled and not options.importance.enabled:
+        return verdict
+    tests, weighted = dataset_results(dataset, current, verdict.results, options)
+    return replace(verdict, dataset_tests=tests, weighted=weighted)

@@ -45,6 +45,40 @@ class MonteCarloOptions:
 
 
 @dataclass(frozen=True)
+class MultivariateOptions:
+    """Dataset-level drift (multivariate.py, classifier.py), each off unless asked for."""
+
+    classifier: bool = False  # a domain classifier: can a model tell reference rows from current ones?
+    reconstruction: bool = False  # PCA reconstruction error, as NannyML computes it
+    max_rows: int = 5000  # rows of each side the classifier trains on (a seeded sample), and kept
+    folds: int = 5
+    auc_threshold: float = 0.55  # drifted when the AUC reaches it and its 95% interval is above 0.5
+    variance: float = 0.65  # share of the variance the PCA keeps
+    chunks: int = 10  # reference chunks the reconstruction error's thresholds are learned on
+    std_multiplier: float = 3.0  # thresholds: mean -+ this many std of the chunks' errors
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.classifier or self.reconstruction
+
+
+@dataclass(frozen=True)
+class ImportanceOptions:
+    """Feature importances for the weighted drift share (importance.py): given, or estimated on the
+    reference against its `target` column by `estimate` ("permutation" or "mutual_information")."""
+
+    weights: Mapping[str, float] = field(default_factory=dict)
+    estimate: str | None = None
+    target: str | None = None
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.weights) or self.estimate is not None
+
+
+@dataclass(frozen=True)
 class ColumnOptions:
     kind: ColumnKind | None = None  # None: inferred from dtype and cardinality
     tests: tuple[str, ...] | None = None  # None: the monitor's tests
@@ -65,6 +99,8 @@ class DriftOptions:
     # reference is within the band allowed for (calibration.py); None: plain two-sample p-values.
     reference_band: float | None = 0.9
     monte_carlo: MonteCarloOptions = field(default_factory=MonteCarloOptions)
+    multivariate: MultivariateOptions = field(default_factory=MultivariateOptions)
+    importance: ImportanceOptions = field(default_factory=ImportanceOptions)
     learned: LearnedOptions = field(default_factory=LearnedOptions)
     # Columns computed in threads: None decides by size, False never, True always (when >1 column).
     parallel: bool | None = None
