@@ -9,7 +9,7 @@ from typing import Any
 from monitor.config import AlertRuleConfig
 from monitor.drift import DatasetDrift
 from monitor.metrics import MetricValue
-from monitor.rules import BaselineSpec, RuleSpec, TestFact, WindowFacts, judged_columns
+from monitor.rules import BaselineSpec, DatasetFact, RuleSpec, TestFact, WindowFacts, judged_columns
 from monitor.store.types import finite
 from monitor.windows import Window
 
@@ -78,6 +78,10 @@ def window_facts(
         column_tests=tests,
         quality=found,
         window_start=window.start,
+        dataset_tests={
+            t.test: DatasetFact(t.statistic, t.drifted, str(t.status)) for t in drift.dataset_tests
+        },
+        weighted_drift_share=drift.weighted.drift_share if drift.weighted is not None else None,
     )
 
 
@@ -100,6 +104,10 @@ def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
             check: {k: finite(v) for k, v in values.items()} for check, values in facts.quality.items()
         },
         "window_start": None if facts.window_start is None else facts.window_start.isoformat(),
+        "dataset_tests": {
+            test: [finite(f.statistic), f.drifted, f.status] for test, f in facts.dataset_tests.items()
+        },
+        "weighted_drift_share": finite(facts.weighted_drift_share),
     }
 
 
@@ -117,6 +125,9 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         },
         quality={check: dict(values) for check, values in data["quality"].items()},
         window_start=None if start is None else datetime.fromisoformat(start),
+        # Facts stored before dataset-level drift existed have neither.
+        dataset_tests={test: DatasetFact(*values) for test, values in data.get("dataset_tests", {}).items()},
+        weighted_drift_share=data.get("weighted_drift_share"),
     )
 
 

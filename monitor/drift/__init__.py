@@ -14,8 +14,10 @@ from monitor.drift.options import (
     LEARNED,
     ColumnOptions,
     DriftOptions,
+    ImportanceOptions,
     LearnedOptions,
     MonteCarloOptions,
+    MultivariateOptions,
 )
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile
 from monitor.drift.registry import UnknownTestError, get_test, known_tests, register
@@ -39,8 +41,10 @@ __all__ = [
     "Direction",
     "DriftOptions",
     "DriftTest",
+    "ImportanceOptions",
     "LearnedOptions",
     "MonteCarloOptions",
+    "MultivariateOptions",
     "ReferenceProfile",
     "Status",
     "TestOutcome",

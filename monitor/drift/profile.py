@@ -184,9 +184,14 @@ def _quality_facts(column: ColumnProfile, series: pd.Series) -> ReferenceColumn:
 
 
 def build_profile(
-    reference: pd.DataFrame, options: DriftOptions | None = None, *, include: Sequence[str] | None = None
+    reference: pd.DataFrame,
+    options: DriftOptions | None = None,
+    *,
+    include: Sequence[str] | None = None,
+    dataset_columns: Sequence[str] | None = None,
 ) -> ReferenceProfile:
-    """The profile of every reference column (or of those in `include`/`options.include` it has)."""
+    """The profile of every reference column (or of those in `include`/`options.include` it has);
+    dataset-level drift on `dataset_columns` of them (default: all)."""
     options = options if options is not None else DriftOptions()
     by_name = columns_by_name(reference, "reference")
     wanted = include if include is not None else options.include
@@ -205,7 +210,11 @@ def build_profile(
         quality=QualityReference(
             tuple(by_name), {name: facts for name, (_, facts) in zip(names, done, strict=True)}
         ),
-        dataset=dataset_reference(reference, columns, options),
+        dataset=dataset_reference(
+            reference,
+            columns if dataset_columns is None else {c: columns[c] for c in dataset_columns if c in columns},
+            options,
+        ),
     )
 
 
