@@ -53,6 +53,8 @@ class TestResult:
             "test": self.test,
             "statistic": self.statistic,
             "p_value": self.p_value,
+            # adjusted across the window's columns (correction.py), when it was; None otherwise
+            "p_value_adjusted": self.details.get("p_value_adjusted"),
             "threshold": self.threshold,
             "drifted": self.drifted,
             "status": str(self.status),
