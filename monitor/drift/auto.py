@@ -6,8 +6,10 @@ comparison: the smaller side dominates):
   threshold, else `ks`. With the default threshold 0.1 that is n_eff >= 1369, about 2,740 rows on
   each side. A constant reference (no spread to normalise by) always gets `ks`.
 - categorical: `jensenshannon` when sqrt(chi2_{k-1}.ppf(0.999) / (8 n_eff)) <= its threshold, with k
-  the number of categories of both sides, else `chi2`. With the default threshold 0.1: n_eff >= 548
-  (about 1,100 rows a side) for 20 categories, 1,850 for 100.
+  the number of categories of both sides; else `chi2_levels` (levels.py: the whole table and each
+  level's share) for 3 or more categories, `chi2` for 2, or Fisher's exact test (smallsample.py)
+  where the 2 x 2 table fails Cochran's rule. Unless configured, auto's Jensen-Shannon threshold is
+  JENSENSHANNON_AUTO (0.035, see below): n_eff >= 1,400 for 3 categories, 5,950 for 30.
 Never a distance with fewer than 100 values on a side (base.py's minimum for distances).
 In words: the distance is used once its noise floor, the value it reaches in 99.9% of comparisons of
 two samples of these sizes from one and the same distribution, is no larger than its threshold.
@@ -35,6 +37,10 @@ most 1,000 rows, Wasserstein / Jensen-Shannon above, whatever the current window
 number of categories. Simulated, it raises false alarms on unchanged data: Jensen-Shannon at 0.1 with
 1,001 rows a side flags 83% of comparisons with 50 categories and all with 100, and Wasserstein
 flags 2%; and a 50-row window against a big reference is judged by a distance that is pure noise.
+
+The p-value tests `auto` chose at their default level are then judged on p-values calibrated for the
+reference's own sampling error (calibration.py) and adjusted across the window's columns under
+Benjamini-Yekutieli (correction.py); see docs/drift.md.
 """
 
 from __future__ import annotations
