@@ -9,7 +9,7 @@ from typing import Any
 from monitor.config import AlertRuleConfig
 from monitor.drift import DatasetDrift
 from monitor.metrics import MetricValue
-from monitor.rules import BaselineSpec, RuleSpec, TestFact, WindowFacts, judged_columns
+from monitor.rules import BaselineSpec, DatasetFact, RuleSpec, TestFact, WindowFacts, judged_columns
 from monitor.store.types import finite
 from monitor.windows import Window
 
@@ -84,6 +84,11 @@ def window_facts(
         window_start=window.start,
         health=dict(health or {}),
         segments=dict(segments or {}),
+        dataset_tests={
+            t.test: DatasetFact(t.statistic, t.drifted, str(t.status))
+            for t in (drift.dataset_tests if drift else ())
+        },
+        weighted_drift_share=drift.weighted.drift_share if drift and drift.weighted is not None else None,
     )
 
 
@@ -108,6 +113,10 @@ def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
         "window_start": None if facts.window_start is None else facts.window_start.isoformat(),
         "health": {k: finite(v) for k, v in facts.health.items()},
         "segments": {name: facts_to_json(segment) for name, segment in facts.segments.items()},
+        "dataset_tests": {
+            test: [finite(f.statistic), f.drifted, f.status] for test, f in facts.dataset_tests.items()
+        },
+        "weighted_drift_share": finite(facts.weighted_drift_share),
     }
 
 
@@ -127,6 +136,9 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         window_start=None if start is None else datetime.fromisoformat(start),
         health=dict(data.get("health", {})),
         segments={name: facts_from_json(seg) for name, seg in data.get("segments", {}).items()},
+        # Facts stored before dataset-level drift existed have neither.
+        dataset_tests={test: DatasetFact(*values) for test, values in data.get("dataset_tests", {}).items()},
+        weighted_drift_share=data.get("weighted_drift_share"),
     )
 
 

@@ -55,16 +55,31 @@ RESERVED_LABELS = frozenset(
 DEFAULT_MIN_LABEL_COVERAGE = 0.8
 # Quality checks whose value is a 0/1 finding: the threshold defaults to 1 (the finding is present).
 FINDING_CHECKS = frozenset({"no_rows", "schema_change", "missing_column", "new_column", "type_change"})
+# The multivariate tests a dataset_drift rule can watch (monitor/drift/classifier.py, multivariate.py).
+DATASET_TESTS = ("domain_classifier", "pca_reconstruction")
 
 
 class AlertRuleConfig(_Strict):
     name: str
     # run_failed: the window could not be computed on any of its attempts (runs.max_attempts).
-    signal: Literal["drift_share", "column_drift", "metric", "row_count", "quality", "run_failed", "health"]
     # signal 'metric': the metric (roc_auc); signal 'health': the serving measure (error_rate, latency_p99).
+    # dataset_drift: a multivariate test (drift.multivariate) found drift, 1 (else 0); `test` picks one.
+    # weighted_drift_share: the drift share weighted by feature importance (drift.importance).
+    signal: Literal[
+        "drift_share",
+        "column_drift",
+        "metric",
+        "row_count",
+        "quality",
+        "run_failed",
+        "health",
+        "dataset_drift",
+        "weighted_drift_share",
+    ]
     metric: str | None = None
     column: str | None = None
-    # column_drift: only this drift test's verdict counts (default: any test that judged the column).
+    # column_drift: only this drift test's verdict counts (default: any test that judged the column);
+    # dataset_drift: domain_classifier or pca_reconstruction (default: each, one alert per test).
     test: str | None = None
     # quality: the finding to watch, e.g. no_rows, schema_change, missing_share.
     check: str | None = None
@@ -108,6 +123,10 @@ class AlertRuleConfig(_Strict):
             raise ValueError(f"signal {self.signal!r} needs `threshold`")
         if self.min_label_coverage is not None and self.signal != "metric":
             raise ValueError("`min_label_coverage` applies to signal 'metric' only")
+        if self.signal == "dataset_drift" and self.test not in (None, *DATASET_TESTS):
+            raise ValueError(
+                f"signal 'dataset_drift' watches test {' or '.join(DATASET_TESTS)}, not {self.test!r}"
+            )
         shadowed = sorted(RESERVED_LABELS & set(self.labels))
         if shadowed:
             raise ValueError(f"labels {', '.join(shadowed)} are set by the service and cannot be given")
@@ -128,7 +147,7 @@ class AlertRuleConfig(_Strict):
         return DEFAULT_MIN_LABEL_COVERAGE if self.min_label_coverage is None else self.min_label_coverage
 
     def _threshold_has_default(self) -> bool:
-        return self.signal in ("column_drift", "run_failed") or (
+        return self.signal in ("column_drift", "run_failed", "dataset_drift") or (
             self.signal == "quality" and self.check in FINDING_CHECKS
         )
 

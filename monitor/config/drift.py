@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -48,14 +48,55 @@ class LearnedThresholdConfig(_Strict):
     std_multiplier: float = Field(3.0, ge=0)
 
 
+class MonteCarloConfig(_Strict):
+    """Monte Carlo p-values (chi2_mc, which `auto` picks for small samples): up to `resamples` random
+    tables, stopping after `exceedances` reach the observed statistic; seeded, so reproducible."""
+
+    resamples: int = Field(99_999, ge=99, le=1_000_000)
+    exceedances: int = Field(10, ge=1)
+    seed: int = Field(0, ge=0)
+
+
+class MultivariateConfig(_Strict):
+    """Dataset-level drift (docs/drift.md): a domain classifier and PCA reconstruction error, each
+    off unless switched on."""
+
+    classifier: bool = False
+    reconstruction: bool = False
+    max_rows: int = Field(5000, ge=20)
+    folds: int = Field(5, ge=2, le=20)
+    auc_threshold: float = Field(0.55, ge=0.5, le=1)
+    variance: float = Field(0.65, gt=0, lt=1)
+    chunks: int = Field(10, ge=2)
+    std_multiplier: float = Field(3.0, ge=0)
+    seed: int = Field(0, ge=0)
+
+
+class ImportanceEstimateConfig(_Strict):
+    """Feature importances estimated on the labelled reference against its `target` column."""
+
+    estimate: Literal["mutual_information", "permutation"]
+    target: str
+    seed: int = Field(0, ge=0)
+
+
 class DriftConfig(_Strict):
     # `auto` picks a test per column by kind and sample size (see docs/drift.md).
     tests: list[str] = Field(default_factory=lambda: ["auto"])
     thresholds: dict[str, ThresholdSetting] = Field(default_factory=dict)
     columns: dict[str, ColumnDriftConfig] = Field(default_factory=dict)
     drift_share: float = Field(0.5, gt=0, le=1)
-    # benjamini-hochberg: p-value tests judged on p-values adjusted across the monitor's columns.
-    correction: Literal["none", "benjamini-hochberg"] = "none"
+    # auto: the p-value tests `auto` chose (default level) under Benjamini-Yekutieli across the
+    # window's columns; benjamini-hochberg / benjamini-yekutieli: every p-value test; none: each alone.
+    correction: Literal["auto", "none", "benjamini-hochberg", "benjamini-yekutieli"] = "auto"
+    # auto's p-values allow for the reference's own sampling error with this confidence; null: off.
+    reference_band: float | None = Field(0.9, gt=0, lt=1)
+    monte_carlo: MonteCarloConfig = Field(default_factory=MonteCarloConfig)
+    multivariate: MultivariateConfig = Field(default_factory=MultivariateConfig)
+    # {column: weight}, or {estimate: mutual_information | permutation, target: COLUMN}.
+    importance: ImportanceEstimateConfig | dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
     learned: LearnedThresholdConfig = Field(default_factory=LearnedThresholdConfig)
 
     @field_validator("tests")

@@ -7,12 +7,17 @@ from monitor.drift.kinds import infer_kind
 from monitor.drift.options import (
     AUTO,
     BENJAMINI_HOCHBERG,
+    BENJAMINI_YEKUTIELI,
     CONTRACT_TESTS,
+    CORRECTION_AUTO,
     DEFAULT_TESTS,
     LEARNED,
     ColumnOptions,
     DriftOptions,
+    ImportanceOptions,
     LearnedOptions,
+    MonteCarloOptions,
+    MultivariateOptions,
 )
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile
 from monitor.drift.registry import UnknownTestError, get_test, known_tests, register
@@ -21,7 +26,9 @@ from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status,
 __all__ = [
     "AUTO",
     "BENJAMINI_HOCHBERG",
+    "BENJAMINI_YEKUTIELI",
     "CONTRACT_TESTS",
+    "CORRECTION_AUTO",
     "DEFAULT_TESTS",
     "LEARNED",
     "MIN_VALUES_PER_SIDE",
@@ -34,7 +41,10 @@ __all__ = [
     "Direction",
     "DriftOptions",
     "DriftTest",
+    "ImportanceOptions",
     "LearnedOptions",
+    "MonteCarloOptions",
+    "MultivariateOptions",
     "ReferenceProfile",
     "Status",
     "TestOutcome",

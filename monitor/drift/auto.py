@@ -6,8 +6,10 @@ comparison: the smaller side dominates):
   threshold, else `ks`. With the default threshold 0.1 that is n_eff >= 1369, about 2,740 rows on
   each side. A constant reference (no spread to normalise by) always gets `ks`.
 - categorical: `jensenshannon` when sqrt(chi2_{k-1}.ppf(0.999) / (8 n_eff)) <= its threshold, with k
-  the number of categories of both sides, else `chi2`. With the default threshold 0.1: n_eff >= 548
-  (about 1,100 rows a side) for 20 categories, 1,850 for 100.
+  the number of categories of both sides; else `chi2_levels` (levels.py: the whole table and each
+  level's share) for 3 or more categories, `chi2` for 2, or Fisher's exact test (smallsample.py)
+  where the 2 x 2 table fails Cochran's rule. Unless configured, auto's Jensen-Shannon threshold is
+  JENSENSHANNON_AUTO (0.035, see below): n_eff >= 1,400 for 3 categories, 5,950 for 30.
 Never a distance with fewer than 100 values on a side (base.py's minimum for distances).
 In words: the distance is used once its noise floor, the value it reaches in 99.9% of comparisons of
 two samples of these sizes from one and the same distribution, is no larger than its threshold.
@@ -35,6 +37,10 @@ most 1,000 rows, Wasserstein / Jensen-Shannon above, whatever the current window
 number of categories. Simulated, it raises false alarms on unchanged data: Jensen-Shannon at 0.1 with
 1,001 rows a side flags 83% of comparisons with 50 categories and all with 100, and Wasserstein
 flags 2%; and a 50-row window against a big reference is judged by a distance that is pure noise.
+
+The p-value tests `auto` chose at their default level are then judged on p-values calibrated for the
+reference's own sampling error (calibration.py) and adjusted across the window's columns under
+Benjamini-Yekutieli (correction.py); see docs/drift.md.
 """
 
 from __future__ import annotations
@@ -42,14 +48,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from scipy import stats
+from scipy import special
 
 from monitor.drift.base import MIN_VALUES_DISTANCE
+from monitor.drift.chi2 import pearson
+from monitor.drift.levels import pair_plan
+from monitor.drift.pair import ColumnPair
+from monitor.drift.smallsample import cochran
 from monitor.drift.summary import CategorySummary, NumericSummary, Summary
 from monitor.drift.types import ColumnKind
 
 WASSERSTEIN_NOISE = 3.7  # bound of the simulated 99.9% quantiles of sqrt(n_eff) * W / std
 NOISE_QUANTILE = 0.999
+# What `auto` judges a categorical column's distance against unless a threshold is configured: Cohen's
+# "small" effect, w = sqrt(sum((q - p)^2 / p)) = 0.1, in Jensen-Shannon terms (JS^2 ~ w^2 / 8): a
+# level's share moving from 0.30 to about 0.345. The test's own default (0.1, Evidently's) is w = 0.28,
+# a move from 0.30 to 0.44, and misses changes users call real.
+JENSENSHANNON_AUTO = 0.035
+AUTO_THRESHOLDS = {"jensenshannon": JENSENSHANNON_AUTO}
+
+
+def auto_default_threshold(test: str, default: float) -> float:
+    """The threshold `auto` gives a test it chose when none is configured."""
+    return AUTO_THRESHOLDS.get(test, default)
 
 
 def effective_size(n_reference: int, n_current: int) -> float:
@@ -66,7 +87,33 @@ def jensenshannon_noise(n_eff: float, categories: int) -> float:
         return math.inf
     if categories < 2:
         return 0.0
-    return math.sqrt(float(stats.chi2.ppf(NOISE_QUANTILE, categories - 1)) / (8 * n_eff))
+    return math.sqrt(float(special.chdtri(categories - 1, 1 - NOISE_QUANTILE)) / (8 * n_eff))
+
+
+def categorical_p_test(pair: ColumnPair | None) -> tuple[str, str]:
+    """chi2_levels (levels.py) for 3 or more categories; for 2, chi2, or Fisher's exact test where
+    chi-square's expected counts fail Cochran's rule (smallsample.py). And why, beyond the sizes."""
+    if pair is None or pair.kind is not ColumnKind.CATEGORICAL or len(pair.categories.categories) < 2:
+        return "chi2", ""
+    rule = pair.memo("cochran", lambda: cochran(pearson(pair.categories).expected))
+    failed = f"; chi-square's expected counts fail Cochran's rule ({rule.describe()})"
+    if len(pair.categories.categories) == 2:
+        return ("chi2", "") if rule.holds else ("fisher", f"{failed}: Fisher's exact test")
+    why = "; the whole table and each level's share tested"
+    method = pair_plan(pair).method
+    if method == "asymptotic":
+        return "chi2_levels", f"{why}, asymptotic p-value"
+    if method == "monte_carlo":
+        return "chi2_levels", f"{why}{failed}, even with rare levels merged: Monte Carlo p-value"
+    return "chi2_levels", f"{why}{failed}: rare levels merged into one"
+
+
+def _categories(reference: Summary | None, current: Summary | None) -> int:
+    labels: set[str] = set()
+    for side in (reference, current):
+        if isinstance(side, CategorySummary):
+            labels.update(side.labels)
+    return len(labels)
 
 
 def choose_test(
@@ -74,29 +121,32 @@ def choose_test(
     reference: Summary | None,
     current: Summary | None,
     threshold_of: Callable[[str], float],
+    pair: ColumnPair | None = None,
 ) -> tuple[str | None, str]:
-    """(test name, why) for one column; None for a kind no test applies to."""
+    """(test name, why) for one column; None for a kind no test applies to. `pair`: the column's two
+    sides, when both can be judged."""
     if kind is ColumnKind.SKIPPED:
         return None, "skipped columns are not tested"
     n_ref = reference.count if reference is not None else 0
     n_cur = current.count if current is not None else 0
     n_eff = effective_size(n_ref, n_cur)
+    small = ""
     if kind is ColumnKind.NUMERICAL:
         p_test, distance = "ks", "wasserstein"
         if isinstance(reference, NumericSummary) and reference.count and reference.std == 0.0:
             return p_test, "auto: ks, the reference is constant (no spread to normalise a distance by)"
         noise = wasserstein_noise(n_eff)
     else:
-        p_test, distance = "chi2", "jensenshannon"
-        labels: set[str] = set()
-        for side in (reference, current):
-            if isinstance(side, CategorySummary):
-                labels.update(side.labels)
-        noise = jensenshannon_noise(n_eff, len(labels))
+        distance = "jensenshannon"
+        p_test, small = categorical_p_test(pair)
+        noise = jensenshannon_noise(n_eff, _categories(reference, current))
     threshold = threshold_of(distance)
     sizes = f"{n_ref} vs {n_cur} values"
     if min(n_ref, n_cur) < MIN_VALUES_DISTANCE:
-        return p_test, f"auto: {p_test}, {sizes}: fewer than the {MIN_VALUES_DISTANCE} a distance needs"
+        return (
+            p_test,
+            f"auto: {p_test}, {sizes}: fewer than the {MIN_VALUES_DISTANCE} a distance needs{small}",
+        )
     if noise <= threshold:
         return distance, (
             f"auto: {distance}, {sizes} are enough for its no-drift noise ({noise:.3g}) "
@@ -104,5 +154,5 @@ def choose_test(
         )
     return p_test, (
         f"auto: {p_test}, {sizes} are too few for {distance} (no-drift noise up to {noise:.3g}, "
-        f"threshold {threshold:g})"
+        f"threshold {threshold:g}){small}"
     )

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from monitor.drift.types import ColumnKind, Status
 
 if TYPE_CHECKING:
+    from monitor.drift.options import DriftOptions
     from monitor.drift.pair import ColumnPair
 
 # float64 values for numerical columns, str labels (object dtype) for categorical ones.
@@ -77,6 +78,10 @@ class DriftTest(ABC):
     @abstractmethod
     def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
         """Statistic of the pair's current side against its reference side; both have >= min_values."""
+
+    def configured(self, options: DriftOptions) -> DriftTest:
+        """This test as the options set it up (a Monte Carlo test takes its resamples and seed)."""
+        return self
 
     def compute(
         self, reference: Values, current: Values, kind: ColumnKind, threshold: float | None = None

@@ -56,6 +56,8 @@ def _counts_by_value(summary: NumericSummary, union: FloatArray) -> IntArray:
 
 
 def union_counts(reference: CategorySummary, current: CategorySummary) -> CategoryCounts:
+    if reference.labels == current.labels:  # the usual case: no category new or gone
+        return CategoryCounts(list(reference.labels), reference.counts, current.counts)
     ref, cur = reference.as_dict(), current.as_dict()
     categories = sorted(ref.keys() | cur.keys())
     return CategoryCounts(

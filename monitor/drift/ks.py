@@ -13,6 +13,7 @@ The effect size is the statistic itself: the largest gap between the two CDFs, i
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -32,7 +33,16 @@ EXACT_FAILED = "ks_2samp: Exact calculation unsuccessful. Switching to method=as
 def ks_p_value(statistic: float, n1: int, n2: int) -> tuple[float, float, str, list[str]]:
     """(statistic, p-value, method, warnings) as scipy's ks_2samp computes them, two-sided.
 
-    The exact method snaps the statistic to the lattice h / lcm(n1, n2) and returns it; so do we."""
+    The exact method snaps the statistic to the lattice h / lcm(n1, n2) and returns it; so do we.
+    Remembered: a monitor compares windows of similar sizes with one reference, and the statistic
+    takes few distinct values (multiples of 1 / lcm(n1, n2)), so the same p-value is asked for again
+    and again, and scipy's exact and small-sample computations take up to a millisecond."""
+    statistic, p_value, method, warnings = _ks_p_value(statistic, n1, n2)
+    return statistic, p_value, method, list(warnings)
+
+
+@functools.lru_cache(maxsize=8192)
+def _ks_p_value(statistic: float, n1: int, n2: int) -> tuple[float, float, str, tuple[str, ...]]:
     warnings: list[str] = []
     g = math.gcd(n1, n2)
     method = "exact" if max(n1, n2) <= MAX_EXACT_N else "asymp"
@@ -46,7 +56,7 @@ def ks_p_value(statistic: float, n1: int, n2: int) -> tuple[float, float, str, l
         m, n = sorted([float(n1), float(n2)], reverse=True)
         en = m * n / (m + n)
         prob = distributions.kstwo.sf(statistic, np.round(en))
-    return float(statistic), float(np.clip(prob, 0, 1)), method, warnings
+    return float(statistic), float(np.clip(prob, 0, 1)), method, tuple(warnings)
 
 
 def _first_extreme(

@@ -11,6 +11,12 @@ from monitor.drift.types import ColumnKind
 AUTO = "auto"
 LEARNED = "learned"
 BENJAMINI_HOCHBERG = "benjamini-hochberg"
+BENJAMINI_YEKUTIELI = "benjamini-yekutieli"
+NO_CORRECTION = "none"
+# The default: the p-value tests `auto` chose (at their default level) are judged under
+# Benjamini-Yekutieli across the window's columns; anything configured by hand as it says.
+CORRECTION_AUTO = "auto"
+CORRECTIONS = (CORRECTION_AUTO, NO_CORRECTION, BENJAMINI_HOCHBERG, BENJAMINI_YEKUTIELI)
 DEFAULT_TESTS: tuple[str, ...] = (AUTO,)
 # The tests the product contract defines; what `tests: auto` was before it existed.
 CONTRACT_TESTS: tuple[str, ...] = ("ks", "chi2", "psi")
@@ -29,6 +35,50 @@ class LearnedOptions:
 
 
 @dataclass(frozen=True)
+class MonteCarloOptions:
+    """Monte Carlo p-values (chi2_mc): at most `resamples` random tables, stopping once `exceedances`
+    of them reach the observed statistic (Besag & Clifford's sequential test); seeded, reproducible."""
+
+    resamples: int = 99_999
+    exceedances: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class MultivariateOptions:
+    """Dataset-level drift (multivariate.py, classifier.py), each off unless asked for."""
+
+    classifier: bool = False  # a domain classifier: can a model tell reference rows from current ones?
+    reconstruction: bool = False  # PCA reconstruction error, as NannyML computes it
+    max_rows: int = 5000  # rows of each side the classifier trains on (a seeded sample), and kept
+    folds: int = 5
+    auc_threshold: float = 0.55  # drifted when the AUC reaches it and its 95% interval is above 0.5
+    variance: float = 0.65  # share of the variance the PCA keeps
+    chunks: int = 10  # reference chunks the reconstruction error's thresholds are learned on
+    std_multiplier: float = 3.0  # thresholds: mean -+ this many std of the chunks' errors
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.classifier or self.reconstruction
+
+
+@dataclass(frozen=True)
+class ImportanceOptions:
+    """Feature importances for the weighted drift share (importance.py): given, or estimated on the
+    reference against its `target` column by `estimate` ("permutation" or "mutual_information")."""
+
+    weights: Mapping[str, float] = field(default_factory=dict)
+    estimate: str | None = None
+    target: str | None = None
+    seed: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.weights) or self.estimate is not None
+
+
+@dataclass(frozen=True)
 class ColumnOptions:
     kind: ColumnKind | None = None  # None: inferred from dtype and cardinality
     tests: tuple[str, ...] | None = None  # None: the monitor's tests
@@ -42,8 +92,15 @@ class DriftOptions:
     columns: Mapping[str, ColumnOptions] = field(default_factory=dict)
     include: tuple[str, ...] | None = None  # None: every column both sides share
     drift_share: float = 0.5  # dataset drifted when this share of judged columns drifted
-    # "benjamini-hochberg": p-value tests are judged on p-values adjusted across all columns.
-    correction: str | None = None
+    # "auto": auto's p-value tests under Benjamini-Yekutieli; "benjamini-hochberg" or
+    # "benjamini-yekutieli": every p-value test adjusted across all columns; "none" or None: none.
+    correction: str | None = CORRECTION_AUTO
+    # auto's p-values budget for the reference's own sampling error: with this probability the
+    # reference is within the band allowed for (calibration.py); None: plain two-sample p-values.
+    reference_band: float | None = 0.9
+    monte_carlo: MonteCarloOptions = field(default_factory=MonteCarloOptions)
+    multivariate: MultivariateOptions = field(default_factory=MultivariateOptions)
+    importance: ImportanceOptions = field(default_factory=ImportanceOptions)
     learned: LearnedOptions = field(default_factory=LearnedOptions)
     # Columns computed in threads: None decides by size, False never, True always (when >1 column).
     parallel: bool | None = None
@@ -53,6 +110,11 @@ class DriftOptions:
         if col is not None and test in col.thresholds:
             return col.thresholds[test]
         return self.thresholds.get(test, default)
+
+    def has_threshold(self, column: str, test: str) -> bool:
+        """Whether a threshold for the test is set for this column or monitor-wide."""
+        col = self.columns.get(column)
+        return test in self.thresholds or (col is not None and test in col.thresholds)
 
     def fixed_threshold(self, column: str, test: str, default: float) -> float:
         """The threshold as a number: a learned one falls back to the test's default."""

@@ -10,14 +10,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 
 from monitor.drift.binning import Bins, CategoryCounts, category_bins, numeric_bins, union_counts
 from monitor.drift.summary import CategorySummary, FloatArray, IntArray, NumericSummary, Summary
 from monitor.drift.types import ColumnKind
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,14 @@ class ColumnPair:
         self.reference = reference
         self.current = current
         self.kind: ColumnKind = reference.kind
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """What `compute` gives, computed once per pair (shared by `auto` and the test it picks)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     def numeric(self) -> tuple[NumericSummary, NumericSummary]:
         if not isinstance(self.reference, NumericSummary) or not isinstance(self.current, NumericSummary):

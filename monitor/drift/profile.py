@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitor.drift.dataset import DatasetReference, build_dataset_reference
 from monitor.drift.kinds import infer_kind, is_plain_strings, strings_kind
 from monitor.drift.learned import LearnedThreshold, learn_threshold
 from monitor.drift.options import DriftOptions
@@ -32,8 +33,8 @@ from monitor.drift.types import ColumnKind
 from monitor.quality.reference import QualityReference, ReferenceColumn, describe_column
 
 # Bumped whenever what a profile holds changes: a stored profile of another format is built again.
-# 2: the data-quality facts (`quality`).
-PROFILE_FORMAT = 2
+# 2: the data-quality facts (`quality`). 3: dataset-level drift (`dataset`).
+PROFILE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class ReferenceProfile:
     rows: int
     columns: Mapping[str, ColumnProfile]  # in the reference's column order
     quality: QualityReference  # what the data-quality checks need of the reference
+    # What multivariate and importance-weighted drift need of it (dataset.py), when asked for.
+    dataset: DatasetReference = field(default_factory=DatasetReference)
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, Any] = {}
@@ -72,6 +75,7 @@ class ReferenceProfile:
             "rows": self.rows,
             "columns": columns,
             "quality": self.quality.to_dict(),
+            "dataset": self.dataset.header(arrays),
         }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
@@ -96,8 +100,12 @@ class ReferenceProfile:
                     kind_settled=col["kind_settled"],
                     learned={n: LearnedThreshold.from_dict(t) for n, t in col["learned"].items()},
                 )
+            dataset = DatasetReference.from_header(header.get("dataset"), arrays)
         return cls(
-            rows=header["rows"], columns=columns, quality=QualityReference.from_dict(header["quality"])
+            rows=header["rows"],
+            columns=columns,
+            quality=QualityReference.from_dict(header["quality"]),
+            dataset=dataset,
         )
 
 
@@ -176,9 +184,14 @@ def _quality_facts(column: ColumnProfile, series: pd.Series) -> ReferenceColumn:
 
 
 def build_profile(
-    reference: pd.DataFrame, options: DriftOptions | None = None, *, include: Sequence[str] | None = None
+    reference: pd.DataFrame,
+    options: DriftOptions | None = None,
+    *,
+    include: Sequence[str] | None = None,
+    dataset_columns: Sequence[str] | None = None,
 ) -> ReferenceProfile:
-    """The profile of every reference column (or of those in `include`/`options.include` it has)."""
+    """The profile of every reference column (or of those in `include`/`options.include` it has);
+    dataset-level drift on `dataset_columns` of them (default: all)."""
     options = options if options is not None else DriftOptions()
     by_name = columns_by_name(reference, "reference")
     wanted = include if include is not None else options.include
@@ -190,10 +203,26 @@ def build_profile(
         return column, _quality_facts(column, series)
 
     done = map_columns(work, names, parallel=options.parallel, cells=len(reference) * len(names))
+    columns = {name: column for name, (column, _) in zip(names, done, strict=True)}
     return ReferenceProfile(
         rows=len(reference),
-        columns={name: column for name, (column, _) in zip(names, done, strict=True)},
+        columns=columns,
         quality=QualityReference(
             tuple(by_name), {name: facts for name, (_, facts) in zip(names, done, strict=True)}
         ),
+        dataset=dataset_reference(
+            reference,
+            columns if dataset_columns is None else {c: columns[c] for c in dataset_columns if c in columns},
+            options,
+        ),
     )
+
+
+def dataset_reference(
+    reference: pd.DataFrame, columns: Mapping[str, ColumnProfile], options: DriftOptions
+) -> DatasetReference:
+    """What dataset-level drift keeps of the reference, if the options ask for any."""
+    if not options.multivariate.enabled and not options.importance.enabled:
+        return DatasetReference()
+    kinds = {name: c.kind for name, c in columns.items() if c.kind_settled and c.summary.count > 0}
+    return build_dataset_reference(reference.rename(columns=str), kinds, options)

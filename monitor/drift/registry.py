@@ -11,8 +11,10 @@ from monitor.drift.chi2 import Chi2Test
 from monitor.drift.hellinger import HellingerTest
 from monitor.drift.jensenshannon import JensenShannonTest
 from monitor.drift.ks import KSTest
+from monitor.drift.levels import Chi2LevelsTest
 from monitor.drift.options import AUTO
 from monitor.drift.psi import PSITest
+from monitor.drift.smallsample import Chi2MonteCarloTest, FisherTest
 from monitor.drift.wasserstein import WassersteinTest
 
 EVIDENTLY_PREFIX = "evidently:"
@@ -62,3 +64,6 @@ register(PSITest())
 register(WassersteinTest())
 register(JensenShannonTest())
 register(HellingerTest())
+register(FisherTest())
+register(Chi2MonteCarloTest())
+register(Chi2LevelsTest())

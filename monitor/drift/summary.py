@@ -107,7 +107,7 @@ class CategorySummary:
     missing: int
     kind: ColumnKind = field(default=ColumnKind.CATEGORICAL, init=False)
 
-    @property
+    @cached_property
     def count(self) -> int:
         return int(self.counts.sum())
 

@@ -53,6 +53,8 @@ class TestResult:
             "test": self.test,
             "statistic": self.statistic,
             "p_value": self.p_value,
+            # adjusted across the window's columns (correction.py), when it was; None otherwise
+            "p_value_adjusted": self.details.get("p_value_adjusted"),
             "threshold": self.threshold,
             "drifted": self.drifted,
             "status": str(self.status),
@@ -95,6 +97,35 @@ class ColumnQuality:
 
 
 @dataclass(frozen=True)
+class DatasetTestResult:
+    """A verdict on all columns together (multivariate.py, classifier.py): one per test and window."""
+
+    __test__ = False  # not a pytest class
+
+    test: str  # "domain_classifier" (statistic: ROC AUC) or "pca_reconstruction" (reconstruction error)
+    statistic: float | None
+    drifted: bool
+    status: Status
+    # Where the statistic counts as drift: AUC at least `upper` (and its interval above 0.5);
+    # reconstruction error below `lower` or above `upper`.
+    lower: float | None = None
+    upper: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test": self.test,
+            "statistic": self.statistic,
+            "lower": self.lower,
+            "upper": self.upper,
+            "drifted": self.drifted,
+            "status": str(self.status),
+            "reason": None if self.status is Status.OK else self.details.get("reason"),
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
 class DatasetDrift:
     reference_rows: int
     current_rows: int
@@ -103,6 +134,10 @@ class DatasetDrift:
     drifted_columns: tuple[str, ...]
     drift_share: float
     dataset_drifted: bool
+    # Multivariate verdicts, when asked for (options.multivariate).
+    dataset_tests: tuple[DatasetTestResult, ...] = ()
+    # Importance-weighted drift, when importances are known (importance.py).
+    weighted: WeightedDrift | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,4 +148,40 @@ class DatasetDrift:
             "dataset_drifted": self.dataset_drifted,
             "drifted_columns": list(self.drifted_columns),
             "columns": [c.to_dict() for c in self.columns],
+            "dataset_tests": [t.to_dict() for t in self.dataset_tests],
+            "weighted": self.weighted.to_dict() if self.weighted is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class RankedFeature:
+    column: str
+    importance: float  # normalised: the importances of the judged columns sum to 1
+    drift: float  # how far it drifted: 1 - its p-value (adjusted if corrected), or distance / threshold
+    score: float  # importance x drift, what features are ranked by
+    drifted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "importance": self.importance,
+            "drift": self.drift,
+            "score": self.score,
+            "drifted": self.drifted,
+        }
+
+
+@dataclass(frozen=True)
+class WeightedDrift:
+    """Drift share weighted by feature importance, and features ranked by importance x drift."""
+
+    drift_share: float  # sum of the importances of the drifted judged columns
+    source: str  # "config", "permutation", "mutual_information"
+    ranked: tuple[RankedFeature, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "drift_share": self.drift_share,
+            "source": self.source,
+            "ranked": [f.to_dict() for f in self.ranked],
         }

@@ -103,7 +103,9 @@ def compute_window(
     drift = compare_datasets(profile, current, drift_options(monitor.drift, features))
     # The outputs' drift needs them in the reference (a training set may hold only features and labels).
     output_drift = (
-        compare_datasets(profile, current, drift_options(monitor.drift, outputs)) if outputs else None
+        compare_datasets(profile, current, drift_options(monitor.drift, outputs, dataset_level=False))
+        if outputs
+        else None
     )
     labels = run_labels(runtime, name, current, window, run_id)
     metrics = window_metrics(monitor, labels.counted) if labels is not None else []

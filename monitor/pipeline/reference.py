@@ -30,7 +30,10 @@ from monitor.drift import (
     ColumnKind,
     ColumnOptions,
     DriftOptions,
+    ImportanceOptions,
     LearnedOptions,
+    MonteCarloOptions,
+    MultivariateOptions,
     ReferenceProfile,
     build_profile,
 )
@@ -75,7 +78,16 @@ def output_columns(monitor: MonitorConfig) -> list[str]:
     return list(dict.fromkeys(outputs))
 
 
-def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
+def _importance(drift: DriftConfig) -> ImportanceOptions:
+    if isinstance(drift.importance, dict):
+        return ImportanceOptions(weights=dict(drift.importance))
+    estimate = drift.importance
+    return ImportanceOptions(estimate=estimate.estimate, target=estimate.target, seed=estimate.seed)
+
+
+def drift_options(drift: DriftConfig, features: list[str], *, dataset_level: bool = True) -> DriftOptions:
+    """The drift engine's options for these columns; without the dataset-level parts (multivariate
+    and importance-weighted drift) when `dataset_level` is False (the model's outputs)."""
     return DriftOptions(
         tests=tuple(drift.tests),
         thresholds=dict(drift.thresholds),
@@ -89,7 +101,13 @@ def drift_options(drift: DriftConfig, features: list[str]) -> DriftOptions:
         },
         include=tuple(features),
         drift_share=drift.drift_share,
-        correction=None if drift.correction == "none" else drift.correction,
+        correction=drift.correction,
+        reference_band=drift.reference_band,
+        monte_carlo=MonteCarloOptions(**drift.monte_carlo.model_dump()),
+        multivariate=MultivariateOptions(**drift.multivariate.model_dump())
+        if dataset_level
+        else MultivariateOptions(),
+        importance=_importance(drift) if dataset_level else ImportanceOptions(),
         learned=LearnedOptions(chunks=drift.learned.chunks, std_multiplier=drift.learned.std_multiplier),
     )
 
@@ -179,7 +197,8 @@ def reference_profile(
             return found
     features = feature_columns(monitor, frame.columns)
     outputs = [c for c in output_columns(monitor) if c in frame.columns and c not in features]
-    profile = build_profile(frame, drift_options(monitor.drift, features + outputs))
+    options = drift_options(monitor.drift, features + outputs)
+    profile = build_profile(frame, options, dataset_columns=features)
     if key is not None:
         if mid is not None:
             save_profile(runtime.sessions, monitor_id=mid, key=key, profile=profile, now=now)

@@ -25,6 +25,15 @@ class TestFact:
 
 
 @dataclass(frozen=True)
+class DatasetFact:
+    """One multivariate test's verdict on the window (domain classifier AUC, reconstruction error)."""
+
+    statistic: float | None
+    drifted: bool
+    status: str = "ok"
+
+
+@dataclass(frozen=True)
 class MetricPoint:
     window_start: datetime
     window_end: datetime
@@ -57,6 +66,9 @@ class WindowFacts:
     health: Mapping[str, float | None] = field(default_factory=dict)
     # The facts of each segment of the window (`segments.by`), by segment name.
     segments: Mapping[str, WindowFacts] = field(default_factory=dict)
+    # Multivariate verdicts by test, and the importance-weighted drift share (None: not computed).
+    dataset_tests: Mapping[str, DatasetFact] = field(default_factory=dict)
+    weighted_drift_share: float | None = None
 
 
 def judged_columns(column_tests: Mapping[str, Mapping[str, TestFact]]) -> tuple[str, ...]:
@@ -111,6 +123,10 @@ def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
         return _quality(rule, base, facts)
     if rule.signal == "run_failed":
         return [_compare(rule, base, 1.0 if facts.run_failed else 0.0, "run failed")]
+    if rule.signal == "weighted_drift_share":
+        return [_compare(rule, base, facts.weighted_drift_share, "weighted drift share")]
+    if rule.signal == "dataset_drift":
+        return _dataset_drift(rule, base, facts)
     raise ValueError(f"unknown signal {rule.signal!r}")
 
 
@@ -238,4 +254,17 @@ def _quality(rule: RuleSpec, base: dict[str, str], facts: WindowFacts) -> list[O
         labels = {**base, "check": check, **({"column": subject} if subject else {})}
         what = f"{check} of {subject}" if subject else check
         observations.append(_compare(rule, labels, findings.get(subject), what))
+    return observations
+
+
+def _dataset_drift(rule: RuleSpec, base: dict[str, str], facts: WindowFacts) -> list[Observation]:
+    """1 when the multivariate test found drift, 0 when it did not; no value when it could not judge
+    or was not run (the alert keeps its state). One series per test, or the rule's `test` alone."""
+    names = [rule.test] if rule.test else sorted(facts.dataset_tests)
+    observations = []
+    for name in names:
+        fact = facts.dataset_tests.get(name)
+        value = None if fact is None or fact.status != "ok" else (1.0 if fact.drifted else 0.0)
+        shown = "" if fact is None or fact.statistic is None else f" ({fact.statistic:.4g})"
+        observations.append(_compare(rule, {**base, "test": name}, value, f"{name}{shown} drifted"))
     return observations

@@ -117,7 +117,18 @@ def _columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def render_table(result: DatasetDrift) -> str:
     """A terminal report: one line per (column, test), then data quality, then the verdict."""
-    header = ("column", "kind", "test", "statistic", "p-value", "effect", "threshold", "drift", "status")
+    header = (
+        "column",
+        "kind",
+        "test",
+        "statistic",
+        "p-value",
+        "p-adj",
+        "effect",
+        "threshold",
+        "drift",
+        "status",
+    )
     rows = []
     previous = None
     for r in result.results:
@@ -129,6 +140,7 @@ def render_table(result: DatasetDrift) -> str:
                 r.test,
                 _fmt(r.statistic),
                 _fmt(r.p_value),
+                _fmt(r.details.get("p_value_adjusted")),
                 _effect(r),
                 _threshold(r),
                 "DRIFT" if r.drifted else "no",
@@ -149,6 +161,9 @@ def render_table(result: DatasetDrift) -> str:
             "tests chosen automatically (docs/drift.md): "
             + "; ".join(c.removeprefix("auto: ") for c in chosen),
         ]
+    corrected = {str(r.details["correction"]) for r in result.results if "correction" in r.details}
+    if corrected:
+        lines += ["", f"p-adj: p-values adjusted across the columns ({', '.join(sorted(corrected))})"]
     verdict = "DRIFTED" if result.dataset_drifted else "not drifted"
     drifted = ", ".join(result.drifted_columns) or "none"
     lines += [

@@ -20,6 +20,7 @@ from monitor.reports.charts import (
     drift_share_chart,
     row_count_chart,
 )
+from monitor.reports.dataset_charts import dataset_charts
 from monitor.reports.health_charts import HealthPoint, health_chart, score_quantile_chart
 from monitor.reports.metric_charts import alert_timeline, metric_chart, score_distribution_chart
 from monitor.reports.render import bin_labels
@@ -176,6 +177,7 @@ def monitor_timeline(
             for r in store.metrics_in_range(session=session, monitor=name, start=begin, end=stop)
         ]
         outputs = store.output_bins_in_range(session=session, monitor=name, start=begin, end=stop)
+        dataset = store.dataset_drift_in_range(session=session, monitor=name, start=begin, end=stop)
         transitions = store.alert_transitions(session=session, monitor=name, until=chosen.end)
     x_range = (chosen.start, chosen.end)
     figures: list[tuple[str, Figure]] = []
@@ -197,6 +199,7 @@ def monitor_timeline(
                     metric_chart(points, metric=metric, min_coverage=min_coverage, x_range=x_range),
                 )
             )
+    figures += dataset_charts(dataset, x_range=x_range)
     figures.append(("rows", row_count_chart(windows, x_range=x_range)))
     for column, shares in _output_shares(outputs).items():
         chart = score_distribution_chart(column, shares, x_range=x_range)

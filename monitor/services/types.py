@@ -130,6 +130,9 @@ class RunOut(BaseModel):
     claim_reason: str | None = None
     lease_until: datetime | None = None
     next_retry_at: datetime | None = None
+    # Dataset-level drift when the monitor asks for it (drift.multivariate, drift.importance):
+    # {"tests": [multivariate verdicts], "weighted": {drift_share, source, ranked features} or null}.
+    dataset_drift: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: RunRow, monitor: str) -> RunOut:
@@ -152,6 +155,7 @@ class RunOut(BaseModel):
             claim_reason=row.claim_reason,
             lease_until=row.lease_until,
             next_retry_at=row.next_retry_at,
+            dataset_drift=row.dataset_drift,
             error=row.error,
             metrics=latest_metrics(row.metric_values),
             quality_findings=[

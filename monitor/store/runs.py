@@ -137,11 +137,31 @@ def save_results(
             drifted_columns=list(drift.drifted_columns),
             metrics_checked_at=now,
             facts=facts,
+            dataset_drift=dataset_drift_json(drift),
             claim_token=None,
             lease_until=None,
             next_retry_at=None,
         )
     )
+
+
+def dataset_drift_json(drift: DatasetDrift) -> dict[str, Any] | None:
+    """The run's dataset-level drift as stored (non-finite numbers as null), None when not computed."""
+    if not drift.dataset_tests and drift.weighted is None:
+        return None
+    data = drift.to_dict()
+    return {"tests": _finite_json(data["dataset_tests"]), "weighted": _finite_json(data["weighted"])}
+
+
+def _finite_json(value: Any) -> Any:
+    """JSON on PostgreSQL has no NaN or infinity: such numbers become null."""
+    if isinstance(value, float):
+        return finite(value)
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(v) for v in value]
+    return value
 
 
 def _drift_rows(run_id: int, drift: DatasetDrift, output_drift: DatasetDrift | None) -> list[DriftResultRow]:

@@ -83,6 +83,9 @@ class RunRow(Base):
     # What alert rules see of the window (monitor.alerting.facts), kept so that a window stored
     # before an earlier one finished is judged later, in order, on exactly what was computed.
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Dataset-level drift (DatasetDrift.dataset_tests and .weighted as JSON): the multivariate
+    # verdicts and the importance-weighted drift; None when the monitor asks for neither.
+    dataset_drift: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Seconds the latest attempt took (claim to stored result or failure): /metrics' histogram.
     duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     # When retention removed the window's raw results (bin counts, passed quality checks, superseded

@@ -58,6 +58,20 @@ def runs_in_range(
     return [(i, s, e, st, n, share) for i, s, e, st, n, share in rows]
 
 
+def dataset_drift_in_range(
+    *, session: Session, monitor: str, start: datetime, end: datetime
+) -> list[tuple[int, datetime, dict[str, Any]]]:
+    """(id, window start, dataset-level drift) of windows starting in [start, end) that have it."""
+    rows = session.execute(
+        select(RunRow.id, RunRow.window_start, RunRow.dataset_drift)
+        .select_from(MonitorRow)
+        .join(RunRow, _RUN_OF_MONITOR)
+        .where(_in_range(monitor, start, end))
+        .order_by(RunRow.window_start, RunRow.window_end)
+    )
+    return [(i, s, d) for i, s, d in rows if d]  # JSON null is not SQL NULL: filtered here
+
+
 def drift_in_range(
     *, session: Session, monitor: str, start: datetime, end: datetime, role: str = "feature"
 ) -> list[tuple[int, str, str, float | None, float | None, float, bool]]:

@@ -163,3 +163,28 @@ def test_metric_rules_wait_for_80_percent_of_labels_unless_told_otherwise() -> N
     auc, acc = config.monitors["credit"].alerts
     assert (auc.min_label_coverage, auc.label_coverage_needed) == (None, 0.8)
     assert (acc.min_label_coverage, acc.label_coverage_needed) == (0.5, 0.5)
+
+
+def test_dataset_drift_rules_default_to_1_and_know_their_tests() -> None:
+    data = minimal(
+        alerts=[
+            {"name": "mv", "signal": "dataset_drift"},
+            {"name": "clf", "signal": "dataset_drift", "test": "domain_classifier"},
+            {"name": "w", "signal": "weighted_drift_share", "threshold": 0.4},
+        ]
+    )
+    rules = parse_config(data, base_dir=Path("/cfg")).monitors["credit"].alerts
+    assert [(r.signal, r.test, r.threshold) for r in rules] == [
+        ("dataset_drift", None, None),
+        ("dataset_drift", "domain_classifier", None),
+        ("weighted_drift_share", None, 0.4),
+    ]
+    bad = minimal(
+        alerts=[
+            {"name": "mv", "signal": "dataset_drift", "test": "ks"},
+            {"name": "w", "signal": "weighted_drift_share"},
+        ]
+    )
+    errors = dict(errors_of(bad))
+    assert "domain_classifier or pca_reconstruction" in errors["monitors.credit.alerts[0]"]
+    assert "needs `threshold`" in errors["monitors.credit.alerts[1]"]

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.multitest import multipletests
 
-from monitor.drift import CONTRACT_TESTS, DriftOptions, Status, compare_datasets
-from monitor.drift.correction import benjamini_hochberg
+from monitor.drift import CONTRACT_TESTS, ColumnOptions, DriftOptions, Status, compare_datasets
+from monitor.drift.correction import benjamini_hochberg, benjamini_yekutieli
 
 p_values = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=60)
 
@@ -53,3 +53,47 @@ def test_the_engine_judges_p_value_tests_on_bh_adjusted_p_values(seed: int) -> N
             assert "p_value_adjusted" not in r.details
     # fewer or as many drifted columns, never more
     assert set(corrected.drifted_columns) <= set(plain.drifted_columns)
+
+
+@settings(max_examples=100, deadline=None)
+@given(p=p_values)
+def test_benjamini_yekutieli_matches_statsmodels(p: list[float]) -> None:
+    _, expected, _, _ = multipletests(p, alpha=0.05, method="fdr_by")
+    assert benjamini_yekutieli(p) == pytest.approx(expected, abs=1e-12)
+
+
+def test_auto_adjusts_its_own_choices_under_benjamini_yekutieli_and_nothing_else() -> None:
+    ref, cur = frames(4)
+    options = DriftOptions(tests=("auto", "psi"), columns={"x15": ColumnOptions(tests=("ks",))})
+    drift = compare_datasets(ref, cur, options)
+    family = [r for r in drift.results if "p_value_adjusted" in r.details]
+    assert {r.test for r in family} == {"ks", "chi2_levels"} and "x15" not in {r.column for r in family}
+    calibrated = [r.details["p_value_calibrated"] for r in family]
+    reject, adjusted, _, _ = multipletests(calibrated, alpha=0.05, method="fdr_by")
+    for r, rejected, p_adj in zip(family, reject, adjusted, strict=True):
+        assert r.details["correction"] == "benjamini-yekutieli"
+        assert r.details["tests_in_family"] == len(family) == 16
+        assert r.details["p_value_adjusted"] == pytest.approx(p_adj, abs=1e-12)
+        assert r.drifted == bool(rejected)
+    named = next(r for r in drift.results if r.column == "x15")  # named for its column: its own level
+    assert named.drifted == (named.p_value is not None and named.p_value < 0.05)
+    assert "x15" in drift.drifted_columns  # a 0.5 std shift in 400 rows
+
+
+def test_a_configured_threshold_keeps_the_plain_per_test_judgement() -> None:
+    ref, cur = frames(5)
+    drift = compare_datasets(ref, cur, DriftOptions(thresholds={"ks": 0.05}))
+    for r in drift.results:
+        if r.test == "ks":
+            assert "p_value_adjusted" not in r.details and r.details["threshold_source"] == "configured"
+            assert r.drifted == (r.p_value is not None and r.p_value < 0.05)
+        else:
+            assert "p_value_adjusted" in r.details  # chi2_levels keeps its default: still corrected
+
+
+def test_correction_none_judges_auto_on_its_calibrated_p_value_alone() -> None:
+    ref, cur = frames(6)
+    drift = compare_datasets(ref, cur, DriftOptions(correction="none"))
+    for r in drift.results:
+        assert "p_value_adjusted" not in r.details
+        assert r.drifted == (r.details["p_value_calibrated"] < r.threshold)

@@ -358,7 +358,10 @@ def test_a_failing_test_yields_status_error_and_the_rest_is_judged(monkeypatch: 
 
 def test_an_unknown_test_name_is_a_value_error_naming_it_and_the_known_ones() -> None:
     ref, cur = frames({}, {})
-    known = "chi2, hellinger, jensenshannon, ks, psi, wasserstein, auto, evidently:<name>"
+    known = (
+        "chi2, chi2_levels, chi2_mc, fisher, hellinger, jensenshannon, ks, psi, wasserstein, "
+        "auto, evidently:<name>"
+    )
     with pytest.raises(ValueError, match=rf"unknown drift test\(s\): kss; known tests: {known}"):
         compare_datasets(ref, cur, DriftOptions(tests=("kss",)))
     with pytest.raises(ValueError, match="wasserstien"):
@@ -370,7 +373,7 @@ def test_an_unknown_test_name_is_a_value_error_naming_it_and_the_known_ones() ->
 def test_get_test_error_is_a_key_error_listing_known_tests() -> None:
     with pytest.raises(KeyError) as caught:
         registry.get_test("nope")
-    known = "chi2, hellinger, jensenshannon, ks, psi, wasserstein"
+    known = "chi2, chi2_levels, chi2_mc, fisher, hellinger, jensenshannon, ks, psi, wasserstein"
     assert str(caught.value) == f"unknown drift test 'nope'; known tests: {known}"
 
 

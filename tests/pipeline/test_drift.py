@@ -12,7 +12,7 @@ from scipy.stats import ks_2samp
 
 from monitor import pipeline
 from monitor.config import ConfigError, parse_config
-from monitor.drift import ColumnKind, LearnedOptions
+from monitor.drift import ColumnKind, LearnedOptions, MonteCarloOptions
 from monitor.pipeline import reference as profiles
 from monitor.pipeline.reference import profile_key, reference_fingerprint
 from monitor.pipeline.runtime import Runtime
@@ -47,12 +47,31 @@ def test_config_drift_block_becomes_drift_options() -> None:
     assert options.include == ("x", "y")
 
 
-def test_defaults_are_auto_without_correction() -> None:
+def test_defaults_are_auto_with_its_false_discovery_control() -> None:
     data = monitor_config("sqlite://")
     del data["monitors"]["m"]["drift"]
     drift = parse_config(data, base_dir=Path(".")).monitors["m"].drift
-    assert drift.tests == ["auto"] and drift.correction == "none"
-    assert pipeline.drift_options(drift, ["x"]).correction is None
+    assert drift.tests == ["auto"] and drift.correction == "auto"
+    options = pipeline.drift_options(drift, ["x"])
+    assert options.correction == "auto" and options.reference_band == 0.9
+    assert options.monte_carlo == MonteCarloOptions()
+
+
+def test_the_reference_band_can_be_switched_off_and_monte_carlo_set() -> None:
+    data = monitor_config("sqlite://")
+    data["monitors"]["m"]["drift"] = {
+        "correction": "benjamini-yekutieli",
+        "reference_band": None,
+        "monte_carlo": {"resamples": 999, "exceedances": 5, "seed": 7},
+    }
+    options = pipeline.drift_options(parse_config(data, base_dir=Path(".")).monitors["m"].drift, ["x"])
+    assert options.correction == "benjamini-yekutieli" and options.reference_band is None
+    assert options.monte_carlo == MonteCarloOptions(resamples=999, exceedances=5, seed=7)
+    data["monitors"]["m"]["drift"] = {"reference_band": 1.5, "correction": "bonferroni"}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, base_dir=Path("."))
+    paths = dict(caught.value.errors)
+    assert "monitors.m.drift.reference_band" in paths and "monitors.m.drift.correction" in paths
 
 
 def test_unknown_test_names_in_the_config_are_errors_with_their_path() -> None:

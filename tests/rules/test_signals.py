@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.rules import BaselineSpec, MetricPoint, RuleSpec, TestFact, WindowFacts, observe
+from monitor.rules import BaselineSpec, DatasetFact, MetricPoint, RuleSpec, TestFact, WindowFacts, observe
 
 DAY = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -128,3 +129,48 @@ def test_quality_subject_not_in_the_mapping_is_not_judged() -> None:
     rule = RuleSpec(name="m", signal="quality", check="missing_share", column="gone", threshold=0.1)
     (obs,) = observe(rule, facts(quality={"missing_share": {"age": 0.5}}))
     assert (obs.value, obs.breached) == (None, None)
+
+
+def test_dataset_drift_gives_one_series_per_multivariate_test_and_none_when_it_could_not_judge() -> None:
+    facts = WindowFacts(
+        drift_share=0.0,
+        drifted_columns=(),
+        judged_columns=("x",),
+        metrics={},
+        row_count=500,
+        dataset_tests={
+            "domain_classifier": DatasetFact(0.81, True),
+            "pca_reconstruction": DatasetFact(None, False, "insufficient_data"),
+        },
+    )
+    each = observe(RuleSpec(name="mv", signal="dataset_drift"), facts)
+    assert [(o.labels["test"], o.value, o.breached) for o in each] == [
+        ("domain_classifier", 1.0, True),
+        ("pca_reconstruction", None, None),
+    ]
+    assert "domain_classifier (0.81) drifted" in each[0].summary
+    (one,) = observe(RuleSpec(name="mv", signal="dataset_drift", test="pca_reconstruction"), facts)
+    assert one.value is None  # could not judge: the alert keeps its state
+    (absent,) = observe(
+        RuleSpec(name="mv", signal="dataset_drift", test="domain_classifier"),
+        WindowFacts(drift_share=0.0, drifted_columns=(), judged_columns=(), metrics={}, row_count=0),
+    )
+    assert absent.value is None and absent.breached is None
+
+
+def test_weighted_drift_share_is_compared_with_the_threshold() -> None:
+    facts = WindowFacts(
+        drift_share=0.1,
+        drifted_columns=("x",),
+        judged_columns=("x", "y"),
+        metrics={},
+        row_count=9,
+        weighted_drift_share=0.6,
+    )
+    (o,) = observe(RuleSpec(name="w", signal="weighted_drift_share", threshold=0.5), facts)
+    assert o.value == 0.6 and o.breached
+    (none,) = observe(
+        RuleSpec(name="w", signal="weighted_drift_share", threshold=0.5),
+        replace(facts, weighted_drift_share=None),
+    )
+    assert none.breached is None

@@ -51,6 +51,7 @@ def test_the_table_reads_in_a_terminal(files: tuple[Path, Path]) -> None:
         "test",
         "statistic",
         "p-value",
+        "p-adj",
         "effect",
         "threshold",
         "drift",
