@@ -189,16 +189,7 @@ def monitor_timeline(
     )
     if results:
         figures.append(("columns", column_lines(windows, results, x_range=x_range, order=order)))
-    min_coverage = _min_coverage(spec)
-    for metric in spec.metrics:
-        points = [p for p in metrics if p.metric == metric]
-        if points:
-            figures.append(
-                (
-                    f"metric-{metric}",
-                    metric_chart(points, metric=metric, min_coverage=min_coverage, x_range=x_range),
-                )
-            )
+    figures += _metric_figures(spec, metrics, x_range)
     figures += dataset_charts(dataset, x_range=x_range)
     figures.append(("rows", row_count_chart(windows, x_range=x_range)))
     for column, shares in _output_shares(outputs).items():
@@ -211,6 +202,19 @@ def monitor_timeline(
     if spans:
         figures.append(("alerts", alert_timeline(spans, x_range=x_range)))
     return MonitorTimeline(name, chosen, first, last, len(windows), figures)
+
+
+def _metric_figures(
+    spec: MonitorConfig, metrics: list[MetricPoint], x_range: tuple[datetime, datetime]
+) -> list[tuple[str, Figure]]:
+    min_coverage = _min_coverage(spec)
+    figures: list[tuple[str, Figure]] = []
+    for metric in spec.metrics:
+        points = [p for p in metrics if p.metric == metric]
+        if points:
+            chart = metric_chart(points, metric=metric, min_coverage=min_coverage, x_range=x_range)
+            figures.append((f"metric-{metric}", chart))
+    return figures
 
 
 def health_figures(
