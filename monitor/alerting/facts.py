@@ -38,6 +38,10 @@ def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
         notify=tuple(rule.notify),
         action=rule.action,
         per_segment=rule.per_segment,
+        detector=rule.detector,
+        of=rule.of,
+        direction=rule.direction,
+        allowance=rule.allowance,
     )
 
 
@@ -50,6 +54,8 @@ def window_facts(
     quality: Mapping[str, Mapping[str, float | None]] | None = None,
     health: Mapping[str, float | None] | None = None,
     segments: Mapping[str, WindowFacts] | None = None,
+    estimated: Mapping[str, float | None] | None = None,
+    change_parameters: Mapping[str, Mapping[str, tuple[float, float, int]]] | None = None,
 ) -> WindowFacts:
     """What rules see of one window. `quality` adds data-quality findings to those read off the
     drift engine (missing share per column, schema change per column, no rows). Without `drift`
@@ -84,6 +90,8 @@ def window_facts(
         window_start=window.start,
         health=dict(health or {}),
         segments=dict(segments or {}),
+        estimated=dict(estimated or {}),
+        change_parameters=dict(change_parameters or {}),
     )
 
 
@@ -108,6 +116,11 @@ def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
         "window_start": None if facts.window_start is None else facts.window_start.isoformat(),
         "health": {k: finite(v) for k, v in facts.health.items()},
         "segments": {name: facts_to_json(segment) for name, segment in facts.segments.items()},
+        "estimated": {k: finite(v) for k, v in facts.estimated.items()},
+        "change_parameters": {
+            kind: {metric: list(p) for metric, p in found.items()}
+            for kind, found in facts.change_parameters.items()
+        },
     }
 
 
@@ -127,6 +140,11 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         window_start=None if start is None else datetime.fromisoformat(start),
         health=dict(data.get("health", {})),
         segments={name: facts_from_json(seg) for name, seg in data.get("segments", {}).items()},
+        estimated=dict(data.get("estimated", {})),
+        change_parameters={
+            kind: {metric: (float(p[0]), float(p[1]), int(p[2])) for metric, p in found.items()}
+            for kind, found in data.get("change_parameters", {}).items()
+        },
     )
 
 

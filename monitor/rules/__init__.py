@@ -11,12 +11,21 @@ from monitor.rules.evaluate import (
     fingerprint,
 )
 from monitor.rules.grouping import GroupLog, group_key, group_labels, notification_reason
-from monitor.rules.signals import MetricPoint, Observation, TestFact, WindowFacts, judged_columns, observe
+from monitor.rules.signals import (
+    ChangeFact,
+    MetricPoint,
+    Observation,
+    TestFact,
+    WindowFacts,
+    judged_columns,
+    observe,
+)
 from monitor.rules.silence import Matcher, MatcherError, Silence, check_matchers, parse_matcher, silenced_by
 
 __all__ = [
     "AlertState",
     "BaselineSpec",
+    "ChangeFact",
     "Evaluation",
     "GroupLog",
     "Matcher",
