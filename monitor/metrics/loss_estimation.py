@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from monitor.metrics.estimation import SAMPLING_ERROR_RANGE, EstimatedMetric
 
@@ -36,7 +37,9 @@ REGRESSION_ESTIMABLE = ("mae", "rmse")
 HOLDOUT_SHARE = 0.25
 MAX_CATEGORIES = 255
 SEED = 20_261_202
-PREDICTION = "__prediction__"
+# One thread: a service runs windows, pages and label pulls side by side, and OpenMP threads that
+# wait for busy cores are slower than one thread that does not wait.
+THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -105,13 +108,19 @@ class LossModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.model is None:
             return np.zeros(len(x))
-        predicted: np.ndarray = np.maximum(self.model.predict(x), 0.0)
+        with threadpool_limits(THREADS):
+            predicted: np.ndarray = np.maximum(self.model.predict(x), 0.0)
         return predicted
 
 
 def _fit_loss(encoding: _Encoding, x: np.ndarray, loss: np.ndarray, holdout: np.ndarray) -> LossModel:
     if not np.any(loss > 0):
         return LossModel(None, 0.0)
+    with threadpool_limits(THREADS):
+        return _fit_with_holdout(encoding, x, loss, holdout)
+
+
+def _fit_with_holdout(encoding: _Encoding, x: np.ndarray, loss: np.ndarray, holdout: np.ndarray) -> LossModel:
     trial = _model(encoding).fit(x[~holdout], loss[~holdout])
     predicted = np.maximum(trial.predict(x[holdout]), 0.0)
     scale = float(np.mean(predicted**2))

@@ -12,19 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sklearn.metrics import roc_auc_score
 
 from monitor import pipeline
 from monitor.pipeline.runtime import Runtime
 from monitor.store.estimates import estimates_of_run
 from monitor.store.runs import list_runs
+from monitor.store.tables import AlertEventRow, AlertRow
 from monitor.web.app import create_app
 from monitor.windows import Window
 from tests.conftest import RuntimeFactory
 from tests.servers import serving
 
 DAY0 = datetime(2026, 9, 1, tzinfo=UTC)
-DAYS = 8
+DAYS = 10
 ROWS = 900
 SHIFT_FROM = 4  # applicants move towards the decision boundary: accuracy falls, labels agree
 
@@ -105,6 +107,18 @@ def config(db_url: str) -> dict[str, Any]:
                         "op": "<",
                         "threshold": 0.8,
                     },
+                    {
+                        "name": "accuracy-change",
+                        "signal": "metric_change",
+                        "metric": "accuracy",
+                        "detector": "page_hinkley",
+                    },
+                    {
+                        "name": "realised-change",
+                        "signal": "metric_change",
+                        "metric": "accuracy",
+                        "of": "realised",
+                    },
                 ],
             },
             "reg": {
@@ -166,6 +180,7 @@ def test_cbpe_estimates_are_stored_per_window_and_segment(runtime: Runtime, file
     first, last = runs[0][1][("", "accuracy")].value, runs[-1][1][("", "accuracy")].value
     assert first - last > 0.08  # the estimate sees the shift before any label
     api_and_page(runtime, runs[0][0].id)
+    rules_on_estimates(runtime)
 
 
 def test_dle_estimates_follow_the_regression_model(
@@ -184,6 +199,36 @@ def test_dle_estimates_follow_the_regression_model(
     rise = np.mean(realised[SHIFT_FROM:]) - np.mean(realised[:SHIFT_FROM])
     assert rise > 0.3
     assert np.mean(estimated[SHIFT_FROM:]) - np.mean(estimated[:SHIFT_FROM]) == pytest.approx(rise, rel=0.3)
+
+
+def rules_on_estimates(runtime: Runtime) -> None:
+    """Rules on the estimate judge a window when it is run, before its labels; change rules name the
+    window where the change began."""
+    shifted = f"{DAY0 + timedelta(days=SHIFT_FROM):%Y-%m-%d}"
+    with runtime.sessions() as session:
+        alerts = {a.rule: a for a in session.scalars(sa.select(AlertRow)).all()}
+        fired = {
+            a.rule: e.window_end
+            for e, a in session.execute(
+                sa.select(AlertEventRow, AlertRow).join(AlertRow).where(AlertEventRow.event == "fired")
+            ).all()
+        }
+    assert {r: a.state for r, a in alerts.items()} == {
+        "low-accuracy": "firing",
+        "accuracy-change": "firing",
+        "realised-change": "firing",
+    }
+    # Both fire on the first shifted window (its end is named), when it is run.
+    assert alerts["low-accuracy"].since_window_start == DAY0 + timedelta(days=SHIFT_FROM)
+    assert fired["low-accuracy"] == fired["accuracy-change"] == DAY0 + timedelta(days=SHIFT_FROM + 1)
+    assert "Page-Hinkley" in alerts["accuracy-change"].summary
+    began = alerts["accuracy-change"].summary.rsplit("since the window of ", 1)[1][:10]
+    assert abs((datetime.fromisoformat(began).replace(tzinfo=UTC) - DAY0).days - SHIFT_FROM) <= 1
+    # The realised series waits for labels (3 days late): CUSUM finds the drop on the run of the
+    # last day, from the three labelled shifted days, and dates it to the first of them.
+    assert fired["realised-change"] == DAY0 + timedelta(days=DAYS)
+    assert alerts["realised-change"].summary.startswith("realised accuracy: CUSUM")
+    assert alerts["realised-change"].summary.endswith(f"change (down) since the window of {shifted} 00:00")
 
 
 def api_and_page(runtime: Runtime, run_id: int) -> None:
