@@ -23,6 +23,7 @@ from monitor.reports.charts import (
 from monitor.reports.health_charts import HealthPoint, health_chart, score_quantile_chart
 from monitor.reports.metric_charts import alert_timeline, metric_chart, score_distribution_chart
 from monitor.reports.render import bin_labels
+from monitor.services.estimate_timeline import estimate_figures
 from monitor.store import segments as segment_store
 from monitor.store import timeline as store
 
@@ -197,6 +198,7 @@ def monitor_timeline(
                     metric_chart(points, metric=metric, min_coverage=min_coverage, x_range=x_range),
                 )
             )
+    figures += estimate_figures(runtime, name, spec, metrics, x_range=x_range, min_coverage=min_coverage)
     figures.append(("rows", row_count_chart(windows, x_range=x_range)))
     for column, shares in _output_shares(outputs).items():
         chart = score_distribution_chart(column, shares, x_range=x_range)

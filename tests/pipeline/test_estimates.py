@@ -236,6 +236,10 @@ def api_and_page(runtime: Runtime, run_id: int) -> None:
     with serving(create_app(runtime)) as server, server.client() as http:
         body = http.get(f"/api/v1/runs/{run_id}").json()
         page = http.get(f"/runs/{run_id}").text
+        monitor_page = http.get("/monitors/clf").text
+    # The monitor page charts the estimate with the realised value, and the estimate's error.
+    assert 'id="chart-estimate-accuracy"' in monitor_page
+    assert 'id="chart-estimate-error-accuracy"' in monitor_page
     whole = {e["metric"]: e for e in body["estimated_metrics"] if e["segment"] == ""}
     accuracy = whole["accuracy"]
     # By DAY0 + 8 days the first day's labels (3 days late) are all in.
@@ -243,6 +247,8 @@ def api_and_page(runtime: Runtime, run_id: int) -> None:
     assert accuracy["error"] == pytest.approx(accuracy["realised"] - accuracy["value"])
     assert accuracy["within_band"] is True
     assert "Estimated performance" in page
+    # The first day drifted from the reference and its estimate lies above the reference's range.
+    assert 'id="estimate-note"' in page and "moved with it" in page
 
 
 def test_a_reference_without_labels_is_said_not_failed(
