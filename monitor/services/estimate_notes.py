@@ -62,7 +62,9 @@ def drift_and_estimate_note(
             "change in how outcomes relate to the features; the realised metrics will, once labels arrive."
         )
     if dataset_drifted:
-        return f"Data drift is present and the estimated performance moved with it: {named}."
+        steady = [s.metric for s in found if abs(s.z) <= RANGE]
+        rest = f"; {', '.join(steady)} stays within its reference range" if steady else ""
+        return f"Data drift is present and the estimated performance moved with it: {named}{rest}."
     if moved:
         return (
             f"No dataset drift was detected, yet {named}: look at the model's output drift, the columns "
