@@ -29,6 +29,7 @@ DAY0 = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 10
 ROWS = 900
 SHIFT_FROM = 4  # applicants move towards the decision boundary: accuracy falls, labels agree
+ESTIMATED = ("accuracy", "precision", "roc_auc")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -141,8 +142,21 @@ def backfilled(runtime: Runtime, name: str) -> Runtime:
 
 
 @pytest.fixture
-def runtime(db_url: str, files: Path, make_runtime: RuntimeFactory) -> Runtime:
-    return backfilled(make_runtime(config(db_url), now=DAY0), "clf")
+def runtime(sqlite_url: str, files: Path, make_runtime: RuntimeFactory) -> Runtime:
+    return backfilled(make_runtime(config(sqlite_url), now=DAY0), "clf")
+
+
+def test_estimates_are_stored_on_each_database(
+    db_url: str, files: Path, make_runtime: RuntimeFactory
+) -> None:
+    runtime = make_runtime(config(db_url), now=DAY0)
+    pipeline.backfill(runtime, "clf", DAY0, DAY0 + timedelta(days=2), now=DAY0 + timedelta(days=2))
+    log = pd.read_parquet(files / "clf.parquet")
+    for run, found in _runs(runtime, "clf"):
+        assert set(found) == {(s, m) for s in ("", "channel=web", "channel=branch") for m in ESTIMATED}
+        rows = log[(log.timestamp >= run.window_start) & (log.timestamp < run.window_end)]
+        s, d = rows.score.to_numpy(), rows.prediction.to_numpy() == 1
+        assert found[("", "accuracy")].value == pytest.approx(np.mean(np.where(d, s, 1 - s)), abs=1e-9)
 
 
 def _runs(runtime: Runtime, name: str) -> list[Any]:
