@@ -10,6 +10,7 @@ from monitor.config._base import _Strict
 # What each task's estimators can estimate (monitor.metrics.estimation, monitor.metrics.loss_estimation).
 ESTIMABLE: dict[str, tuple[str, ...]] = {
     "binary_classification": ("accuracy", "precision", "recall", "f1", "roc_auc", "brier", "log_loss"),
+    "multiclass_classification": ("accuracy", "precision", "recall", "f1", "roc_auc"),
     "regression": ("mae", "rmse"),
 }
 # Metrics that get worse as they grow: change detection watches them for a rise by default.

@@ -251,10 +251,8 @@ class MonitorConfig(_Strict):
     def _estimates_fit_the_task(self) -> MonitorConfig:
         allowed = estimable(self.task)
         if self.estimation is not None:
-            if not allowed:
-                raise ValueError(
-                    f"estimation: {self.task} is not estimated; binary_classification and regression are"
-                )
+            if self.task == "multiclass_classification" and not self.schema_.class_score_columns:
+                raise ValueError("estimation of a multiclass model needs `schema.class_score_columns`")
             if self.estimation.metrics is None:
                 self.estimation.metrics = [m for m in self.metrics if m in allowed]
             wrong = [m for m in self.estimation.metrics if m not in allowed]

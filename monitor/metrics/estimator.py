@@ -22,6 +22,12 @@ from monitor.metrics.calibration import Calibration, fit_calibration
 from monitor.metrics.change import ChangeParameters
 from monitor.metrics.classification import matches, present
 from monitor.metrics.estimation import EstimatedMetric, estimate_binary
+from monitor.metrics.estimation_multiclass import (
+    MulticlassCalibration,
+    estimate_multiclass,
+    fit_multiclass_calibration,
+    multiclass_values,
+)
 from monitor.metrics.loss_estimation import LossEstimator, estimate_regression, fit_loss_estimator
 
 REFERENCE_CHUNKS = 200
@@ -42,6 +48,9 @@ class EstimatorInputs:
     positive_label: object = 1
     max_ece: float = 0.05
     chunk_rows: int | None = None
+    # Multiclass: (class, its probability column), classes sorted as scikit-learn orders them.
+    class_scores: tuple[tuple[str, str], ...] = ()
+    average: str = "macro"  # multiclass precision, recall and F1
 
 
 @dataclass
@@ -50,6 +59,7 @@ class PerformanceEstimator:
     reference_rows: int
     calibration: Calibration | None = None
     losses: LossEstimator | None = None
+    multiclass: MulticlassCalibration | None = None
     # "realised" or "estimated" -> metric -> its level and spread on reference chunks
     parameters: dict[str, dict[str, ChangeParameters]] = field(default_factory=dict)
 
@@ -59,6 +69,8 @@ class PerformanceEstimator:
 
     @property
     def warning(self) -> str | None:
+        if self.multiclass is not None:
+            return self.multiclass.warning
         return self.calibration.warning if self.calibration is not None else None
 
     def estimate(self, frame: pd.DataFrame) -> list[EstimatedMetric]:
@@ -66,6 +78,11 @@ class PerformanceEstimator:
         metrics = self.inputs.metrics
         if self.losses is not None:
             return estimate_regression(metrics, self.losses, frame, _predictions(frame, self.inputs))
+        if self.multiclass is not None:
+            scores, predicted = _class_outputs(frame, self.inputs)
+            return estimate_multiclass(
+                metrics, self.multiclass, scores, predicted, average=self.inputs.average
+            )
         assert self.calibration is not None
         scores, predicted = _binary_outputs(frame, self.inputs)
         return estimate_binary(metrics, self.calibration, scores, predicted)
@@ -89,6 +106,24 @@ def _binary_outputs(frame: pd.DataFrame, inputs: EstimatorInputs) -> tuple[np.nd
     raw = frame[inputs.prediction].to_numpy()
     scores = np.where(present(raw), scores, np.nan)  # a row without its prediction is left out
     return scores, matches(raw, inputs.positive_label)
+
+
+def _class_outputs(frame: pd.DataFrame, inputs: EstimatorInputs) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows, classes) probabilities (NaN where a column is missing) and each row's predicted class
+    index (-1 for a class the scores do not name, or no prediction)."""
+    columns = []
+    for _, column in inputs.class_scores:
+        values = pd.to_numeric(frame[column], errors="coerce") if column in frame.columns else None
+        columns.append(
+            np.full(len(frame), np.nan) if values is None else values.to_numpy(float, na_value=np.nan)
+        )
+    scores = np.column_stack(columns) if columns else np.empty((len(frame), 0))
+    if inputs.prediction is None or inputs.prediction not in frame.columns:
+        return scores, None
+    index = {cls: i for i, (cls, _) in enumerate(inputs.class_scores)}
+    raw = frame[inputs.prediction]
+    text = raw.astype(str).where(raw.notna(), None)
+    return scores, text.map(index).fillna(-1).to_numpy(dtype=int)
 
 
 def _chunks(rows: int, chunk_rows: int | None) -> np.ndarray:
@@ -179,8 +214,38 @@ def _fit_regression(inputs: EstimatorInputs, reference: pd.DataFrame) -> Perform
     return PerformanceEstimator(inputs, int(keep.sum()), losses=losses, parameters=parameters)
 
 
+def _fit_multiclass(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+    labels = reference[inputs.label]
+    scores, predicted = _class_outputs(reference, inputs)
+    if predicted is None or not inputs.class_scores:
+        raise ValueError("multiclass CBPE needs the prediction and the class score columns in the reference")
+    keep = labels.notna().to_numpy() & np.isfinite(scores).all(axis=1)
+    classes = [cls for cls, _ in inputs.class_scores]
+    truth = labels[keep].astype(str).to_numpy()
+    s, d = scores[keep], predicted[keep]
+    calibration = fit_multiclass_calibration(truth, s, classes, max_ece=inputs.max_ece)
+    onehot = (truth[:, None] == np.array(classes)[None, :]).astype(float)
+    idx = _chunks(len(s), inputs.chunk_rows)
+    realised: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+    estimated: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+    for chunk in idx:
+        ranks = np.column_stack([rankdata(s[chunk, k]) for k in range(len(classes))])
+        for metric in inputs.metrics:
+            realised[metric].append(
+                float(multiclass_values(metric, onehot[chunk], d[chunk], ranks, inputs.average))
+            )
+        for e in estimate_multiclass(
+            inputs.metrics, calibration, s[chunk], d[chunk], average=inputs.average, with_errors=False
+        ):
+            estimated[e.metric].append(np.nan if e.value is None else e.value)
+    found = {m: np.asarray(v) for m, v in realised.items()}
+    parameters = _both(inputs.metrics, found, estimated, idx.shape[1])
+    return PerformanceEstimator(inputs, len(s), multiclass=calibration, parameters=parameters)
+
+
 _FITS: dict[str, Callable[[EstimatorInputs, pd.DataFrame], PerformanceEstimator]] = {
     "binary_classification": _fit_binary,
+    "multiclass_classification": _fit_multiclass,
     "regression": _fit_regression,
 }
 
@@ -189,7 +254,7 @@ def fit_estimator(inputs: EstimatorInputs, reference: pd.DataFrame) -> Performan
     """The estimator of `inputs.task` fitted on the labelled reference. ValueError when the reference
     cannot fit one (no label column, one class, too few rows)."""
     if inputs.task not in _FITS:
-        raise ValueError(f"{inputs.task} is not estimated (binary_classification, regression)")
+        raise ValueError(f"{inputs.task} is not estimated")
     if inputs.label not in reference.columns:
         raise ValueError(f"the reference has no label column {inputs.label!r} to fit the estimator on")
     return _FITS[inputs.task](inputs, reference)

@@ -57,6 +57,8 @@ def estimator_inputs(monitor: MonitorConfig, reference_columns: list[str]) -> Es
         positive_label=monitor.positive_label,
         max_ece=monitor.estimation.max_calibration_error,
         chunk_rows=monitor.estimation.chunk_rows,
+        class_scores=tuple(sorted((schema.class_score_columns or {}).items())),
+        average=monitor.average,
     )
 
 
@@ -94,7 +96,7 @@ def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> Windo
         return None
     estimator = monitor_estimator(runtime, name)
     if isinstance(estimator, str):
-        method = "cbpe" if monitor.task == "binary_classification" else "dle"
+        method = "dle" if monitor.task == "regression" else "cbpe"
         missing = [
             EstimateRecord("", EstimatedMetric.missing(m, len(current), method, UNAVAILABLE), estimator)
             for m in monitor.estimation.metrics or ()

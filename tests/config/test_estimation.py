@@ -39,7 +39,7 @@ LABELS = {"source": {"type": "files", "path": "labels.parquet"}}
         (
             {"task": "multiclass_classification", "metrics": ["accuracy"], "estimation": {}},
             "",
-            "not estimated",
+            "needs `schema.class_score_columns`",
         ),
         ({"estimation": {"metrics": ["pr_auc"]}}, "", "pr_auc cannot be estimated"),
         (
