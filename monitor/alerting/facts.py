@@ -38,6 +38,10 @@ def rule_spec(rule: AlertRuleConfig) -> RuleSpec:
         notify=tuple(rule.notify),
         action=rule.action,
         per_segment=rule.per_segment,
+        detector=rule.detector,
+        of=rule.of,
+        direction=rule.direction,
+        allowance=rule.allowance,
     )
 
 
@@ -50,6 +54,8 @@ def window_facts(
     quality: Mapping[str, Mapping[str, float | None]] | None = None,
     health: Mapping[str, float | None] | None = None,
     segments: Mapping[str, WindowFacts] | None = None,
+    estimated: Mapping[str, float | None] | None = None,
+    change_parameters: Mapping[str, Mapping[str, tuple[float, float, int]]] | None = None,
 ) -> WindowFacts:
     """What rules see of one window. `quality` adds data-quality findings to those read off the
     drift engine (missing share per column, schema change per column, no rows). Without `drift`
@@ -89,6 +95,8 @@ def window_facts(
             for t in (drift.dataset_tests if drift else ())
         },
         weighted_drift_share=drift.weighted.drift_share if drift and drift.weighted is not None else None,
+        estimated=dict(estimated or {}),
+        change_parameters=dict(change_parameters or {}),
     )
 
 
@@ -117,6 +125,11 @@ def facts_to_json(facts: WindowFacts) -> dict[str, Any]:
             test: [finite(f.statistic), f.drifted, f.status] for test, f in facts.dataset_tests.items()
         },
         "weighted_drift_share": finite(facts.weighted_drift_share),
+        "estimated": {k: finite(v) for k, v in facts.estimated.items()},
+        "change_parameters": {
+            kind: {metric: list(p) for metric, p in found.items()}
+            for kind, found in facts.change_parameters.items()
+        },
     }
 
 
@@ -139,6 +152,11 @@ def facts_from_json(data: dict[str, Any]) -> WindowFacts:
         # Facts stored before dataset-level drift existed have neither.
         dataset_tests={test: DatasetFact(*values) for test, values in data.get("dataset_tests", {}).items()},
         weighted_drift_share=data.get("weighted_drift_share"),
+        estimated=dict(data.get("estimated", {})),
+        change_parameters={
+            kind: {metric: (float(p[0]), float(p[1]), int(p[2])) for metric, p in found.items()}
+            for kind, found in data.get("change_parameters", {}).items()
+        },
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from monitor.alerting.changes import with_changes
 from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import rule_spec
 from monitor.alerting.ready import JudgedWindow, judged_at_run
@@ -39,11 +40,12 @@ def judged_facts(ctx: AlertContext, item: JudgedWindow) -> WindowFacts:
     baseline compares with."""
     baseline_metrics = sorted({r.metric for r in item.rules if r.baseline is not None and r.metric})
     if not baseline_metrics:
-        return item.facts
+        return with_changes(ctx, item, item.facts)
     history = repo.metric_history(
         session=ctx.session, monitor_id=ctx.monitor_id, metrics=baseline_metrics, before=item.window.start
     )
-    return replace(item.facts, metric_history=history, window_start=item.window.start)
+    facts = replace(item.facts, metric_history=history, window_start=item.window.start)
+    return with_changes(ctx, item, facts)
 
 
 def advance_alerts(ctx: AlertContext, item: JudgedWindow, alerts: dict[str, AlertRow]) -> Advance:

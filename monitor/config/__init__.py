@@ -64,6 +64,7 @@ from monitor.config.deployments import (
     ServingConfig,
 )
 from monitor.config.drift import ColumnDriftConfig, DriftConfig, LearnedThresholdConfig, ThresholdSetting
+from monitor.config.estimation import EstimationConfig, estimable, worse_when
 from monitor.config.monitors import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
@@ -118,6 +119,7 @@ __all__ = [
     "DatabaseConfig",
     "DriftConfig",
     "Duration",
+    "EstimationConfig",
     "FilesSourceConfig",
     "IngestConfig",
     "IngestSourceConfig",
@@ -151,6 +153,7 @@ __all__ = [
     "ThresholdSetting",
     "WebhookNotifierConfig",
     "WindowConfig",
+    "estimable",
     "feature_columns",
     "interpolate_env",
     "load_config",
@@ -158,6 +161,7 @@ __all__ = [
     "parse_duration",
     "role_column_names",
     "role_columns",
+    "worse_when",
 ]
 
 

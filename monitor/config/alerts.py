@@ -62,7 +62,8 @@ DATASET_TESTS = ("domain_classifier", "pca_reconstruction")
 class AlertRuleConfig(_Strict):
     name: str
     # run_failed: the window could not be computed on any of its attempts (runs.max_attempts).
-    # signal 'metric': the metric (roc_auc); signal 'health': the serving measure (error_rate, latency_p99).
+    # signal 'metric', 'estimated_metric', 'metric_change': the metric (roc_auc); signal 'health': the
+    # serving measure (error_rate, latency_p99).
     # dataset_drift: a multivariate test (drift.multivariate) found drift, 1 (else 0); `test` picks one.
     # weighted_drift_share: the drift share weighted by feature importance (drift.importance).
     signal: Literal[
@@ -75,8 +76,17 @@ class AlertRuleConfig(_Strict):
         "health",
         "dataset_drift",
         "weighted_drift_share",
+        "estimated_metric",
+        "metric_change",
     ]
     metric: str | None = None
+    # signal 'metric_change' (monitor.metrics.change): the detector, the series it watches, the
+    # direction of a change it reports (default: the metric getting worse), and its allowance k in
+    # standard deviations (default 0.5); `threshold` is its h (default 5).
+    detector: Literal["cusum", "page_hinkley"] = "cusum"
+    of: Literal["estimated", "realised"] = "estimated"
+    direction: Literal["down", "up", "both"] | None = None
+    allowance: float | None = Field(None, gt=0)
     column: str | None = None
     # column_drift: only this drift test's verdict counts (default: any test that judged the column);
     # dataset_drift: domain_classifier or pca_reconstruction (default: each, one alert per test).
@@ -106,8 +116,15 @@ class AlertRuleConfig(_Strict):
 
     @model_validator(mode="after")
     def _signal_fields(self) -> AlertRuleConfig:
-        if self.signal == "metric" and not self.metric:
-            raise ValueError("signal 'metric' needs `metric` (for example roc_auc)")
+        if self.signal in ("metric", "estimated_metric", "metric_change") and not self.metric:
+            raise ValueError(f"signal {self.signal!r} needs `metric` (for example roc_auc)")
+        if self.signal == "metric_change" and self.per_segment:
+            raise ValueError("`per_segment` does not apply to signal 'metric_change' (one series)")
+        changes = ("detector", "of", "direction", "allowance")
+        if self.signal != "metric_change" and set(changes) & self.model_fields_set:
+            raise ValueError(
+                "`detector`, `of`, `direction`, `allowance` apply to signal 'metric_change' only"
+            )
         if self.signal == "health" and self.metric not in HEALTH_MEASURES:
             raise ValueError(f"signal 'health' needs `metric`, one of {', '.join(HEALTH_MEASURES)}")
         if self.per_segment and self.signal == "run_failed":
@@ -147,7 +164,7 @@ class AlertRuleConfig(_Strict):
         return DEFAULT_MIN_LABEL_COVERAGE if self.min_label_coverage is None else self.min_label_coverage
 
     def _threshold_has_default(self) -> bool:
-        return self.signal in ("column_drift", "run_failed", "dataset_drift") or (
+        return self.signal in ("column_drift", "run_failed", "dataset_drift", "metric_change") or (
             self.signal == "quality" and self.check in FINDING_CHECKS
         )
 

@@ -13,6 +13,7 @@ from monitor.config._base import Duration, _check_zone, _Strict
 from monitor.config.alerts import AlertRuleConfig
 from monitor.config.deployments import CanaryConfig, SegmentsConfig, ServingConfig
 from monitor.config.drift import DriftConfig
+from monitor.config.estimation import EstimationConfig, estimable
 from monitor.config.sources import ReferenceConfig, SourceConfig
 from monitor.windows import WEEKDAYS, WindowGrid, weekday_index
 
@@ -205,6 +206,8 @@ class MonitorConfig(_Strict):
     segments: SegmentsConfig | None = None
     serving: ServingConfig = Field(default_factory=ServingConfig)
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
+    # Performance estimated without labels; None: not estimated.
+    estimation: EstimationConfig | None = None
     alerts: list[AlertRuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -243,6 +246,37 @@ class MonitorConfig(_Strict):
                 what = "low_confidence" if rule.metric == "low_confidence_share" else "its column"
                 raise ValueError(f"alerts[{i}].metric: {rule.metric} needs `serving` to name {what}")
         return self
+
+    @model_validator(mode="after")
+    def _estimates_fit_the_task(self) -> MonitorConfig:
+        allowed = estimable(self.task)
+        if self.estimation is not None:
+            if self.task == "multiclass_classification" and not self.schema_.class_score_columns:
+                raise ValueError("estimation of a multiclass model needs `schema.class_score_columns`")
+            if self.estimation.metrics is None:
+                self.estimation.metrics = [m for m in self.metrics if m in allowed]
+            wrong = [m for m in self.estimation.metrics if m not in allowed]
+            if wrong:
+                raise ValueError(
+                    f"estimation.metrics: {', '.join(wrong)} cannot be estimated ({', '.join(allowed)})"
+                )
+        estimated = (self.estimation.metrics or []) if self.estimation else []
+        for i, rule in enumerate(self.alerts):
+            of_estimates = rule.signal == "estimated_metric" or (
+                rule.signal == "metric_change" and rule.of == "estimated"
+            )
+            if of_estimates and rule.metric not in estimated:
+                raise ValueError(f"alerts[{i}].metric: {rule.metric} is not estimated (`estimation.metrics`)")
+            labelled = self.metrics if self.labels is not None else []
+            if rule.signal == "metric_change" and not of_estimates and rule.metric not in labelled:
+                raise ValueError(f"alerts[{i}].metric: {rule.metric} is not a labelled metric (`metrics`)")
+        return self
+
+    def estimation_label(self) -> str:
+        """The reference's label column that estimators learn from."""
+        if self.estimation is not None and self.estimation.label_column:
+            return self.estimation.label_column
+        return self.labels.label_column if self.labels is not None else "label"
 
     def config_hash(self) -> str:
         """A digest of every setting: what caches built from this monitor's config are keyed by."""

@@ -13,6 +13,7 @@ from monitor.config import MonitorConfig, role_columns
 from monitor.drift import DatasetDrift, compare_datasets
 from monitor.label_time import first_checkpoint
 from monitor.metrics import MetricValue
+from monitor.pipeline.estimates import WindowEstimates, estimate_window
 from monitor.pipeline.labels import counted_as_of, join_labels, prediction_ids, window_metrics
 from monitor.pipeline.reference import drift_options, output_columns, reference_profile
 from monitor.pipeline.runtime import Runtime
@@ -35,6 +36,7 @@ class WindowComputation:
     labels: RunLabels | None = None  # None: the monitor has no labels
     # The whole window's serving health (segment ""), then each segment's results.
     segments: list[SegmentComputation] = field(default_factory=list)
+    estimates: WindowEstimates | None = None  # None: the monitor does not estimate performance
 
 
 @dataclass(frozen=True)
@@ -132,4 +134,7 @@ def compute_window(
         ignore,
     )
     segments = compute_segments(runtime, name, window, inputs, now=now)
-    return WindowComputation(len(current), drift, metrics, labelled, output_drift, quality, labels, segments)
+    estimates = estimate_window(runtime, name, current)
+    return WindowComputation(
+        len(current), drift, metrics, labelled, output_drift, quality, labels, segments, estimates
+    )

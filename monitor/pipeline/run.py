@@ -25,6 +25,7 @@ from monitor.sources import SourceError
 from monitor.store import DatabaseError, Session, claims, transaction
 from monitor.store import labels as label_store
 from monitor.store import runs as run_store
+from monitor.store.estimates import save_estimates
 from monitor.store.monitors import monitor_id
 from monitor.store.segments import save_segments
 from monitor.windows import Window
@@ -249,6 +250,8 @@ def _compute_and_store(
             labels_as_of=labels_as_of,
         )
         save_segments(session, run_id=run_id, records=segment_records(result.segments, labels_as_of))
+        if result.estimates is not None:
+            save_estimates(session, run_id=run_id, records=result.estimates.records)
         if result.labels is not None:  # the window's prediction ids, and what its metrics counted
             save_run_labels(session, run_id, mid, result.labels, now=now)
         label_time = _label_time(result, monitor.labels.recompute_every if monitor.labels else None)
@@ -279,6 +282,10 @@ def _label_time(result: WindowComputation, step: timedelta | None) -> datetime |
 def _facts(result: WindowComputation, window: Window) -> WindowFacts:
     """What the rules see of the window: its results, serving health and each segment's."""
     whole = next((s for s in result.segments if s.segment == WHOLE_WINDOW), None)
+    segments = segment_window_facts(result.segments, window)
+    estimates = result.estimates
+    if estimates is not None:  # each segment's estimates, for per-segment `estimated_metric` rules
+        segments = {name: replace(f, estimated=estimates.of_segment(name)) for name, f in segments.items()}
     return window_facts(
         result.drift,
         result.metrics,
@@ -286,7 +293,9 @@ def _facts(result: WindowComputation, window: Window) -> WindowFacts:
         window=window,
         quality=result.quality.signals() if result.quality else None,
         health=health_measures(whole.health) if whole else None,
-        segments=segment_window_facts(result.segments, window),
+        segments=segments,
+        estimated=estimates.of_segment(WHOLE_WINDOW) if estimates else None,
+        change_parameters=estimates.parameters if estimates else None,
     )
 
 

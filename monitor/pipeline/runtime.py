@@ -10,6 +10,7 @@ from datetime import datetime
 from monitor.clock import Clock, system_clock
 from monitor.config import Config, MonitorConfig
 from monitor.notify import Notifier, build_notifiers
+from monitor.pipeline.estimator_cache import EstimatorCache
 from monitor.pipeline.reference import ProfileCache
 from monitor.sources import Source, build_source
 from monitor.sources.base import Role
@@ -26,6 +27,7 @@ class Runtime:
     notifiers: dict[str, Notifier]
     clock: Clock = system_clock
     profiles: ProfileCache = field(default_factory=ProfileCache)
+    estimators: EstimatorCache = field(default_factory=EstimatorCache)
     # Sources keep connection pools (sql), so they are built once per monitor, role and config version.
     _sources: dict[tuple[str, Role, str], Source] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

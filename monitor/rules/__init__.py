@@ -12,6 +12,7 @@ from monitor.rules.evaluate import (
 )
 from monitor.rules.grouping import GroupLog, group_key, group_labels, notification_reason
 from monitor.rules.signals import (
+    ChangeFact,
     DatasetFact,
     MetricPoint,
     Observation,
@@ -25,6 +26,7 @@ from monitor.rules.silence import Matcher, MatcherError, Silence, check_matchers
 __all__ = [
     "AlertState",
     "BaselineSpec",
+    "ChangeFact",
     "DatasetFact",
     "Evaluation",
     "GroupLog",

@@ -54,6 +54,15 @@ class RuleSpec:
     notify: tuple[str, ...] = ()
     action: str | None = None
     per_segment: bool = False  # one alert per segment of the window, labelled `segment`
+    # signal metric_change: cusum or page_hinkley, over the "estimated" or "realised" series
+    detector: str = "cusum"
+    of: str = "estimated"
+    direction: str | None = None  # down, up, both; None: the metric getting worse
+    allowance: float | None = None
+
+    @property
+    def detector_name(self) -> str:
+        return "CUSUM" if self.detector == "cusum" else "Page-Hinkley"
 
 
 @dataclass(frozen=True)

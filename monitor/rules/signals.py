@@ -41,6 +41,20 @@ class MetricPoint:
 
 
 @dataclass(frozen=True)
+class ChangeFact:
+    """What a `metric_change` rule's detector (monitor.metrics.change) says after a window."""
+
+    subject: str  # e.g. "estimated roc_auc"
+    statistic: float | None  # in standard deviations; None: not judged (see `reason`)
+    threshold: float
+    alarm: bool = False
+    began: datetime | None = None  # start of the window where the detected change began
+    direction: str | None = None  # down or up, in alarm
+    windows: int = 0  # windows of the series with a value
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class WindowFacts:
     """What a rule can look at in one window's results.
 
@@ -69,6 +83,13 @@ class WindowFacts:
     # Multivariate verdicts by test, and the importance-weighted drift share (None: not computed).
     dataset_tests: Mapping[str, DatasetFact] = field(default_factory=dict)
     weighted_drift_share: float | None = None
+    # Performance estimated without labels (signal `estimated_metric`): metric -> value.
+    estimated: Mapping[str, float | None] = field(default_factory=dict)
+    # Each metric's level and spread on reference chunks, "realised" or "estimated" -> metric ->
+    # (mean, std, chunk rows): what change detection standardises a window's value with.
+    change_parameters: Mapping[str, Mapping[str, tuple[float, float, int]]] = field(default_factory=dict)
+    # Each `metric_change` rule's detector after this window, by rule name (added when judged).
+    changes: Mapping[str, ChangeFact] = field(default_factory=dict)
 
 
 def judged_columns(column_tests: Mapping[str, Mapping[str, TestFact]]) -> tuple[str, ...]:
@@ -117,6 +138,11 @@ def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
         if rule.baseline is not None:
             return [_against_baseline(rule, labels, value, facts)]
         return [_compare(rule, labels, value, name)]
+    if rule.signal == "estimated_metric":
+        name = rule.metric or ""
+        return [_compare(rule, {**base, "metric": name}, facts.estimated.get(name), f"estimated {name}")]
+    if rule.signal == "metric_change":
+        return [_change(rule, {**base, "metric": rule.metric or ""}, facts.changes.get(rule.name))]
     if rule.signal == "column_drift":
         return _column_drift(rule, base, facts)
     if rule.signal == "quality":
@@ -148,6 +174,22 @@ def _compare(rule: RuleSpec, labels: dict[str, str], value: float | None, subjec
         hit,
         f"{subject} = {value:.4g} ({rule.op} {threshold:g}: {verdict})",
     )
+
+
+def _change(rule: RuleSpec, labels: dict[str, str], fact: ChangeFact | None) -> Observation:
+    if fact is None or fact.statistic is None:
+        subject = fact.subject if fact else rule.metric or ""
+        why = fact.reason if fact and fact.reason else "no series to watch"
+        return Observation(labels, None, fact.threshold if fact else None, ">", None, f"{subject}: {why}")
+    if fact.alarm and fact.began is not None:
+        verdict = f"change ({fact.direction}) since the window of {fact.began:%Y-%m-%d %H:%M}"
+    else:
+        verdict = "no change"
+    summary = (
+        f"{fact.subject}: {rule.detector_name} {fact.statistic:.3g} (alarm above {fact.threshold:g}; "
+        f"{fact.windows} windows): {verdict}"
+    )
+    return Observation(labels, fact.statistic, fact.threshold, ">", fact.alarm, summary)
 
 
 def baseline_value(

@@ -12,6 +12,7 @@ from monitor.reports.charts import ColumnResult, Figure
 from monitor.reports.distribution_chart import distribution_figure
 from monitor.services.alert_types import AlertEventOut, NotificationOut
 from monitor.services.alerts import notification_out
+from monitor.services.estimate_notes import drift_and_estimate_note
 from monitor.services.types import DriftResultOut, QualityOut, RunDetailOut
 from monitor.store import runs as run_store
 from monitor.store.run_alerts import notifications_by_key, run_alert_events
@@ -84,6 +85,8 @@ class RunPage:
     passed: list[QualityOut]
     alert_changes: list[AlertChange]
     notifications: list[NotificationOut]
+    # Data drift beside estimated performance (monitor.services.estimate_notes), or None.
+    estimate_note: str | None = None
 
 
 def _figure(tests: list[DriftResultOut], pruned: datetime | None) -> tuple[Figure | None, str]:
@@ -136,6 +139,7 @@ def run_page(runtime: Runtime, run_id: int) -> RunPage | None:
         }
         sent = [notification_out(r, a) for r, a in notifications_by_key(session=session, keys=keys)]
         pruned = row.pruned_at
+        note = drift_and_estimate_note(detail.dataset_drifted, detail.estimated_metrics, row.facts)
     return RunPage(
         run=detail,
         pruned_at=pruned,
@@ -144,4 +148,5 @@ def run_page(runtime: Runtime, run_id: int) -> RunPage | None:
         passed=[q for q in detail.quality if not q.finding],
         alert_changes=changes,
         notifications=sent,
+        estimate_note=note,
     )

@@ -53,8 +53,9 @@ def _status(
             "stale",
             f"no window after {last.window_end:%Y-%m-%d %H:%M}; one was due by {overdue:%Y-%m-%d %H:%M}",
         )
-    if "metric" in by_signal:
-        names = ", ".join(a.rule for a in firing if signals.get(a.rule) == "metric")
+    performance = {"metric", "estimated_metric", "metric_change"}  # realised or estimated
+    if by_signal & performance:
+        names = ", ".join(a.rule for a in firing if signals.get(a.rule) in performance)
         return "degraded", f"performance alert firing: {names}"
     if by_signal & {"drift_share", "column_drift"} or last.dataset_drifted:
         columns = ", ".join(last.drifted_columns[:5]) + ("…" if len(last.drifted_columns) > 5 else "")

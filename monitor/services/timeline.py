@@ -24,6 +24,7 @@ from monitor.reports.dataset_charts import dataset_charts
 from monitor.reports.health_charts import HealthPoint, health_chart, score_quantile_chart
 from monitor.reports.metric_charts import alert_timeline, metric_chart, score_distribution_chart
 from monitor.reports.render import bin_labels
+from monitor.services.estimate_timeline import estimate_figures
 from monitor.store import segments as segment_store
 from monitor.store import timeline as store
 
@@ -191,6 +192,9 @@ def monitor_timeline(
         figures.append(("columns", column_lines(windows, results, x_range=x_range, order=order)))
     figures += _metric_figures(spec, metrics, x_range)
     figures += dataset_charts(dataset, x_range=x_range)
+    figures += estimate_figures(
+        runtime, name, spec, metrics, x_range=x_range, min_coverage=_min_coverage(spec)
+    )
     figures.append(("rows", row_count_chart(windows, x_range=x_range)))
     for column, shares in _output_shares(outputs).items():
         chart = score_distribution_chart(column, shares, x_range=x_range)

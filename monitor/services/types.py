@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.config import JsonDict
 
 from monitor.quality import finding_text
+from monitor.services.estimate_types import EstimatedMetricOut
 from monitor.services.segment_types import HealthOut, SegmentOut
 from monitor.store.metrics import latest_of
 from monitor.store.tables import (
@@ -171,6 +172,8 @@ class RunDetailOut(RunOut):
     metric_history: list[MetricOut]  # every version, oldest first
     health: HealthOut | None = None  # the whole window's serving health
     segments: list[SegmentOut] = Field(default_factory=list)  # largest first
+    # Performance estimated without labels: the whole window's (segment "") then each segment's.
+    estimated_metrics: list[EstimatedMetricOut] = Field(default_factory=list)
 
     @classmethod
     def from_detail(cls, row: RunRow, monitor: str) -> RunDetailOut:
@@ -190,7 +193,22 @@ class RunDetailOut(RunOut):
             ],
             health=next((s.health for s in segments if s.segment == ""), None),
             segments=[s for s in segments if s.segment != ""],
+            estimated_metrics=_estimates(row),
         )
+
+
+def _estimates(row: RunRow) -> list[EstimatedMetricOut]:
+    """The run's estimates, each with the realised value of its rows when labels came."""
+    realised: dict[tuple[str, str], tuple[float | None, float | None]] = {
+        ("", m.metric): (m.value, m.label_coverage) for m in latest_of(row.metric_values).values()
+    }
+    for segment in row.segment_results:
+        coverage = segment.labelled_count / segment.row_count if segment.row_count else None
+        for metric, found in (segment.metrics or {}).items():
+            realised[(segment.segment, metric)] = (found.get("value"), coverage)
+    ordered = sorted(row.estimated_metrics, key=lambda e: (e.segment != "", e.segment, e.id))
+    none: tuple[float | None, float | None] = (None, None)
+    return [EstimatedMetricOut.from_row(e, realised.get((e.segment, e.metric), none)) for e in ordered]
 
 
 class RunPage(BaseModel):

@@ -29,6 +29,7 @@ def get_run(*, session: Session, run_id: int) -> tuple[RunRow, str] | None:
             selectinload(RunRow.metric_values),
             selectinload(RunRow.quality_results),
             selectinload(RunRow.segment_results),
+            selectinload(RunRow.estimated_metrics),
         )
     ).first()
     return None if row is None else (row[0], row[1])

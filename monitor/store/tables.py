@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from monitor.store import access_tables as _access_tables  # noqa: F401
 from monitor.store import label_tables as _label_tables  # noqa: F401
 from monitor.store.base import Base
+from monitor.store.estimate_tables import EstimatedMetricRow
 from monitor.store.segment_tables import SegmentResultRow
 from monitor.store.types import RowId, UtcDateTime
 
@@ -103,6 +104,9 @@ class RunRow(Base):
     )
     segment_results: Mapped[list[SegmentResultRow]] = relationship(
         cascade="all, delete-orphan", order_by="SegmentResultRow.id"
+    )
+    estimated_metrics: Mapped[list[EstimatedMetricRow]] = relationship(
+        cascade="all, delete-orphan", order_by="EstimatedMetricRow.id"
     )
 
 

@@ -174,3 +174,43 @@ def test_weighted_drift_share_is_compared_with_the_threshold() -> None:
         replace(facts, weighted_drift_share=None),
     )
     assert none.breached is None
+
+
+# Performance estimated without labels, and changes of a metric's series.
+
+from monitor.rules import ChangeFact  # noqa: E402
+
+
+def test_an_estimated_metric_rule_compares_the_estimate() -> None:
+    rule = RuleSpec(name="est", signal="estimated_metric", metric="roc_auc", op="<", threshold=0.7)
+    (seen,) = observe(rule, facts(estimated={"roc_auc": 0.65}, metrics={"roc_auc": 0.9}))
+    assert (seen.labels, seen.value, seen.breached) == ({"rule": "est", "metric": "roc_auc"}, 0.65, True)
+    assert seen.summary == "estimated roc_auc = 0.65 (< 0.7: breached)"
+    (unknown,) = observe(rule, facts())
+    assert unknown.breached is None
+
+
+def test_an_estimated_metric_rule_per_segment() -> None:
+    rule = RuleSpec(
+        name="est", signal="estimated_metric", metric="accuracy", op="<", threshold=0.7, per_segment=True
+    )
+    segments = {"v=a": facts(estimated={"accuracy": 0.9}), "v=b": facts(estimated={"accuracy": 0.6})}
+    seen = {o.labels["segment"]: o.breached for o in observe(rule, facts(segments=segments))}
+    assert seen == {"v=a": False, "v=b": True}
+
+
+def test_a_change_rule_reads_its_detector() -> None:
+    rule = RuleSpec(name="chg", signal="metric_change", metric="roc_auc")
+    change = ChangeFact("estimated roc_auc", 6.2, 5.0, True, DAY, "down", windows=30)
+    (seen,) = observe(rule, facts(changes={"chg": change}))
+    assert (seen.value, seen.threshold, seen.op, seen.breached) == (6.2, 5.0, ">", True)
+    assert seen.summary == (
+        "estimated roc_auc: CUSUM 6.2 (alarm above 5; 30 windows): change (down) since the window of "
+        "2026-03-01 00:00"
+    )
+    # An alarm holds while the statistic falls back towards 0: breached below the threshold too.
+    held = ChangeFact("estimated roc_auc", 2.0, 5.0, True, DAY, "down", windows=31)
+    assert observe(rule, facts(changes={"chg": held}))[0].breached is True
+    quiet = ChangeFact("estimated roc_auc", None, 5.0, reason="no window with a value yet")
+    (none,) = observe(rule, facts(changes={"chg": quiet}))
+    assert none.breached is None and none.summary == "estimated roc_auc: no window with a value yet"

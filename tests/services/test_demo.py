@@ -16,7 +16,7 @@ from monitor.services import canary
 from monitor.services.alerts import alert_detail
 from monitor.services.demo import prepare_demo
 from monitor.services.demo_data import CANARY_DAY, DAYS, DRIFT_DAY, NEW_CHANNEL, generate_demo
-from monitor.services.monitors import list_alerts, runs_page
+from monitor.services.monitors import list_alerts, run_detail, runs_page
 from monitor.services.types import RunOut
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,3 +143,30 @@ def test_the_canary_fails_its_verdict_and_its_error_alert_fires(demo: tuple[Path
     (action,) = detail.actions
     assert (action.action, action.event, action.status) == ("rollback", "rollback_requested", "delivered")
     assert action.outcome is not None and action.outcome.startswith("dry run")
+
+
+def test_the_estimate_speaks_before_the_labels(demo: tuple[Path, list[RunOutcome]]) -> None:
+    """Every day has an estimate, the last days before any label; the change rule on the estimated
+    accuracy fires on the drift's first day and dates the change to it, well before the labels let
+    auc-drop fire; and the realised values are compared with the estimates as labels come in."""
+    root, outcomes = demo
+    config = load_config(root / "config" / "demo.yaml", env={})
+    runtime = build_runtime(config, now=NOW)
+    try:
+        runs = runs_page(runtime, "credit-default", limit=100, offset=0).items
+        details = [run_detail(runtime, r.id) for r in (runs[0], runs[-1])]
+        alerts = {a.rule: a for a in list_alerts(runtime, monitor="credit-default")}
+    finally:
+        runtime.close()
+    first, last = ({e.metric: e for e in d.estimated_metrics if e.segment == ""} for d in details if d)
+    assert last["accuracy"].status == "ok" and last["accuracy"].realised is None  # no label yet
+    assert first["accuracy"].realised is not None and first["accuracy"].within_band
+    change = alerts["estimated-accuracy-change"]
+    drift_day = outcomes[DRIFT_DAY].window.start
+    assert change.since_window_start == drift_day  # fired on the drift's first day
+    # CUSUM dates the change to the first window of the run of evidence: the drift day, or the day
+    # before when that one happened to fall a little below the reference level.
+    named = change.summary.rsplit("since the window of ", 1)[1]
+    assert named in {f"{drift_day - timedelta(days=d):%Y-%m-%d} 00:00" for d in (0, 1)}
+    assert alerts["auc-drop"].since_window_start is not None
+    assert alerts["auc-drop"].since_window_start > change.since_window_start

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from monitor import pipeline
 from monitor.clock import advancing
 from monitor.pipeline.runtime import Runtime
@@ -75,3 +78,29 @@ def test_a_firing_metric_rule_is_degraded(
     runtime = at(make_runtime, config, DAY0 + 2 * DAY + timedelta(hours=1))
     pipeline.backfill(runtime, "m", DAY0, DAY0 + 2 * DAY, now=DAY0 + 10 * DAY)
     assert status_of(runtime) == ("degraded", "performance alert firing: accuracy-low")
+
+
+def test_a_firing_rule_on_the_estimate_is_degraded(
+    sqlite_url: str, monitor_files: Path, make_runtime: RuntimeFactory
+) -> None:
+    """Before any label: the estimate (CBPE, from a labelled reference) breaches at run time."""
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    rng = np.random.default_rng(2)
+    reference["score"] = rng.random(len(reference))
+    reference["prediction"] = (reference["score"] > 0.5).astype(int)
+    reference["label"] = (rng.random(len(reference)) < reference["score"]).astype(int)
+    reference.to_parquet(monitor_files / "reference.parquet")
+    config = monitor_config(sqlite_url)
+    config["monitors"]["m"]["estimation"] = {"metrics": ["accuracy"]}
+    config["monitors"]["m"]["alerts"] = [
+        {
+            "name": "estimate-low",
+            "signal": "estimated_metric",
+            "metric": "accuracy",
+            "op": "<",
+            "threshold": 0.99,
+        },
+    ]
+    runtime = at(make_runtime, config, DAY0 + DAY + timedelta(hours=1))
+    pipeline.run_monitor(runtime, "m", Window(DAY0, DAY0 + DAY), now=DAY0 + DAY)
+    assert status_of(runtime) == ("degraded", "performance alert firing: estimate-low")

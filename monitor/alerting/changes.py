@@ -1,0 +1,65 @@
+"""What `metric_change` rules see: their detector (monitor.metrics.change) run over the metric's
+window series up to the judged window, realised or estimated, standardised by the reference level
+and spread stored in the window's facts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from monitor.alerting.context import AlertContext
+from monitor.alerting.ready import JudgedWindow
+from monitor.config import AlertRuleConfig, worse_when
+from monitor.metrics.change import DEFAULT_ALLOWANCE, DEFAULT_THRESHOLD, ChangeParameters, detect_changes
+from monitor.rules import ChangeFact, WindowFacts
+from monitor.store.estimates import SeriesPoint, estimated_series, realised_series
+
+
+def with_changes(ctx: AlertContext, item: JudgedWindow, facts: WindowFacts) -> WindowFacts:
+    """The facts with each `metric_change` rule's detector after the judged window."""
+    rules = [r for r in item.rules if r.signal == "metric_change"]
+    if not rules:
+        return facts
+    return replace(facts, changes={r.name: change_fact(ctx, item, r, facts) for r in rules})
+
+
+def _series(ctx: AlertContext, item: JudgedWindow, rule: AlertRuleConfig) -> list[SeriesPoint]:
+    metric = rule.metric or ""
+    if rule.of == "estimated":
+        return estimated_series(
+            session=ctx.session, monitor_id=ctx.monitor_id, metric=metric, through=item.window.end
+        )
+    # Realised values count once their labels are in, as metric rules judge them.
+    return realised_series(
+        session=ctx.session,
+        monitor_id=ctx.monitor_id,
+        metric=metric,
+        through=item.window.end,
+        min_coverage=rule.label_coverage_needed,
+    )
+
+
+def change_fact(
+    ctx: AlertContext, item: JudgedWindow, rule: AlertRuleConfig, facts: WindowFacts
+) -> ChangeFact:
+    metric = rule.metric or ""
+    subject = f"{rule.of} {metric}"
+    threshold = DEFAULT_THRESHOLD if rule.threshold is None else rule.threshold
+    found = facts.change_parameters.get(rule.of, {}).get(metric)
+    if found is None:
+        return ChangeFact(subject, None, threshold, reason="no reference level to compare with")
+    series = _series(ctx, item, rule)
+    counted = sum(p.value is not None for p in series)
+    if not counted:
+        return ChangeFact(subject, None, threshold, reason="no window with a value yet")
+    steps = detect_changes(
+        [p.value for p in series],
+        [p.rows for p in series],
+        ChangeParameters(*found),
+        detector=rule.detector,
+        direction=rule.direction or ("up" if worse_when(metric) == "up" else "down"),
+        allowance=DEFAULT_ALLOWANCE if rule.allowance is None else rule.allowance,
+        threshold=threshold,
+    )
+    last = steps[-1]
+    began = series[last.began].window_start if last.began is not None else None
+    return ChangeFact(subject, last.statistic, threshold, last.alarm, began, last.direction, counted)

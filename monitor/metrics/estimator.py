@@ -1,0 +1,260 @@
+"""A monitor's performance estimator, fitted once on its labelled reference: the calibration (CBPE) or
+the loss models (DLE), and each metric's level and spread on chunks of the reference, which change
+detection standardises a window's value with (monitor.metrics.change). Pure: DataFrames in.
+
+The level and spread are learned by drawing REFERENCE_CHUNKS chunks of `chunk_rows` rows from the
+reference with replacement (each chunk a fresh sample of the reference population, as a window of
+that size would be) and computing the metric on each: realised (with the reference's labels) and
+estimated (as the estimator would on a window). Their mean and standard deviation are the
+parameters; a window of n rows has standard deviation std * sqrt(chunk_rows / n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from monitor.metrics.calibration import Calibration, fit_calibration
+from monitor.metrics.change import ChangeParameters
+from monitor.metrics.classification import matches, present
+from monitor.metrics.estimation import EstimatedMetric, estimate_binary
+from monitor.metrics.estimation_multiclass import (
+    MulticlassCalibration,
+    estimate_multiclass,
+    fit_multiclass_calibration,
+    multiclass_values,
+)
+from monitor.metrics.loss_estimation import LossEstimator, estimate_regression, fit_loss_estimator
+
+REFERENCE_CHUNKS = 200
+DEFAULT_CHUNK_ROWS = 1000
+SEED = 20_261_203
+
+
+@dataclass(frozen=True)
+class EstimatorInputs:
+    """What the estimator is fitted for: the task, the metrics, and the columns holding each role."""
+
+    task: str  # binary_classification or regression
+    metrics: tuple[str, ...]
+    label: str
+    prediction: str | None
+    score: str | None
+    features: tuple[str, ...] = ()  # DLE's inputs besides the prediction
+    positive_label: object = 1
+    max_ece: float = 0.05
+    chunk_rows: int | None = None
+    # Multiclass: (class, its probability column), classes sorted as scikit-learn orders them.
+    class_scores: tuple[tuple[str, str], ...] = ()
+    average: str = "macro"  # multiclass precision, recall and F1
+
+
+@dataclass
+class PerformanceEstimator:
+    inputs: EstimatorInputs
+    reference_rows: int
+    calibration: Calibration | None = None
+    losses: LossEstimator | None = None
+    multiclass: MulticlassCalibration | None = None
+    # "realised" or "estimated" -> metric -> its level and spread on reference chunks
+    parameters: dict[str, dict[str, ChangeParameters]] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return "cbpe" if self.inputs.task == "binary_classification" else "dle"
+
+    @property
+    def warning(self) -> str | None:
+        if self.multiclass is not None:
+            return self.multiclass.warning
+        return self.calibration.warning if self.calibration is not None else None
+
+    def estimate(self, frame: pd.DataFrame) -> list[EstimatedMetric]:
+        """The estimated metrics of a window's rows (no label needed)."""
+        metrics = self.inputs.metrics
+        if self.losses is not None:
+            return estimate_regression(metrics, self.losses, frame, _predictions(frame, self.inputs))
+        if self.multiclass is not None:
+            scores, predicted = _class_outputs(frame, self.inputs)
+            return estimate_multiclass(
+                metrics, self.multiclass, scores, predicted, average=self.inputs.average
+            )
+        assert self.calibration is not None
+        scores, predicted = _binary_outputs(frame, self.inputs)
+        return estimate_binary(metrics, self.calibration, scores, predicted)
+
+
+def _predictions(frame: pd.DataFrame, inputs: EstimatorInputs) -> np.ndarray:
+    column = inputs.prediction
+    if column is None or column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    values: np.ndarray = pd.to_numeric(frame[column], errors="coerce").to_numpy(float, na_value=np.nan)
+    return values
+
+
+def _binary_outputs(frame: pd.DataFrame, inputs: EstimatorInputs) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scores (NaN where missing, and where the prediction is) and predicted positives."""
+    if inputs.score is None or inputs.score not in frame.columns:
+        return np.full(len(frame), np.nan), None
+    scores = pd.to_numeric(frame[inputs.score], errors="coerce").to_numpy(float, na_value=np.nan)
+    if inputs.prediction is None or inputs.prediction not in frame.columns:
+        return scores, None
+    raw = frame[inputs.prediction].to_numpy()
+    scores = np.where(present(raw), scores, np.nan)  # a row without its prediction is left out
+    return scores, matches(raw, inputs.positive_label)
+
+
+def _class_outputs(frame: pd.DataFrame, inputs: EstimatorInputs) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows, classes) probabilities (NaN where a column is missing) and each row's predicted class
+    index (-1 for a class the scores do not name, or no prediction)."""
+    columns = []
+    for _, column in inputs.class_scores:
+        values = pd.to_numeric(frame[column], errors="coerce") if column in frame.columns else None
+        columns.append(
+            np.full(len(frame), np.nan) if values is None else values.to_numpy(float, na_value=np.nan)
+        )
+    scores = np.column_stack(columns) if columns else np.empty((len(frame), 0))
+    if inputs.prediction is None or inputs.prediction not in frame.columns:
+        return scores, None
+    index = {cls: i for i, (cls, _) in enumerate(inputs.class_scores)}
+    raw = frame[inputs.prediction]
+    text = raw.astype(str).where(raw.notna(), None)
+    return scores, text.map(index).fillna(-1).to_numpy(dtype=int)
+
+
+def _chunks(rows: int, chunk_rows: int | None) -> np.ndarray:
+    size = chunk_rows or min(DEFAULT_CHUNK_ROWS, max(20, rows // 2))
+    indices: np.ndarray = np.random.default_rng(SEED).integers(0, rows, (REFERENCE_CHUNKS, size))
+    return indices
+
+
+def _parameters(values: np.ndarray, chunk_rows: int) -> ChangeParameters | None:
+    finite = values[np.isfinite(values)]
+    if len(finite) < REFERENCE_CHUNKS // 2:
+        return None  # undefined on most chunks (too few positives, say)
+    return ChangeParameters(float(finite.mean()), float(finite.std(ddof=1)), chunk_rows)
+
+
+def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
+    positives = int(truth.sum())
+    if positives in (0, len(truth)):
+        return float("nan")
+    concordant = rankdata(scores)[truth].sum() - positives * (positives + 1) / 2
+    return float(concordant / (positives * (len(truth) - positives)))
+
+
+def _realised_binary(t: np.ndarray, d: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
+    """Each metric over each chunk (rows of the arrays); NaN where undefined."""
+    tp, fp, fn = (t & d).sum(1), (~t & d).sum(1), (t & ~d).sum(1)
+    eps = np.finfo(float).eps
+    clipped = np.clip(s, eps, 1 - eps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "accuracy": (t == d).mean(1),
+            "precision": tp / (tp + fp),
+            "recall": tp / (tp + fn),
+            "f1": 2 * tp / (2 * tp + fp + fn),
+            "roc_auc": np.array([_auc(t[i], s[i]) for i in range(len(t))]),
+            "brier": ((np.clip(s, 0, 1) - t) ** 2).mean(1),
+            "log_loss": -np.where(t, np.log(clipped), np.log1p(-clipped)).mean(1),
+        }
+
+
+def _fit_binary(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+    labels = reference[inputs.label].to_numpy()
+    scores, predicted = _binary_outputs(reference, inputs)
+    keep = present(labels) & np.isfinite(scores)
+    if predicted is None:
+        raise ValueError(f"CBPE needs the prediction column {inputs.prediction!r} in the reference")
+    truth = matches(labels[keep], inputs.positive_label)
+    s, d = scores[keep], predicted[keep]
+    calibration = fit_calibration(truth, s, max_ece=inputs.max_ece)
+    idx = _chunks(len(s), inputs.chunk_rows)
+    size = idx.shape[1]
+    realised = _realised_binary(truth[idx], d[idx], s[idx])
+    estimated: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+    for chunk in idx:
+        for e in estimate_binary(inputs.metrics, calibration, s[chunk], d[chunk]):
+            estimated[e.metric].append(np.nan if e.value is None else e.value)
+    parameters = _both(inputs.metrics, realised, estimated, size)
+    return PerformanceEstimator(inputs, len(s), calibration=calibration, parameters=parameters)
+
+
+def _both(
+    metrics: tuple[str, ...],
+    realised: dict[str, np.ndarray],
+    estimated: dict[str, list[float]],
+    size: int,
+) -> dict[str, dict[str, ChangeParameters]]:
+    out: dict[str, dict[str, ChangeParameters]] = {"realised": {}, "estimated": {}}
+    for metric in metrics:
+        for kind, values in (("realised", realised[metric]), ("estimated", np.asarray(estimated[metric]))):
+            found = _parameters(np.asarray(values, dtype=float), size)
+            if found is not None:
+                out[kind][metric] = found
+    return out
+
+
+def _fit_regression(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+    actual = pd.to_numeric(reference[inputs.label], errors="coerce").to_numpy(float, na_value=np.nan)
+    predicted = _predictions(reference, inputs)
+    keep = np.isfinite(actual) & np.isfinite(predicted)
+    features = reference.loc[keep, [c for c in inputs.features if c in reference.columns]]
+    losses = fit_loss_estimator(features, predicted[keep], actual[keep])
+    error = actual[keep] - predicted[keep]
+    absolute, squared = losses.losses(features, predicted[keep])
+    idx = _chunks(int(keep.sum()), inputs.chunk_rows)
+    realised = {"mae": np.abs(error)[idx].mean(1), "rmse": np.sqrt((error**2)[idx].mean(1))}
+    estimated = {"mae": list(absolute[idx].mean(1)), "rmse": list(np.sqrt(squared[idx].mean(1)))}
+    parameters = _both(inputs.metrics, realised, estimated, idx.shape[1])
+    return PerformanceEstimator(inputs, int(keep.sum()), losses=losses, parameters=parameters)
+
+
+def _fit_multiclass(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+    labels = reference[inputs.label]
+    scores, predicted = _class_outputs(reference, inputs)
+    if predicted is None or not inputs.class_scores:
+        raise ValueError("multiclass CBPE needs the prediction and the class score columns in the reference")
+    keep = labels.notna().to_numpy() & np.isfinite(scores).all(axis=1)
+    classes = [cls for cls, _ in inputs.class_scores]
+    truth = labels[keep].astype(str).to_numpy()
+    s, d = scores[keep], predicted[keep]
+    calibration = fit_multiclass_calibration(truth, s, classes, max_ece=inputs.max_ece)
+    onehot = (truth[:, None] == np.array(classes)[None, :]).astype(float)
+    idx = _chunks(len(s), inputs.chunk_rows)
+    realised: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+    estimated: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+    for chunk in idx:
+        ranks = np.column_stack([rankdata(s[chunk, k]) for k in range(len(classes))])
+        for metric in inputs.metrics:
+            realised[metric].append(
+                float(multiclass_values(metric, onehot[chunk], d[chunk], ranks, inputs.average))
+            )
+        for e in estimate_multiclass(
+            inputs.metrics, calibration, s[chunk], d[chunk], average=inputs.average, with_errors=False
+        ):
+            estimated[e.metric].append(np.nan if e.value is None else e.value)
+    found = {m: np.asarray(v) for m, v in realised.items()}
+    parameters = _both(inputs.metrics, found, estimated, idx.shape[1])
+    return PerformanceEstimator(inputs, len(s), multiclass=calibration, parameters=parameters)
+
+
+_FITS: dict[str, Callable[[EstimatorInputs, pd.DataFrame], PerformanceEstimator]] = {
+    "binary_classification": _fit_binary,
+    "multiclass_classification": _fit_multiclass,
+    "regression": _fit_regression,
+}
+
+
+def fit_estimator(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+    """The estimator of `inputs.task` fitted on the labelled reference. ValueError when the reference
+    cannot fit one (no label column, one class, too few rows)."""
+    if inputs.task not in _FITS:
+        raise ValueError(f"{inputs.task} is not estimated")
+    if inputs.label not in reference.columns:
+        raise ValueError(f"the reference has no label column {inputs.label!r} to fit the estimator on")
+    return _FITS[inputs.task](inputs, reference)

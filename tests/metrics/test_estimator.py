@@ -1,0 +1,74 @@
+"""The estimator fitted from a labelled reference DataFrame: the columns it reads, and the reference
+level and spread change detection standardises with, against their textbook values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.metrics.estimator import EstimatorInputs, fit_estimator
+
+
+def _binary(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    score = rng.uniform(0, 1, n)
+    return pd.DataFrame(
+        {
+            "score": score,
+            "prediction": np.where(score >= 0.5, "yes", "no"),
+            "label": np.where(rng.random(n) < score, "yes", "no"),
+        }
+    )
+
+
+def test_the_reference_level_and_spread_of_accuracy() -> None:
+    reference = _binary(np.random.default_rng(1), 8000)
+    inputs = EstimatorInputs(
+        "binary_classification", ("accuracy", "roc_auc"), "label", "prediction", "score", positive_label="yes"
+    )
+    estimator = fit_estimator(inputs, reference)
+    realised = estimator.parameters["realised"]["accuracy"]
+    accuracy = float(np.mean(reference.prediction == reference.label))
+    # A chunk's accuracy is a binomial share: mean p, standard deviation sqrt(p (1 - p) / chunk rows).
+    assert realised.chunk_rows == 1000
+    assert realised.mean == pytest.approx(accuracy, abs=0.003)
+    assert realised.std == pytest.approx(np.sqrt(accuracy * (1 - accuracy) / 1000), rel=0.15)
+    # The estimate varies less than the realised value: it does not carry the labels' noise.
+    assert estimator.parameters["estimated"]["accuracy"].std < realised.std
+    assert estimator.parameters["estimated"]["roc_auc"].mean == pytest.approx(
+        estimator.parameters["realised"]["roc_auc"].mean, abs=0.01
+    )
+
+
+def test_a_reference_without_what_the_estimator_needs() -> None:
+    reference = _binary(np.random.default_rng(2), 500)
+    inputs = EstimatorInputs("binary_classification", ("accuracy",), "outcome", "prediction", "score")
+    with pytest.raises(ValueError, match="no label column 'outcome'"):
+        fit_estimator(inputs, reference)
+    one_class = reference.assign(label="no")
+    with pytest.raises(ValueError, match="both classes"):
+        fit_estimator(
+            EstimatorInputs("binary_classification", ("accuracy",), "label", "prediction", "score"), one_class
+        )
+
+
+def test_multiclass_reads_class_columns_and_predictions_as_text() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 1.5, (3000, 3))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    truth = (rng.random((3000, 1)) > np.cumsum(p, axis=1)).sum(axis=1)
+    frame = pd.DataFrame({f"p_{k}": p[:, k] for k in range(3)})
+    frame["prediction"] = p.argmax(axis=1)  # integers; the classes are named as text
+    frame["label"] = truth
+    inputs = EstimatorInputs(
+        "multiclass_classification",
+        ("accuracy", "f1"),
+        "label",
+        "prediction",
+        None,
+        class_scores=(("0", "p_0"), ("1", "p_1"), ("2", "p_2")),
+    )
+    estimator = fit_estimator(inputs, frame)
+    accuracy, _ = estimator.estimate(frame.iloc[:1000])
+    assert accuracy.value == pytest.approx(np.mean(p[:1000].max(axis=1)), abs=0.02)
+    assert set(estimator.parameters["realised"]) == {"accuracy", "f1"}
