@@ -22,6 +22,12 @@ definitions); a mismatch is printed and makes the exit status 1.
     python benchmarks/bench_drift.py --sizes 1M:100 --engines evidently --out results.jsonl
     python benchmarks/bench_drift.py --report results.jsonl   # the table from saved results
     python benchmarks/bench_drift.py --engines engine,scipy --repeat 3   # fastest of 3 (busy machines)
+
+`--process` times `monitor drift` on Parquet files of the same data as a user runs it, a whole
+process, beside the time of reading both files with pyarrow plus the warm comparison, and beside an
+Evidently user's whole process (drift_process.py says exactly what each case times):
+
+    python benchmarks/bench_drift.py --process --sizes 1M:100 --cases cli,floor,floor-dict,evidently-process
 """
 
 from __future__ import annotations
@@ -280,7 +286,17 @@ def main() -> int:
     parser.add_argument("--out", help="append each result as a JSON line to this file")
     parser.add_argument("--report", help="print the table of a results file and exit")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "ROWS", "COLS"), help=argparse.SUPPRESS)
+    parser.add_argument("--process", action="store_true", help="monitor drift on files, whole process")
+    parser.add_argument("--cases", default="cli,floor,floor-dict,evidently-process", help="with --process")
+    parser.add_argument(
+        "--files-dir",
+        default="/tmp/bench-drift-files",
+        help="where the generated Parquet files are kept (reused)",
+    )
+    parser.add_argument("--process-worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.process or args.process_worker:
+        return process_main(args)
     if args.worker:
         engine, rows, cols = args.worker
         print(json.dumps(worker(engine, int(rows), int(cols), args.seed)))
@@ -320,6 +336,23 @@ def main() -> int:
     print()
     print(table(records))
     return 1 if failures else 0
+
+
+def process_main(args: argparse.Namespace) -> int:
+    from drift_process import evidently_worker, floor_worker, process_benchmark
+
+    if args.process_worker:
+        kind, ref, cur = args.process_worker
+        if kind.startswith("floor"):
+            print(json.dumps(floor_worker(Path(ref), Path(cur), dictionary=kind == "floor-dict")))
+        else:
+            print(json.dumps(evidently_worker(Path(ref), Path(cur))))
+        return 0
+    for size in args.sizes.split(","):
+        rows, cols = SIZES[size]
+        for _ in range(args.repeat):
+            process_benchmark(rows, cols, args.seed, args.cases.split(","), Path(args.files_dir), args.out)
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
     PYTHONPATH=. python benchmarks/bench_sources.py --rows 100000 --only parquet,sql
 
 - sql: a PostgreSQL table of 2 x ROWS rows (10 numerical features, 2 categorical, score, prediction)
-  with an index on the time column; one window holds ROWS of them. Timed: SqlSource.read(window).
+  with an index on the time column; one window holds ROWS of them. Timed: SqlSource.read(window),
+  through COPY parsed by Arrow, then again through SQLAlchemy's streamed chunks (the path before).
 - parquet: hive partitions dt=YYYY-MM-DD/ of ROWS / 4 rows each over 8 days; a 4-day window holds
   ROWS. Timed: FilesSource.read(window) (partition pruning, filter pushdown, to pandas).
 - http: `monitor serve` in a subprocess (its own interpreter, as in production) on a fresh database;
@@ -107,7 +108,7 @@ def timed(label: str, rows: int, read: Callable[[], pd.DataFrame]) -> dict[str, 
     }
 
 
-def bench_sql(rows: int) -> dict[str, object]:
+def bench_sql(rows: int) -> list[dict[str, object]]:
     admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     name = f"bench_sources_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -135,13 +136,28 @@ def bench_sql(rows: int) -> dict[str, object]:
         engine.dispose()
         del data, buffer
         source = SqlSource(url, table="predictions")
-        result = timed(
-            "PostgreSQL table (sql)",
-            rows,
-            lambda: source.read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp"),
-        )
+        window = (DAY0, DAY0 + timedelta(days=1))
+        results = [
+            timed(
+                "PostgreSQL table (sql), COPY parsed by Arrow",
+                rows,
+                lambda: source.read(*window, time_column="timestamp"),
+            )
+        ]
         source.close()
-        return result
+        # The same window through SQLAlchemy's streamed chunks, the path before COPY (and still the
+        # path of queries and of tables with other column types).
+        chunked = SqlSource(url, table="predictions")
+        chunked.database.arrow_window = lambda *a, **k: None  # type: ignore[method-assign]
+        results.append(
+            timed(
+                "PostgreSQL table (sql), SQLAlchemy chunks",
+                rows,
+                lambda: chunked.read(*window, time_column="timestamp"),
+            )
+        )
+        chunked.close()
+        return results
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -274,7 +290,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         if "sql" in only:
-            results.append(bench_sql(args.rows))
+            results += bench_sql(args.rows)
         if "parquet" in only:
             results.append(bench_parquet(args.rows, root / "parquet"))
         if "http" in only:

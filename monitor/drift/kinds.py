@@ -6,8 +6,10 @@ Cut-offs (the same 10 as PSI's value bins, so a "few values" column is treated a
 - floats -> numerical, except whole-number floats with at most 10 distinct values, which are
   integers that pandas turned into floats because of a missing value (a 0/1 flag read from CSV);
 - strings, pandas categoricals and mixed-type object columns -> categorical (mixed types are judged
-  on their string form), except ID-like columns: at least ID_LIKE_MIN_DISTINCT (20) distinct values
-  making up at least ID_LIKE_UNIQUE_SHARE (90%) of the non-missing values -> skipped;
+  on their string form; a categorical of strings, as Parquet's dictionary-encoded strings arrive, is
+  judged exactly as those strings would be, from its codes: see `string_categories`), except
+  ID-like columns: at least ID_LIKE_MIN_DISTINCT (20) distinct values making up at least
+  ID_LIKE_UNIQUE_SHARE (90%) of the non-missing values -> skipped;
 - datetimes, timedeltas and periods -> skipped.
 Object columns are first given the dtype their values support (`infer_objects`), so a column of
 Python ints is judged as integers. Config overrides this via `DriftOptions.columns[col].kind`.
@@ -47,15 +49,37 @@ def strings_kind(distinct: int, count: int, what: str = "string") -> tuple[Colum
     return ColumnKind.CATEGORICAL, what
 
 
-def is_plain_strings(series: pd.Series) -> bool:
-    """Strings and missing values only (object or string dtype): judged by strings_kind."""
+def string_categories(series: pd.Series) -> bool:
+    """A pandas categorical whose categories are all strings (dictionary-encoded strings, as Arrow
+    reads them): the engine treats it exactly as the strings themselves, counting codes, not rows."""
     dtype = series.dtype
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return bool(ptypes.infer_dtype(dtype.categories, skipna=True) == "string")
+
+
+def as_strings(series: pd.Series) -> pd.Series:
+    """A categorical of strings back as its strings (in its categories' dtype); anything else as is."""
+    return series.astype(series.dtype.categories.dtype) if string_categories(series) else series
+
+
+def is_plain_strings(series: pd.Series) -> bool:
+    """Strings and missing values only (object or string dtype, or a categorical of strings): judged
+    by strings_kind."""
+    dtype = series.dtype
+    if string_categories(series):
+        return True
     if ptypes.is_object_dtype(dtype):
         return bool(ptypes.infer_dtype(series, skipna=True) == "string")
     return ptypes.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
 
 
 def _strings(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
+    if string_categories(values):  # count codes: the categories used, and the values present
+        codes = values.cat.codes.to_numpy()
+        present = codes[codes >= 0]
+        used = np.bincount(present, minlength=len(values.cat.categories))
+        return strings_kind(int(np.count_nonzero(used)), len(present), what)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)  # one hashing pass for both counts
     return strings_kind(len(uniques), int(np.count_nonzero(codes >= 0)), what)
 
@@ -73,6 +97,8 @@ def _whole_numbers(values: pd.Series) -> pd.Series | None:
 def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
     if ptypes.is_object_dtype(series.dtype) and ptypes.infer_dtype(series, skipna=True) == "string":
         # Plain strings, by far the most common object column: no need to convert the whole column.
+        return _strings(series, "string")
+    if string_categories(series):  # judged as the strings it holds would be
         return _strings(series, "string")
     series = normalise_dtype(series)
     dtype = series.dtype

@@ -21,7 +21,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from monitor.drift.cleaning import category_labels, clean, missing_mask
-from monitor.drift.kinds import normalise_dtype
+from monitor.drift.kinds import as_strings, normalise_dtype, string_categories
 from monitor.drift.types import ColumnKind
 
 FloatArray = npt.NDArray[np.float64]
@@ -195,9 +195,21 @@ def _label_counts(labels: Any, per_label: IntArray) -> dict[str, int]:
     return counts
 
 
+def _category_codes(series: pd.Series) -> CategorySummary:
+    """Counts of a categorical of strings from its codes: no string is hashed or labelled; a string's
+    label is the string itself (cleaning.category_labels), so the counts are those of the strings."""
+    codes = series.cat.codes.to_numpy()
+    per_code = np.bincount(codes.astype(np.intp) + 1, minlength=len(series.cat.categories) + 1)
+    counts = {str(label): int(n) for label, n in zip(series.cat.categories, per_code[1:], strict=True) if n}
+    return category_summary(counts, len(series), int(per_code[0]))
+
+
 def _categories(series: pd.Series) -> CategorySummary:
     """Counts by label without labelling every row: hash the rows once (factorize, which also finds
-    the missing ones), then label and clean only the distinct values."""
+    the missing ones), then label and clean only the distinct values. A categorical of strings
+    (Parquet's dictionary-encoded strings) is counted on its codes instead."""
+    if string_categories(series):
+        return _category_codes(series)
     rows = len(series)
     try:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -227,6 +239,7 @@ def summarise(series: pd.Series, kind: ColumnKind) -> Summary:
     """One side of one column, cleaned (see cleaning.py for what counts as missing) and summarised."""
     if kind is ColumnKind.CATEGORICAL:
         return _categories(series)
+    series = as_strings(series)  # strings judged as another kind are cleaned as the strings they are
     if kind is ColumnKind.NUMERICAL and _plain_numbers(series):  # the common case, without copies
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)  # may share the frame's memory
         keep = np.isfinite(numbers)

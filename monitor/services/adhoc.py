@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from monitor.drift import (
     ColumnKind,
@@ -27,16 +29,40 @@ class AdhocInputError(UserError):
     """Files or options that cannot be compared; the message says which and why."""
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def _is_text(field: pa.Field) -> bool:
+    return bool(pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+
+
+def read_parquet(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A Parquet file through Arrow: only `columns` read (those the file has; None: all), string
+    columns kept dictionary-encoded and arriving as pandas categoricals of those strings (the drift
+    engine counts their codes and judges them exactly as the strings), numbers handed to pandas
+    without a copy where Arrow's buffers allow it."""
+    schema = pq.read_schema(path)
+    wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema.names]
+    fields = [f for f in schema if wanted is None or f.name in wanted]
+    table = pq.read_table(
+        path,
+        columns=wanted,
+        read_dictionary=[f.name for f in fields if _is_text(f)],
+        memory_map=True,
+        use_pandas_metadata=True,  # the index, as pandas wrote it, even when columns are chosen
+    )
+    # Arrow releases each column as pandas takes it over: the file's data is not held twice.
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def read_table(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file as a DataFrame; of a Parquet file only `columns` (None: every column)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            return read_parquet(path, columns)
         if suffix in (".csv", ".txt"):
             return pd.read_csv(path)
     except FileNotFoundError:
         raise AdhocInputError(f"{path}: no such file") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, pa.ArrowException, pd.errors.ParserError) as exc:
         raise AdhocInputError(f"{path}: cannot be read: {exc}") from None
     raise AdhocInputError(f"{path}: expected a .csv or .parquet file")
 
@@ -50,7 +76,7 @@ def compare_files(
     fmt: str = "table",
     drift_share: float = 0.5,
 ) -> str:
-    ref, cur = read_table(reference), read_table(current)
+    ref, cur = read_table(reference, columns or None), read_table(current, columns or None)
     if columns:
         absent = [c for c in columns if c not in ref.columns and c not in cur.columns]
         if absent:

@@ -4,12 +4,18 @@ A path segment `dt=2026-11-22` (the key is configurable) says every row below it
 calendar day of `partition_timezone`. Files in partitions that cannot overlap the window are dropped
 from the list before anything is opened; the rest are read through a pyarrow dataset with the time
 filter pushed down, so only the window's rows are materialised.
+
+String columns of a monitor's features are read from Parquet dictionary-encoded and arrive as pandas
+categoricals of those strings: no Python string is made per row, and the drift engine counts their
+codes (it judges them exactly as the strings, monitor.drift.kinds.string_categories). Role columns
+(time, id, prediction, labels, segments...) keep their plain types.
 """
 
 from __future__ import annotations
 
 import glob
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,14 +25,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from monitor.config import feature_columns, role_column_names
 from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
 
 
 class FilesSource:
     def __init__(
-        self, pattern: Path, fmt: str = "auto", partition_key: str = "dt", partition_timezone: str = "UTC"
+        self,
+        pattern: Path,
+        fmt: str = "auto",
+        partition_key: str = "dt",
+        partition_timezone: str = "UTC",
+        *,
+        categories: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
+        """`categories`: given the data's column names, those whose strings to read dictionary-encoded
+        (Parquet only; None: none)."""
         self.pattern = pattern
+        self.categories = categories
         self.fmt = fmt
         self.partition = re.compile(rf"^{re.escape(partition_key)}=(.+)$")
         self.zone = ZoneInfo(partition_timezone)
@@ -96,7 +112,7 @@ class FilesSource:
             if not paths:  # no partition overlaps the window: no rows, with the columns of the newest file
                 table = ds.dataset(everything[-1:], format=fmt).schema.empty_table()
             else:
-                dataset = _unified_dataset(paths, fmt)
+                dataset = _unified_dataset(paths, fmt, self.categories)
                 condition = _time_filter(dataset.schema, start, end, time_column)
                 # head() stops reading at `limit` rows: a sample of a large source costs little.
                 table = (
@@ -110,14 +126,29 @@ class FilesSource:
         return utc_frame_times(table.to_pandas(self_destruct=True, split_blocks=True), time_column)
 
 
-def _unified_dataset(paths: list[str], fmt: str) -> ds.Dataset:
+def _unified_dataset(
+    paths: list[str], fmt: str, categories: Callable[[list[str]], list[str]] | None = None
+) -> ds.Dataset:
     """A dataset over every column of every file: pyarrow would otherwise take the first file's schema
-    and silently drop columns only later files have."""
+    and silently drop columns only later files have. Of Parquet files, the string columns that
+    `categories` names are read dictionary-encoded."""
     dataset = ds.dataset(paths, format=fmt)
     schemas = [fragment.physical_schema for fragment in dataset.get_fragments()]
-    if all(schema.equals(schemas[0]) for schema in schemas[1:]):
-        return dataset
-    return ds.dataset(paths, format=fmt, schema=pa.unify_schemas(schemas, promote_options="permissive"))
+    unified = all(schema.equals(schemas[0]) for schema in schemas[1:])
+    schema = schemas[0] if unified else pa.unify_schemas(schemas, promote_options="permissive")
+    wanted = set(categories(schema.names)) if categories is not None and fmt == "parquet" else set()
+    encode = [f.name for f in schema if f.name in wanted and _is_text(f.type)]
+    if not encode:
+        return dataset if unified else ds.dataset(paths, format=fmt, schema=schema)
+    for name in encode:
+        index = schema.get_field_index(name)
+        schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
+    options = ds.ParquetReadOptions(dictionary_columns=encode)
+    return ds.dataset(paths, format=ds.ParquetFileFormat(read_options=options), schema=schema)
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
 
 def _time_filter(
@@ -147,9 +178,22 @@ def _time_filter(
     return condition
 
 
+def dictionary_features(monitor: Any) -> Callable[[list[str]], list[str]] | None:
+    """Which columns a monitor's files are read dictionary-encoded (those of its features that hold
+    strings, never a role column: segments, say, are relabelled in place); None outside a monitor."""
+    if monitor is None:
+        return None
+    roles = role_column_names(monitor)
+    return lambda names: [name for name in feature_columns(monitor, names) if name not in roles]
+
+
 def _build(config: Any, context: SourceContext) -> FilesSource:
     return FilesSource(
-        context.resolve_path(config.path), config.format, config.partition_key, config.partition_timezone
+        context.resolve_path(config.path),
+        config.format,
+        config.partition_key,
+        config.partition_timezone,
+        categories=dictionary_features(context.monitor),
     )
 
 

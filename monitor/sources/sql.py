@@ -40,7 +40,12 @@ class SqlSource:
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
     ) -> pd.DataFrame:
         try:
-            frame = _assemble(self.database.chunks(start, end, time_column=time_column))
+            # PostgreSQL tables: COPY parsed by Arrow, several times faster; else streamed chunks.
+            table = self.database.arrow_window(start, end, time_column=time_column)
+            if table is not None:
+                frame = table.to_pandas(self_destruct=True, split_blocks=True)
+            else:
+                frame = _assemble(self.database.chunks(start, end, time_column=time_column))
         except ExternalSourceError as exc:
             raise SourceError(str(exc)) from None
         return utc_frame_times(frame, time_column)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -34,6 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
+
+from monitor.store.external_copy import CopyFailed, arrow_type, copy_table
 
 
 class ExternalSourceError(Exception):
@@ -105,6 +108,31 @@ class ExternalTable:
                 yield from pd.read_sql(statement, streaming, chunksize=self.chunk_size)
         except ExternalSourceError:
             raise
+        except (SQLAlchemyError, NoSuchModuleError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise ExternalSourceError(f"cannot read {self.describe()}: {str(reason).strip()}") from None
+
+    def arrow_window(
+        self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None
+    ) -> pa.Table | None:
+        """PostgreSQL (psycopg) tables whose every column type COPY round-trips exactly: the window
+        through `COPY ... TO STDOUT`, parsed by Arrow (external_copy.py). None otherwise, or for an
+        empty window: then `chunks` reads it."""
+        if self.table_name is None:
+            return None
+        url = make_url(self.url)
+        if url.get_backend_name() != "postgresql" or url.get_driver_name() != "psycopg":
+            return None
+        try:
+            with self._connect().connect() as connection:
+                statement = self._table_select(connection, start, end, time_column)
+                assert self._table is not None
+                types = [(c.name, arrow_type(c.type)) for c in self._table.c]
+                if any(t is None for _, t in types):
+                    return None
+                return copy_table(connection, statement, [(n, t) for n, t in types if t is not None])
+        except CopyFailed as exc:
+            raise ExternalSourceError(f"cannot read {self.describe()}: {exc}") from None
         except (SQLAlchemyError, NoSuchModuleError) as exc:
             reason = getattr(exc, "orig", None) or exc
             raise ExternalSourceError(f"cannot read {self.describe()}: {str(reason).strip()}") from None
