@@ -35,7 +35,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(REPO / "config", root / "config")
     config = load_config(root / "config" / "demo.yaml", env={})
     prepare_demo(config, now=NOW)
-    runtime = build_runtime(config, now=NOW)
+    # The service's clock stands at the demo's now: the canary's rows are within the verdict's lookback.
+    runtime = build_runtime(config, now=NOW, clock=lambda: NOW)
     try:
         with serving(create_app(runtime)) as server:
             yield server.url
@@ -55,6 +56,7 @@ def paths(demo_server: str) -> dict[str, str]:
         "monitor": f"/monitors/{MONITOR}",
         "monitor-older": f"/monitors/{MONITOR}?{urlencode({'limit': 20, 'before': runs[20]['window_end']})}",
         "run": f"/runs/{drifted['id']}",
+        "compare": f"/monitors/{MONITOR}/compare?{urlencode({'candidate': 'v4', 'baseline': 'v3'})}",
         "alerts": "/alerts",
         "alert": f"/alerts/{alerts[0]['id']}",
         "docs": "/docs",
@@ -70,6 +72,7 @@ RENDERED = {
     "docs": "#swagger-ui .opblock",
     "redoc": "[data-section-id^='tag/']",
     "error-404": "#error",
+    "compare": "#verdict",
 }
 EXPECTED_STATUS = {"error-404": 404}
 
@@ -89,7 +92,19 @@ def tab(browser: Any, demo_server: str) -> Iterator[tuple[Any, PageWatch]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["dashboard", "monitor", "monitor-older", "run", "alerts", "alert", "docs", "redoc", "error-404"]
+    "name",
+    [
+        "dashboard",
+        "monitor",
+        "monitor-older",
+        "run",
+        "compare",
+        "alerts",
+        "alert",
+        "docs",
+        "redoc",
+        "error-404",
+    ],
 )
 def test_every_page_loads_cleanly_and_offline(
     tab: tuple[Any, PageWatch], paths: dict[str, str], demo_server: str, name: str
