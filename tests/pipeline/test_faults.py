@@ -19,7 +19,9 @@ from tests.conftest import DAY0, ConfigFactory, xy_monitor_config
 from tests.pipeline.faults import RunState, runs, stop_mid_window, write_xy_log
 
 DAYS = 12
-ROWS_PER_DAY = 250_000  # enough that a window takes a visible while, so the kill lands inside one
+# Enough that a window takes a visible while (well over the 50 ms the kill waits, however fast
+# reading gets), so the kill lands inside one.
+ROWS_PER_DAY = 600_000
 LEASE_SECONDS = 2
 
 
