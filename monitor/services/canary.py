@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitor.config import MonitorConfig
+from monitor.config import MonitorConfig, feature_columns
 from monitor.drift import build_profile, compare_datasets
 from monitor.metrics.compare import COMPARABLE, compare_metric
 from monitor.metrics.differences import LabelledRows
@@ -131,14 +131,11 @@ def side_by_side(
 
 
 def compared_columns(monitor: MonitorConfig, rows: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(features, outputs) the two segments are compared on."""
+    """(features, outputs) the two segments are compared on: the monitor's features (config/roles.py
+    tells them from role columns, segment and serving columns included) that the rows hold."""
     outputs = [c for c in output_columns(monitor) if c in rows.columns]
-    roles = {monitor.schema_.timestamp_column, monitor.schema_.id_column, LABEL, *outputs}
-    roles |= set(monitor.segments.by if monitor.segments else [])
-    roles |= {c for c in (monitor.serving.latency_column, monitor.serving.error_column) if c}
-    if monitor.schema_.features is not None:
-        return [c for c in monitor.schema_.features if c in rows.columns], outputs
-    return [str(c) for c in rows.columns if c not in roles], outputs
+    present = [str(c) for c in rows.columns if c != LABEL]
+    return [c for c in feature_columns(monitor, present) if c in rows.columns], outputs
 
 
 def labelled_rows(monitor: MonitorConfig, rows: pd.DataFrame) -> LabelledRows:
