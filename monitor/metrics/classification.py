@@ -73,6 +73,8 @@ def _accuracy(d: _Binary) -> MetricValue:
     if d.predicted is None or d.truth_for_predictions is None:
         return MetricValue.missing("accuracy", d.n, "no_predictions")
     y, p = d.truth_for_predictions, d.predicted
+    if len(y) == 0:  # labelled rows, none with a prediction
+        return MetricValue.missing("accuracy", 0, "no_predictions")
     correct = int(np.sum(y == p))
     return MetricValue.of("accuracy", accuracy_score(y, p), len(y), intervals.wilson(correct, len(y)))
 

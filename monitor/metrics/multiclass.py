@@ -60,7 +60,7 @@ class _Multiclass:
     score_problem: str | None  # why score metrics cannot be computed
 
 
-def _averaged(draws: np.ndarray, which: str, average: str) -> np.ndarray:
+def averaged_scores(draws: np.ndarray, which: str, average: str) -> np.ndarray:
     """precision / recall / f1 of each (k x k) confusion matrix in a (B, k, k) stack, as scikit-learn
     averages them with zero_division=NaN."""
     tp = np.diagonal(draws, axis1=1, axis2=2).astype(float)
@@ -86,6 +86,8 @@ def _accuracy(d: _Multiclass) -> MetricValue:
     if d.predicted is None or d.truth_for_predictions is None:
         return MetricValue.missing("accuracy", d.n, "no_predictions")
     y, p = d.truth_for_predictions, d.predicted
+    if len(y) == 0:  # labelled rows, none with a prediction
+        return MetricValue.missing("accuracy", 0, "no_predictions")
     value = accuracy_score(y, p)
     return MetricValue.of("accuracy", value, len(y), intervals.wilson(int(np.sum(y == p)), len(y)))
 
@@ -97,6 +99,8 @@ def _counting(which: str) -> Callable[[_Multiclass], MetricValue]:
         if d.predicted is None or d.truth_for_predictions is None:
             return MetricValue.missing(which, d.n, "no_predictions")
         y, p = d.truth_for_predictions, d.predicted
+        if len(y) == 0:
+            return MetricValue.missing(which, 0, "no_predictions")
         value = float(sklearn_metric(y, p, average=d.average, zero_division=np.nan))
         if not np.isfinite(value):
             return MetricValue.missing(which, len(y), "undefined")
@@ -104,7 +108,9 @@ def _counting(which: str) -> Callable[[_Multiclass], MetricValue]:
         index = {label: i for i, label in enumerate(labels)}
         confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
         np.add.at(confusion, ([index[v] for v in y], [index[v] for v in p]), 1)
-        interval = intervals.confusion_bootstrap(confusion, lambda draws: _averaged(draws, which, d.average))
+        interval = intervals.confusion_bootstrap(
+            confusion, lambda draws: averaged_scores(draws, which, d.average)
+        )
         return MetricValue.of(which, value, len(y), interval)
 
     return compute

@@ -184,3 +184,12 @@ def test_rows_without_a_score_are_left_out_of_score_metrics_only() -> None:
     )
     assert (accuracy.sample_count, auc.sample_count) == (5, 4)
     assert auc.value == skm.roc_auc_score(y[[0, 1, 3, 4]], scores[[0, 1, 3, 4]])
+
+
+def test_labelled_rows_without_any_prediction_say_so() -> None:
+    results = binary_classification_metrics(["accuracy", "precision", "f1"], [1, 0], [None, None], None)
+    assert [(m.value, m.status, m.sample_count) for m in results] == [
+        (None, "no_predictions", 0),
+        (None, "no_predicted_positives", 0),
+        (None, "no_positives", 0),
+    ]

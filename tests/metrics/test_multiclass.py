@@ -5,7 +5,7 @@ import pytest
 from sklearn import metrics as skm
 
 from monitor.metrics import multiclass_classification_metrics
-from monitor.metrics.multiclass import _averaged
+from monitor.metrics.multiclass import averaged_scores
 
 ALL = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"]
 CLASSES = ["bird", "cat", "dog"]
@@ -55,7 +55,7 @@ def test_bootstrap_statistic_agrees_with_scikit_learn_on_a_confusion_matrix(whic
     confusion = skm.confusion_matrix(y, p, labels=labels)
     sklearn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[which]
     expected = sklearn(y, p, average=average, zero_division=np.nan)
-    assert _averaged(confusion[None], which, average)[0] == pytest.approx(expected, abs=1e-12)
+    assert averaged_scores(confusion[None], which, average)[0] == pytest.approx(expected, abs=1e-12)
 
 
 def test_classes_match_by_text_and_score_columns_by_name() -> None:
@@ -83,3 +83,8 @@ def test_ranking_metrics_average_over_the_classes_present() -> None:
     assert auc.value == pytest.approx(expected, abs=1e-12)
     (single,) = multiclass_classification_metrics(["roc_auc"], np.array(["a", "a", "a", "a"]), None, scores)
     assert single.status == "single_class"
+
+
+def test_labelled_rows_without_any_prediction_say_so() -> None:
+    results = multiclass_classification_metrics(ALL[:4], ["cat", "dog"], [None, None], None)
+    assert [(m.value, m.status, m.sample_count) for m in results] == [(None, "no_predictions", 0)] * 4
