@@ -62,7 +62,8 @@ class _Binary:
         return np.array([[np.sum(~y & ~p), np.sum(~y & p)], [np.sum(y & ~p), np.sum(y & p)]])
 
 
-def _f1_of(draws: np.ndarray) -> np.ndarray:
+def f1_of_draws(draws: np.ndarray) -> np.ndarray:
+    """F1 of each 2 x 2 confusion matrix [[tn, fp], [fn, tp]] of a (B, 2, 2) stack."""
     tp, fp, fn = draws[:, 1, 1], draws[:, 0, 1], draws[:, 1, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         f1: np.ndarray = 2 * tp / (2 * tp + fp + fn)
@@ -106,7 +107,9 @@ def _f1(d: _Binary) -> MetricValue:
     if confusion[1, 1] == 0 and confusion[0, 1] == 0 and confusion[1, 0] == 0:
         return MetricValue.missing("f1", len(d.predicted), "no_positives")
     value = f1_score(d.truth_for_predictions, d.predicted)
-    return MetricValue.of("f1", value, len(d.predicted), intervals.confusion_bootstrap(confusion, _f1_of))
+    return MetricValue.of(
+        "f1", value, len(d.predicted), intervals.confusion_bootstrap(confusion, f1_of_draws)
+    )
 
 
 def _scored(d: _Binary, metric: str) -> tuple[np.ndarray, np.ndarray] | MetricValue:

@@ -55,8 +55,16 @@ def mean_interval(losses: np.ndarray, lower: float = 0.0, upper: float = math.in
     n = len(losses)
     if n < 2:
         return None
-    mean = float(np.mean(losses))
-    half = Z95 * float(np.std(losses, ddof=1)) / math.sqrt(n)
+    return normal_mean_interval(float(np.mean(losses)), float(np.std(losses, ddof=1)), n, lower, upper)
+
+
+def normal_mean_interval(
+    mean: float, sd: float, n: int, lower: float = 0.0, upper: float = math.inf
+) -> Interval:
+    """mean +- z * sd / sqrt(n) of n values with sample standard deviation sd."""
+    if n < 2:
+        return None
+    half = Z95 * sd / math.sqrt(n)
     return _clip(mean - half, mean + half, lower, upper)
 
 
@@ -81,6 +89,22 @@ def r2_interval(actual: np.ndarray, predicted: np.ndarray) -> Interval:
     return _clip(r2 - half, r2 + half, upper=1.0)
 
 
+def r2_delta_interval(
+    n: int, mse: float, variance: float, squared_ss: float, deviation_ss: float, co_ss: float
+) -> Interval:
+    """r2_interval from sums instead of rows: with dev = (y - mean y)^2, squared_ss is the sum of
+    (e^2 - mse)^2, deviation_ss of (dev - variance)^2, co_ss of (e^2 - mse)(dev - variance); the sum
+    of squared influences expands into these three (their mean is 0)."""
+    if n < 3 or variance == 0:
+        return None
+    r2 = 1 - mse / variance
+    influence_ss = (
+        squared_ss / variance**2 + mse**2 * deviation_ss / variance**4 - 2 * mse * co_ss / variance**3
+    )
+    half = Z95 * math.sqrt(max(influence_ss, 0.0) / (n - 1)) / math.sqrt(n)
+    return _clip(r2 - half, r2 + half, upper=1.0)
+
+
 def delong_auc(positive: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     """(AUC, DeLong variance) for boolean `positive`; the AUC equals scikit-learn's roc_auc_score."""
     pos, neg = scores[positive], scores[~positive]
@@ -98,10 +122,15 @@ def delong_auc(positive: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
 
 def delong_interval(positive: np.ndarray, scores: np.ndarray) -> Interval:
     auc, variance = delong_auc(positive, scores)
-    if not math.isfinite(variance):
+    return normal_interval(auc, math.sqrt(variance) if variance >= 0 else math.nan)
+
+
+def normal_interval(centre: float, sd: float, lower: float = 0.0, upper: float = 1.0) -> Interval:
+    """centre +- z * sd, clipped; None when sd is not finite."""
+    if not math.isfinite(sd):
         return None
-    half = Z95 * math.sqrt(variance)
-    return _clip(auc - half, auc + half, 0.0, 1.0)
+    half = Z95 * sd
+    return _clip(centre - half, centre + half, lower, upper)
 
 
 def average_precision_interval(ap: float, positives: int) -> Interval:

@@ -11,12 +11,16 @@ and keep the history.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from monitor.config import MonitorConfig
 from monitor.metrics import MetricValue, compute_metrics
+from monitor.metrics.partial import MetricSettings, Partial, partial_summary
+from monitor.metrics.score_histogram import ScoreGrid
 from monitor.pipeline.reference import output_columns
 from monitor.sources import SourceError
 from monitor.store.labels import StoredLabel
@@ -67,9 +71,17 @@ def counted_as_of(labelled: pd.DataFrame, as_of: datetime | None) -> pd.DataFram
     return labelled[labelled[LABELLED_AT] < pd.Timestamp(as_of)]
 
 
-def window_metrics(monitor: MonitorConfig, labelled: pd.DataFrame) -> list[MetricValue]:
-    if monitor.labels is None:
-        return []
+@dataclass(frozen=True)
+class _MetricInputs:
+    labels: np.ndarray
+    predictions: np.ndarray | None
+    scores: np.ndarray | None
+    class_scores: dict[str, np.ndarray] | None
+
+
+def _metric_inputs(monitor: MonitorConfig, labelled: pd.DataFrame) -> _MetricInputs:
+    """The columns of the labelled rows the metrics are computed from."""
+    assert monitor.labels is not None
     schema = monitor.schema_
 
     def column(name: str | None) -> pd.Series | None:
@@ -83,15 +95,50 @@ def window_metrics(monitor: MonitorConfig, labelled: pd.DataFrame) -> list[Metri
             for cls, col in schema.class_score_columns.items()
             if col in labelled.columns
         } or None
-    return compute_metrics(
-        monitor.task,
-        monitor.metrics,
+    return _MetricInputs(
         labelled[monitor.labels.label_column].to_numpy(),
         None if prediction is None else prediction.to_numpy(),
         None
         if score is None
         else pd.to_numeric(score, errors="coerce").to_numpy(dtype=float, na_value=float("nan")),
-        class_scores=class_scores,
+        class_scores,
+    )
+
+
+def window_metrics(monitor: MonitorConfig, labelled: pd.DataFrame) -> list[MetricValue]:
+    if monitor.labels is None:
+        return []
+    found = _metric_inputs(monitor, labelled)
+    return compute_metrics(
+        monitor.task,
+        monitor.metrics,
+        found.labels,
+        found.predictions,
+        found.scores,
+        class_scores=found.class_scores,
         positive_label=monitor.positive_label,
         average=monitor.average,
+    )
+
+
+def metric_settings(monitor: MonitorConfig, score_grid: ScoreGrid | None = None) -> MetricSettings:
+    """What the monitor's metrics are computed with, for partial summaries (monitor.metrics.partial);
+    `score_grid`: the bins of binary scores, by default [0, 1]."""
+    return MetricSettings(
+        monitor.task,
+        tuple(monitor.metrics),
+        monitor.positive_label,
+        monitor.average,
+        score_grid or ScoreGrid(),
+    )
+
+
+def window_partial(monitor: MonitorConfig, labelled: pd.DataFrame, settings: MetricSettings) -> Partial:
+    """The partial summary of a piece of a window's labelled rows (the rows window_metrics takes):
+    merged with the other pieces', metrics_from gives the window's metrics."""
+    if monitor.labels is None:
+        raise ValueError(f"monitor {monitor.model!r} has no labels: no metrics to summarise")
+    found = _metric_inputs(monitor, labelled)
+    return partial_summary(
+        settings, found.labels, found.predictions, found.scores, class_scores=found.class_scores
     )

@@ -16,7 +16,10 @@ import sqlalchemy as sa
 from sklearn import metrics as skm
 
 from monitor import pipeline
+from monitor.config import MonitorConfig
+from monitor.metrics.partial import merge_all, merged_metrics
 from monitor.pipeline.label_refresh import refresh_late_labels
+from monitor.pipeline.labels import metric_settings, window_metrics, window_partial
 from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
 from monitor.store import alerts as alert_store
@@ -429,3 +432,48 @@ def test_a_window_computed_before_the_label_stream_still_gets_its_late_labels(
     as_of = _checkpoint(NOW2)
     assert {r.labels_as_of for r in after[max(after)].values()} == {as_of}
     check(after[max(after)], expected_classification(logs["clf"], logs["clf_labels"], day, as_of))
+
+
+def _monitor(task: str, **extra: Any) -> MonitorConfig:
+    files = {"type": "files", "path": "/nonexistent.parquet"}
+    return MonitorConfig.model_validate(
+        {
+            "model": "m",
+            "source": files,
+            "reference": files,
+            "labels": {"source": files},
+            "task": task,
+            **extra,
+        }
+    )
+
+
+@pytest.mark.parametrize("task", ["binary_classification", "multiclass_classification", "regression"])
+def test_merged_summaries_of_a_windows_pieces_give_its_metrics(task: str) -> None:
+    rng = np.random.default_rng(12)
+    n = 900
+    proba = rng.dirichlet([2, 2, 2], n)
+    labelled = pd.DataFrame(
+        {
+            "label": rng.integers(0, 3 if task == "multiclass_classification" else 2, n).astype(float),
+            "prediction": proba.argmax(axis=1),
+            "score": proba[:, 1],
+            **{f"p{k}": proba[:, k] for k in range(3)},
+        }
+    )
+    extra = {"schema": {"class_score_columns": {str(k): f"p{k}" for k in range(3)}}}
+    monitor = _monitor(task, **(extra if task == "multiclass_classification" else {}))
+    settings = metric_settings(monitor)
+    pieces = [window_partial(monitor, labelled.iloc[a:b], settings) for a, b in ((0, 0), (0, 350), (350, n))]
+    merged = merged_metrics(merge_all(task, pieces), settings)
+    expected = window_metrics(monitor, labelled)
+    assert [m.value.metric for m in merged] == [e.metric for e in expected] == monitor.metrics
+    for found, local in zip(merged, expected, strict=True):
+        f = found.value
+        assert (f.metric, f.status, f.sample_count) == (local.metric, local.status, local.sample_count)
+        if found.exact:
+            numbers = [(f.value, local.value), (f.ci_low, local.ci_low), (f.ci_high, local.ci_high)]
+            assert all(a == b or a == pytest.approx(b, abs=1e-9) for a, b in numbers)
+        else:
+            assert found.value.value is not None and local.value is not None and found.bound is not None
+            assert abs(found.value.value - local.value) <= found.bound
