@@ -76,102 +76,170 @@ class EstimatedMetric:
 
 
 @dataclass(frozen=True)
-class _Window:
-    p: np.ndarray  # calibrated probability of positive
-    scores: np.ndarray  # raw scores (ranks for ROC AUC, the losses' argument)
-    predicted: np.ndarray | None  # bool, or None without a prediction column
+class CbpeSums:
+    """What CBPE's estimates other than ROC AUC depend on: sums over a window's rows with a finite
+    score, which add up across the pieces of a window (monitor.metrics.partial_cbpe)."""
 
-    @property
-    def n(self) -> int:
-        return len(self.p)
+    rows: int = 0
+    right: float = 0.0  # sum of q, the probability that a row's prediction is right
+    right_variance: float = 0.0  # sum of q (1 - q)
+    a: float = 0.0  # expected positives among the predicted positives
+    c: float = 0.0  # and among the predicted negatives
+    va: float = 0.0  # their variances
+    vc: float = 0.0
+    m: int = 0  # predicted positives
+    brier: tuple[float, float] = (0.0, 0.0)  # sums of the expected loss and of its variance
+    log_loss: tuple[float, float] = (0.0, 0.0)
+
+    def merge(self, other: CbpeSums) -> CbpeSums:
+        def pair(x: tuple[float, float], y: tuple[float, float]) -> tuple[float, float]:
+            return x[0] + y[0], x[1] + y[1]
+
+        return CbpeSums(
+            self.rows + other.rows,
+            self.right + other.right,
+            self.right_variance + other.right_variance,
+            self.a + other.a,
+            self.c + other.c,
+            self.va + other.va,
+            self.vc + other.vc,
+            self.m + other.m,
+            pair(self.brier, other.brier),
+            pair(self.log_loss, other.log_loss),
+        )
 
 
-def _accuracy(w: _Window) -> EstimatedMetric:
-    assert w.predicted is not None
-    q = np.where(w.predicted, w.p, 1.0 - w.p)  # probability that each row is right
-    error = math.sqrt(float(np.sum(q * (1 - q)))) / w.n
-    return EstimatedMetric.of("accuracy", float(q.mean()), error, w.n, "cbpe")
+def _loss_sums(p: np.ndarray, positive: np.ndarray, negative: np.ndarray) -> tuple[float, float]:
+    """Sums of a per-row loss worth `positive` when the label is 1 and `negative` when it is 0:
+    its expectation, and its variance."""
+    return float(np.sum(p * positive + (1 - p) * negative)), float(
+        np.sum(p * (1 - p) * (positive - negative) ** 2)
+    )
 
 
-def _sums(w: _Window) -> tuple[float, float, float, float, int]:
-    """(A, C, var A, var C, m): expected positives among predicted positives (A) and negatives (C),
-    their variances, and the count of predicted positives."""
-    assert w.predicted is not None
-    d, p = w.predicted, w.p
-    v = p * (1 - p)
-    return float(p[d].sum()), float(p[~d].sum()), float(v[d].sum()), float(v[~d].sum()), int(d.sum())
+def cbpe_sums(p: np.ndarray, scores: np.ndarray, predicted: np.ndarray | None) -> CbpeSums:
+    """The sums of rows with calibrated probabilities p, raw scores and predicted positives (None:
+    no prediction column, and the sums of the counting metrics stay 0)."""
+    clipped, eps = np.clip(scores, 0.0, 1.0), np.finfo(float).eps
+    safe = np.clip(scores, eps, 1 - eps)  # as scikit-learn clips
+    brier = _loss_sums(p, (1 - clipped) ** 2, clipped**2)
+    log_loss = _loss_sums(p, -np.log(safe), -np.log1p(-safe))
+    if predicted is None:
+        return CbpeSums(len(p), brier=brier, log_loss=log_loss)
+    d, v = predicted, p * (1 - p)
+    q = np.where(d, p, 1.0 - p)  # probability that each row is right
+    return CbpeSums(
+        len(p),
+        float(np.sum(q)),
+        float(np.sum(q * (1 - q))),
+        float(p[d].sum()),
+        float(p[~d].sum()),
+        float(v[d].sum()),
+        float(v[~d].sum()),
+        int(d.sum()),
+        brier,
+        log_loss,
+    )
 
 
-def _precision(w: _Window) -> EstimatedMetric:
-    a, _, va, _, m = _sums(w)
-    if m == 0:
-        return EstimatedMetric.missing("precision", w.n, "cbpe", "no_predicted_positives")
-    return EstimatedMetric.of("precision", a / m, math.sqrt(va) / m, w.n, "cbpe")
+def _accuracy(s: CbpeSums) -> EstimatedMetric:
+    return EstimatedMetric.of(
+        "accuracy", s.right / s.rows, math.sqrt(s.right_variance) / s.rows, s.rows, "cbpe"
+    )
 
 
-def _recall(w: _Window) -> EstimatedMetric:
-    a, c, va, vc, _ = _sums(w)
+def _precision(s: CbpeSums) -> EstimatedMetric:
+    if s.m == 0:
+        return EstimatedMetric.missing("precision", s.rows, "cbpe", "no_predicted_positives")
+    return EstimatedMetric.of("precision", s.a / s.m, math.sqrt(s.va) / s.m, s.rows, "cbpe")
+
+
+def _recall(s: CbpeSums) -> EstimatedMetric:
+    a, c = s.a, s.c
     if a + c <= 0:
-        return EstimatedMetric.missing("recall", w.n, "cbpe", "no_positives")
-    error = math.sqrt(c * c * va + a * a * vc) / (a + c) ** 2
-    return EstimatedMetric.of("recall", a / (a + c), error, w.n, "cbpe")
+        return EstimatedMetric.missing("recall", s.rows, "cbpe", "no_positives")
+    error = math.sqrt(c * c * s.va + a * a * s.vc) / (a + c) ** 2
+    return EstimatedMetric.of("recall", a / (a + c), error, s.rows, "cbpe")
 
 
-def _f1(w: _Window) -> EstimatedMetric:
-    a, c, va, vc, m = _sums(w)
+def _f1(s: CbpeSums) -> EstimatedMetric:
+    a, c, m = s.a, s.c, s.m
     if a + c + m <= 0:
-        return EstimatedMetric.missing("f1", w.n, "cbpe", "no_positives")
+        return EstimatedMetric.missing("f1", s.rows, "cbpe", "no_positives")
     total = a + c + m
-    error = 2 * math.sqrt((c + m) ** 2 * va + a * a * vc) / total**2
-    return EstimatedMetric.of("f1", 2 * a / total, error, w.n, "cbpe")
+    error = 2 * math.sqrt((c + m) ** 2 * s.va + a * a * s.vc) / total**2
+    return EstimatedMetric.of("f1", 2 * a / total, error, s.rows, "cbpe")
 
 
-def _roc_auc(w: _Window) -> EstimatedMetric:
-    n, p = w.n, w.p
-    r = rankdata(w.scores)  # midranks, ascending
-    m = float(p.sum())
+def _expected_loss(metric: str, sums: tuple[float, float], n: int) -> EstimatedMetric:
+    error = math.sqrt(sums[1]) / n
+    return EstimatedMetric.of(metric, sums[0] / n, error, n, "cbpe", high=_UPPER.get(metric, 1.0))
+
+
+@dataclass(frozen=True)
+class RankSums:
+    """What CBPE's ROC AUC depends on: with r a row's midrank among the window's raw scores and
+    v = p (1 - p), the sums of p (m), p r (s), r^2 v, v and r v, over n rows."""
+
+    n: int
+    m: float
+    s: float
+    var_s: float
+    var_m: float
+    cov: float
+
+    @classmethod
+    def of(cls, p: np.ndarray, scores: np.ndarray) -> RankSums:
+        r = rankdata(scores)  # midranks, ascending
+        v = p * (1 - p)
+        return cls(
+            len(p),
+            float(p.sum()),
+            float(np.dot(p, r)),
+            float(np.dot(r * r, v)),
+            float(v.sum()),
+            float(np.dot(r, v)),
+        )
+
+
+def auc_estimate(r: RankSums) -> EstimatedMetric:
+    """The AUC with every row counted positive with weight p and negative with weight 1 - p."""
+    n, m, s = r.n, r.m, r.s
     if not 0.5 <= m <= n - 0.5:  # fewer than half an expected row of one class
         return EstimatedMetric.missing("roc_auc", n, "cbpe", "single_class")
-    s = float(np.dot(p, r))
     pairs = m * (n - m)
     value = (s - m * (m + 1) / 2) / pairs
-    v = p * (1 - p)
-    var_s, var_m, cov = float(np.dot(r * r, v)), float(v.sum()), float(np.dot(r, v))
     g_s = 1.0 / pairs
     g_m = (-(m + 0.5) * pairs - (s - m * (m + 1) / 2) * (n - 2 * m)) / pairs**2
-    variance = g_s * g_s * var_s + 2 * g_s * g_m * cov + g_m * g_m * var_m
+    variance = g_s * g_s * r.var_s + 2 * g_s * g_m * r.cov + g_m * g_m * r.var_m
     return EstimatedMetric.of("roc_auc", value, math.sqrt(max(variance, 0.0)), n, "cbpe")
 
 
-def _expected_loss(w: _Window, metric: str, positive: np.ndarray, negative: np.ndarray) -> EstimatedMetric:
-    """The mean of a per-row loss worth `positive` when the label is 1 and `negative` when it is 0."""
-    p = w.p
-    mean = float(np.mean(p * positive + (1 - p) * negative))
-    error = math.sqrt(float(np.sum(p * (1 - p) * (positive - negative) ** 2))) / w.n
-    return EstimatedMetric.of(metric, mean, error, w.n, "cbpe", high=_UPPER.get(metric, 1.0))
-
-
-def _brier(w: _Window) -> EstimatedMetric:
-    s = np.clip(w.scores, 0.0, 1.0)
-    return _expected_loss(w, "brier", (1 - s) ** 2, s**2)
-
-
-def _log_loss(w: _Window) -> EstimatedMetric:
-    eps = np.finfo(float).eps
-    s = np.clip(w.scores, eps, 1 - eps)  # as scikit-learn clips
-    return _expected_loss(w, "log_loss", -np.log(s), -np.log1p(-s))
-
-
-_BINARY: dict[str, Callable[[_Window], EstimatedMetric]] = {
+_FROM_SUMS: dict[str, Callable[[CbpeSums], EstimatedMetric]] = {
     "accuracy": _accuracy,
     "precision": _precision,
     "recall": _recall,
     "f1": _f1,
-    "roc_auc": _roc_auc,
-    "brier": _brier,
-    "log_loss": _log_loss,
+    "brier": lambda s: _expected_loss("brier", s.brier, s.rows),
+    "log_loss": lambda s: _expected_loss("log_loss", s.log_loss, s.rows),
 }
 _NEEDS_PREDICTIONS = {"accuracy", "precision", "recall", "f1"}
+
+
+def binary_estimates(
+    metrics: Sequence[str], sums: CbpeSums, has_predictions: bool, auc: Callable[[], EstimatedMetric]
+) -> list[EstimatedMetric]:
+    """Each metric of BINARY_ESTIMABLE asked for from a window's sums (at least one row), and ROC AUC
+    from `auc`: ranks are not sums."""
+    return [
+        EstimatedMetric.missing(m, sums.rows, "cbpe", "no_predictions")
+        if m in _NEEDS_PREDICTIONS and not has_predictions
+        else auc()
+        if m == "roc_auc"
+        else _FROM_SUMS[m](sums)
+        for m in metrics
+        if m in BINARY_ESTIMABLE
+    ]
 
 
 def estimate_binary(
@@ -182,17 +250,12 @@ def estimate_binary(
 ) -> list[EstimatedMetric]:
     """CBPE's estimate of each metric of BINARY_ESTIMABLE asked for (others are skipped), over the
     rows with a finite score. `predicted`: True where the model predicted the positive class."""
-    wanted = [m for m in metrics if m in _BINARY]
     raw = np.asarray(scores, dtype=float)
     keep = np.isfinite(raw)
     if not keep.any():
         status = "no_rows" if len(raw) == 0 else "no_scores"
-        return [EstimatedMetric.missing(m, 0, "cbpe", status) for m in wanted]
+        return [EstimatedMetric.missing(m, 0, "cbpe", status) for m in metrics if m in BINARY_ESTIMABLE]
     decided = None if predicted is None else np.asarray(predicted, dtype=bool)[keep]
-    window = _Window(calibration.apply(raw[keep]), raw[keep], decided)
-    return [
-        EstimatedMetric.missing(m, window.n, "cbpe", "no_predictions")
-        if m in _NEEDS_PREDICTIONS and decided is None
-        else _BINARY[m](window)
-        for m in wanted
-    ]
+    p, kept = calibration.apply(raw[keep]), raw[keep]
+    sums = cbpe_sums(p, kept, decided)
+    return binary_estimates(metrics, sums, decided is not None, lambda: auc_estimate(RankSums.of(p, kept)))

@@ -76,7 +76,7 @@ def _per_class(
     return a, m, s
 
 
-def _averaged(metric: str, a: np.ndarray, m: np.ndarray, s: np.ndarray, average: str) -> np.ndarray:
+def averaged_counts(metric: str, a: np.ndarray, m: np.ndarray, s: np.ndarray, average: str) -> np.ndarray:
     """Precision, recall or F1 of expected or drawn counts over the last axis (classes)."""
     if average == "micro":  # one label per row: every micro average is the accuracy
         total = m.sum(axis=-1)
@@ -99,12 +99,20 @@ def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _auc(p: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Macro one-vs-rest AUC for class weights p (..., n, k) and per-class score ranks (n, k)."""
-    n = ranks.shape[0]
-    mass = p.sum(axis=-2)
-    concordant = (p * ranks).sum(axis=-2) - mass * (mass + 1) / 2
+    return macro_auc(p.sum(axis=-2), (p * ranks).sum(axis=-2), ranks.shape[0])
+
+
+def class_aucs(mass: np.ndarray, weighted_ranks: np.ndarray, n: int) -> np.ndarray:
+    """Each class's AUC (NaN under half an expected row of it or of the rest) from its weight
+    (mass) and the sum of weight times rank over n rows, last axis the classes."""
+    concordant = weighted_ranks - mass * (mass + 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         per = concordant / (mass * (n - mass))
-    per = np.where((mass >= 0.5) & (mass <= n - 0.5), per, np.nan)
+    return np.asarray(np.where((mass >= 0.5) & (mass <= n - 0.5), per, np.nan))
+
+
+def macro_auc(mass: np.ndarray, weighted_ranks: np.ndarray, n: int) -> np.ndarray:
+    per = class_aucs(mass, weighted_ranks, n)
     return _mean(per, np.isfinite(per).astype(float))
 
 
@@ -119,7 +127,7 @@ def multiclass_values(
         return np.asarray(hit.mean(axis=-1))
     if metric == "roc_auc":
         return _auc(p, ranks)
-    return _averaged(metric, *_per_class(p, predicted, k), average)
+    return averaged_counts(metric, *_per_class(p, predicted, k), average)
 
 
 def _draws(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:

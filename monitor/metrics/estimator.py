@@ -29,7 +29,19 @@ from monitor.metrics.estimation_multiclass import (
     multiclass_values,
 )
 from monitor.metrics.loss_estimation import LossEstimator, estimate_regression, fit_loss_estimator
+from monitor.metrics.partial_cbpe import (
+    CbpeMulticlassPartial,
+    CbpePartial,
+    MergedEstimate,
+    cbpe_estimates,
+    cbpe_multiclass_estimates,
+    cbpe_multiclass_partial,
+    cbpe_partial,
+)
+from monitor.metrics.partial_dle import DlePartial, dle_estimates, dle_partial
+from monitor.metrics.score_histogram import ScoreGrid
 
+EstimatePartial = CbpePartial | CbpeMulticlassPartial | DlePartial
 REFERENCE_CHUNKS = 200
 DEFAULT_CHUNK_ROWS = 1000
 SEED = 20_261_203
@@ -86,6 +98,44 @@ class PerformanceEstimator:
         assert self.calibration is not None
         scores, predicted = _binary_outputs(frame, self.inputs)
         return estimate_binary(metrics, self.calibration, scores, predicted)
+
+    def partial(self, frame: pd.DataFrame, grid: ScoreGrid | None = None) -> EstimatePartial:
+        """The summary of a piece of a window's rows: merged with the other pieces' (`merge`),
+        `from_partial` gives the window's estimates. `grid`: the bins of the raw scores for ROC AUC
+        (by default [0, 1])."""
+        if self.losses is not None:
+            return dle_partial(self.losses, frame, _predictions(frame, self.inputs))
+        if self.multiclass is not None:
+            scores, predicted = _class_outputs(frame, self.inputs)
+            return cbpe_multiclass_partial(self.multiclass, scores, predicted, grid)
+        assert self.calibration is not None
+        scores, predicted = _binary_outputs(frame, self.inputs)
+        return cbpe_partial(self.calibration, scores, predicted, grid)
+
+    def empty_partial(self) -> EstimatePartial:
+        """The summary of no rows, the identity of `merge`."""
+        if self.losses is not None:
+            return DlePartial()
+        return CbpeMulticlassPartial() if self.multiclass is not None else CbpePartial()
+
+    def from_partial(self, partial: EstimatePartial) -> list[MergedEstimate]:
+        """The window's estimates from the merged summary of its pieces, each saying whether it is
+        exactly the single-process estimate (monitor.metrics.partial_cbpe says which are)."""
+        metrics = self.inputs.metrics
+        if isinstance(partial, DlePartial) and self.losses is not None:
+            return dle_estimates(partial, metrics, self.losses)
+        if isinstance(partial, CbpeMulticlassPartial) and self.multiclass is not None:
+            return cbpe_multiclass_estimates(partial, metrics, average=self.inputs.average)
+        if isinstance(partial, CbpePartial) and self.calibration is not None:
+            return cbpe_estimates(partial, metrics)
+        raise ValueError(f"a {type(partial).__name__} is not a summary for this {self.inputs.task} estimator")
+
+
+def merge(a: EstimatePartial, b: EstimatePartial) -> EstimatePartial:
+    """The summary of the rows of both pieces."""
+    if type(a) is not type(b):
+        raise ValueError(f"a {type(a).__name__} does not merge with a {type(b).__name__}")
+    return a.merge(b)  # type: ignore[arg-type]
 
 
 def _predictions(frame: pd.DataFrame, inputs: EstimatorInputs) -> np.ndarray:

@@ -184,11 +184,11 @@ def estimate_regression(
         else:
             mse = float(squared.mean())
             mse_error = math.sqrt(estimator.squared.spread * float(np.sum(squared**2))) / n
-            out.append(_rmse(mse, mse_error, n))
+            out.append(rmse_estimate(mse, mse_error, n))
     return out
 
 
-def _rmse(mse: float, mse_error: float, n: int) -> EstimatedMetric:
+def rmse_estimate(mse: float, mse_error: float, n: int) -> EstimatedMetric:
     """RMSE from the mean squared error's estimate and sampling error: the band is the square root of
     the MSE's band, the sampling error the delta method's sd / (2 sqrt(mse))."""
     value = math.sqrt(mse)

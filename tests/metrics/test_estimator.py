@@ -3,11 +3,15 @@ level and spread change detection standardises with, against their textbook valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.metrics.estimator import EstimatorInputs, fit_estimator
+from monitor.metrics.estimator import EstimatorInputs, fit_estimator, merge
+from monitor.metrics.partial_cbpe import CbpePartial
+from monitor.metrics.partial_dle import DlePartial
 
 
 def _binary(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -72,3 +76,67 @@ def test_multiclass_reads_class_columns_and_predictions_as_text() -> None:
     accuracy, _ = estimator.estimate(frame.iloc[:1000])
     assert accuracy.value == pytest.approx(np.mean(p[:1000].max(axis=1)), abs=0.02)
     assert set(estimator.parameters["realised"]) == {"accuracy", "f1"}
+
+
+def _multiclass(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    p = rng.dirichlet([2, 2, 2], n)
+    truth = (rng.random((n, 1)) > np.cumsum(p, axis=1)).sum(axis=1)
+    names = np.array(["a", "b", "c"])
+    return pd.DataFrame(
+        {"pa": p[:, 0], "pb": p[:, 1], "pc": p[:, 2], "prediction": names[p.argmax(1)], "label": names[truth]}
+    )
+
+
+def _regression(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    x = rng.normal(size=n)
+    return pd.DataFrame({"x": x, "prediction": x, "label": x + rng.normal(0, 0.2 + np.abs(x))})
+
+
+@pytest.mark.parametrize(
+    ("inputs", "rows"),
+    [
+        (
+            EstimatorInputs(
+                "binary_classification",
+                ("accuracy", "f1", "roc_auc"),
+                "label",
+                "prediction",
+                "score",
+                positive_label="yes",
+            ),
+            _binary,
+        ),
+        (
+            EstimatorInputs(
+                "multiclass_classification",
+                ("accuracy", "precision", "roc_auc"),
+                "label",
+                "prediction",
+                None,
+                class_scores=(("a", "pa"), ("b", "pb"), ("c", "pc")),
+            ),
+            _multiclass,
+        ),
+        (
+            EstimatorInputs("regression", ("mae", "rmse"), "label", "prediction", None, features=("x",)),
+            _regression,
+        ),
+    ],
+)
+def test_estimates_from_the_merged_summaries_of_a_windows_pieces(
+    inputs: EstimatorInputs, rows: Callable[[np.random.Generator, int], pd.DataFrame]
+) -> None:
+    rng = np.random.default_rng(4)
+    estimator = fit_estimator(inputs, rows(rng, 3000))
+    window = rows(rng, 900)
+    expected = estimator.estimate(window)
+    merged = estimator.empty_partial()
+    for a, b in ((0, 0), (0, 400), (400, 900)):
+        merged = merge(merged, estimator.partial(window.iloc[a:b]))
+    found = estimator.from_partial(merged)
+    assert [f.value.metric for f in found] == [e.metric for e in expected] == list(inputs.metrics)
+    for f, e in zip(found, expected, strict=True):
+        assert f.value.value is not None and e.value is not None
+        assert abs(f.value.value - e.value) <= (1e-9 if f.exact or f.bound is None else f.bound)
+    with pytest.raises(ValueError, match="is not a summary for this"):
+        estimator.from_partial(CbpePartial() if inputs.task == "regression" else DlePartial())
