@@ -15,6 +15,7 @@ KLL sketch, and Wasserstein, within the bound their results report.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -86,3 +87,8 @@ def summarise_piece(piece: pd.DataFrame, plan: SummaryPlan) -> CurrentSummary:
 
     done = map_columns(work, names, parallel=plan.parallel, cells=len(piece) * len(names))
     return CurrentSummary(len(piece), dict(zip(names, done, strict=True)))
+
+
+def merge_summaries(*summaries: CurrentSummary) -> CurrentSummary:
+    """Summaries of consecutive pieces merged, in order (one step of a tree of merges)."""
+    return functools.reduce(CurrentSummary.merge, summaries)
