@@ -154,7 +154,11 @@ class DaskBackend:
             shared = client.scatter(plan, broadcast=True, hash=False)
             summaries = [delayed(summarise_piece)(part, shared) for part in parts]
             merged = client.compute(merge_tree(summaries, self.split_every))
-            result = merged.result(timeout=self.compute_timeout)
+            try:
+                result = merged.result(timeout=self.compute_timeout)
+            except BaseException:
+                merged.cancel()  # a window given up on (a timeout, an interrupt) stops on the cluster too
+                raise
         except CLUSTER_FAILURES as exc:
             raise ComputeError(
                 f"the Dask cluster at {self.where} failed to summarise the window: {exc}"

@@ -6,6 +6,7 @@ bound elsewhere (KS from a KLL sketch, Wasserstein); a cluster that is down is a
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,3 +137,11 @@ def test_without_an_address_the_backend_runs_its_own_cluster_and_stops_it() -> N
     assert [(r.test, r.statistic, r.p_value) for r in result.results] == [
         (r.test, r.statistic, r.p_value) for r in local.results
     ]
+
+
+def test_a_window_that_outlasts_its_timeout_is_a_clear_error(backend: DaskBackend, window: Window) -> None:
+    profile = build_profile(window.reference, OPTIONS)
+    slow = delayed(time.sleep)(5)  # a piece that does not arrive within the timeout
+    backend.compute_timeout = 0.5
+    with pytest.raises(ComputeError, match="failed to summarise the window"):
+        backend.summarise_window([slow], profile, OPTIONS)
