@@ -19,6 +19,7 @@ from monitor.drift.options import (
     MonteCarloOptions,
     MultivariateOptions,
 )
+from monitor.drift.plan import SummaryPlan, compact_plan, summarise_piece
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, build_profile
 from monitor.drift.registry import UnknownTestError, get_test, known_tests, register
 from monitor.drift.types import ColumnKind, ColumnQuality, DatasetDrift, Status, TestResult
@@ -47,12 +48,14 @@ __all__ = [
     "MultivariateOptions",
     "ReferenceProfile",
     "Status",
+    "SummaryPlan",
     "TestOutcome",
     "TestResult",
     "Unjudgeable",
     "UnknownTestError",
     "build_profile",
     "check_options",
+    "compact_plan",
     "compare_datasets",
     "compare_summaries",
     "get_test",
@@ -60,4 +63,5 @@ __all__ = [
     "known_tests",
     "register",
     "summarise_current",
+    "summarise_piece",
 ]

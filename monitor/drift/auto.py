@@ -53,7 +53,7 @@ from scipy import special
 from monitor.drift.base import MIN_VALUES_DISTANCE
 from monitor.drift.chi2 import pearson
 from monitor.drift.levels import pair_plan
-from monitor.drift.pair import ColumnPair
+from monitor.drift.pair import ColumnPair, CurrentSide
 from monitor.drift.smallsample import cochran
 from monitor.drift.summary import CategorySummary, NumericSummary, Summary
 from monitor.drift.types import ColumnKind
@@ -108,7 +108,7 @@ def categorical_p_test(pair: ColumnPair | None) -> tuple[str, str]:
     return "chi2_levels", f"{why}{failed}: rare levels merged into one"
 
 
-def _categories(reference: Summary | None, current: Summary | None) -> int:
+def _categories(reference: Summary | None, current: CurrentSide | None) -> int:
     labels: set[str] = set()
     for side in (reference, current):
         if isinstance(side, CategorySummary):
@@ -119,7 +119,7 @@ def _categories(reference: Summary | None, current: Summary | None) -> int:
 def choose_test(
     kind: ColumnKind,
     reference: Summary | None,
-    current: Summary | None,
+    current: CurrentSide | None,
     threshold_of: Callable[[str], float],
     pair: ColumnPair | None = None,
 ) -> tuple[str | None, str]:

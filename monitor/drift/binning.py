@@ -40,7 +40,7 @@ class CategoryCounts:
     current: IntArray
 
 
-def _counts_between(values: FloatArray, edges: FloatArray) -> IntArray:
+def counts_between(values: FloatArray, edges: FloatArray) -> IntArray:
     """Per bin `searchsorted(edges, v, 'right')`: E[b-1] <= v < E[b], from the sorted values."""
     below = np.searchsorted(values, edges, side="left")  # values < E[b]
     counts: IntArray = np.diff(np.concatenate([[0], below, [len(values)]])).astype(np.int64)
@@ -77,24 +77,35 @@ def _listed(details: dict[str, Any], key: str, items: Any, ref: IntArray, cur: I
     details["current_counts"] = [int(n) for n in cur]
 
 
-def numeric_bins(reference: NumericSummary, current: NumericSummary) -> Bins:
-    details: dict[str, Any]
-    if reference.distinct > MAX_DISTINCT_FOR_VALUE_BINS:
-        edges = reference.quantile_edges
-        ref_counts = _counts_between(reference.values, edges)
-        cur_counts = _counts_between(current.values, edges)
-        details = {
-            "binning": "quantile",
-            "edges": [float(e) for e in edges],
-            "reference_counts": [int(n) for n in ref_counts],
-            "current_counts": [int(n) for n in cur_counts],
-        }
-        return Bins(ref_counts, cur_counts, details)
-    union = np.union1d(reference.runs[0], current.runs[0])
-    ref_counts, cur_counts = _counts_by_value(reference, union), _counts_by_value(current, union)
-    details = {"binning": "distinct"}
+def quantile_bins(reference: NumericSummary, current_counts: IntArray) -> Bins:
+    """Bins on the reference's quantile edges, given the current's counts on them."""
+    edges = reference.quantile_edges
+    ref_counts = counts_between(reference.values, edges)
+    details = {
+        "binning": "quantile",
+        "edges": [float(e) for e in edges],
+        "reference_counts": [int(n) for n in ref_counts],
+        "current_counts": [int(n) for n in current_counts],
+    }
+    return Bins(ref_counts, current_counts, details)
+
+
+def value_bins(reference: NumericSummary, current_values: FloatArray, current_counts: IntArray) -> Bins:
+    """One bin per distinct value of either side, given the current's distinct values and counts."""
+    union = np.union1d(reference.runs[0], current_values)
+    ref_counts = _counts_by_value(reference, union)
+    cur_counts = np.zeros(len(union), dtype=np.int64)
+    cur_counts[np.searchsorted(union, current_values)] = current_counts
+    details: dict[str, Any] = {"binning": "distinct"}
     _listed(details, "categories", union, ref_counts, cur_counts)
     return Bins(ref_counts, cur_counts, details)
+
+
+def numeric_bins(reference: NumericSummary, current: NumericSummary) -> Bins:
+    if reference.distinct > MAX_DISTINCT_FOR_VALUE_BINS:
+        return quantile_bins(reference, counts_between(current.values, reference.quantile_edges))
+    distinct, cumulative = current.runs
+    return value_bins(reference, distinct, np.diff(np.concatenate([[0], cumulative])))
 
 
 def category_bins(reference: CategorySummary, current: CategorySummary) -> Bins:

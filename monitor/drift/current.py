@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from monitor.drift.compact import CompactNumericSummary
 from monitor.drift.kinds import infer_kind
 from monitor.drift.options import DriftOptions
+from monitor.drift.pair import CurrentSide
 from monitor.drift.parallel import map_columns
 from monitor.drift.profile import ColumnProfile, ReferenceProfile, columns_by_name, set_kind
 from monitor.drift.registry import EVIDENTLY_PREFIX
@@ -24,8 +26,9 @@ from monitor.drift.summary import CategorySummary, CountSummary, NumericSummary,
 from monitor.drift.types import ColumnKind
 from monitor.drift.undecided import UndecidedSummary
 
-# One piece's summary of one current column: as its settled kind, or undecided until merged.
-Piece = Summary | UndecidedSummary
+# One piece's summary of one current column: as its settled kind (compact for a numerical column
+# summarised against the reference, compact.py), or undecided until merged.
+Piece = Summary | CompactNumericSummary | UndecidedSummary
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,17 @@ class CurrentSummary:
 def _merge(first: Piece, second: Piece) -> Piece:
     if isinstance(first, UndecidedSummary) and isinstance(second, UndecidedSummary):
         return first.merge(second)
-    if isinstance(first, UndecidedSummary) or isinstance(second, UndecidedSummary):
+    if isinstance(first, CompactNumericSummary) and isinstance(second, CompactNumericSummary):
+        return first.merge(second)
+    if isinstance(first, UndecidedSummary | CompactNumericSummary) or isinstance(
+        second, UndecidedSummary | CompactNumericSummary
+    ):
         raise ValueError("pieces of a window must be summarised with the same profile and options")
     return first.merge(second)
 
 
 def _all_missing(like: Piece, rows: int) -> Piece:
-    if isinstance(like, UndecidedSummary):
+    if isinstance(like, UndecidedSummary | CompactNumericSummary):
         return like.all_missing(rows)
     if like.kind is ColumnKind.NUMERICAL:
         return NumericSummary(np.zeros(0), rows, rows)
@@ -89,7 +96,7 @@ def summarise_column(
 
 def current_side(
     name: str, reference: ColumnProfile | None, current: pd.Series | Piece | None, options: DriftOptions
-) -> tuple[ColumnKind, str, Summary | None]:
+) -> tuple[ColumnKind, str, CurrentSide | None]:
     """The kind a current column is judged as, why, and its summary (None: not in the current data).
     `current` is the whole window's column, or its pieces' summaries merged."""
     settled = settled_kind(name, reference, options)

@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitor.drift.base import Direction, DriftTest, TestOutcome
-from monitor.drift.pair import ColumnPair
+from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
+from monitor.drift.compact import CompactNumericSummary
+from monitor.drift.pair import COMPACT_REASON, ColumnPair
 from monitor.drift.summary import CategorySummary, NumericSummary
-from monitor.drift.types import ColumnKind
+from monitor.drift.types import ColumnKind, Status
 
 PREFIX = "evidently:"
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "ITERATIVE_DO_NOT_TRACK": "1", "EVIDENTLY_DISABLE_TELEMETRY": "1"}
@@ -107,6 +108,8 @@ class EvidentlyTest(DriftTest):
 
     def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
         reference, current = pair.reference, pair.current
+        if isinstance(current, CompactNumericSummary):
+            raise Unjudgeable(Status.NOT_APPLICABLE, COMPACT_REASON)
         if not isinstance(reference, NumericSummary | CategorySummary) or not isinstance(
             current, NumericSummary | CategorySummary
         ):

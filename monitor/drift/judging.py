@@ -17,9 +17,10 @@ import numpy as np
 from monitor.drift.auto import auto_default_threshold, choose_test
 from monitor.drift.base import Direction, DriftTest, TestOutcome, Unjudgeable
 from monitor.drift.calibration import calibrated_p_value
+from monitor.drift.compact import CompactNumericSummary
 from monitor.drift.learned import LearnedThreshold
 from monitor.drift.options import AUTO, LEARNED, DriftOptions
-from monitor.drift.pair import ColumnPair
+from monitor.drift.pair import ColumnPair, CurrentSide
 from monitor.drift.profile import ColumnProfile
 from monitor.drift.registry import get_test
 from monitor.drift.summary import CategorySummary, NumericSummary, Summary
@@ -36,11 +37,11 @@ class Column:
     kind: ColumnKind
     kind_reason: str
     reference: ColumnProfile | None
-    current: Summary | None
+    current: CurrentSide | None  # compact when summarised in pieces (compact.py)
     reference_rows: int
     current_rows: int
 
-    def count(self, side: Summary | None) -> int:
+    def count(self, side: CurrentSide | None) -> int:
         return side.count if side is not None else 0
 
     @property
@@ -116,7 +117,7 @@ def _sizes(column: Column, why: str | None) -> dict[str, Any]:
         "current_n": column.count(column.current),
     }
     for side, label in ((column.ref_summary, "reference"), (column.current, "current")):
-        if isinstance(side, NumericSummary) and side.non_numeric:
+        if isinstance(side, NumericSummary | CompactNumericSummary) and side.non_numeric:
             sizes[f"{label}_non_numeric"] = side.non_numeric
     if why is not None:
         sizes["chosen_by"] = why

@@ -9,6 +9,11 @@ the exact computation fails scipy warns and falls back to the asymptotic one, an
 scipy's message in `details["warnings"]` rather than on stderr.
 
 The effect size is the statistic itself: the largest gap between the two CDFs, in [0, 1].
+
+From a compact current side (compact.py) the same computation runs on its exact merge (grid.py: the
+same statistic, location and p-value, bit for bit) or on its KLL sketch (sketch.py: within the
+sketch's error bound); `details` then say which (`computed_from`), the bound (`error_bound`), and for
+a sketch the p-values at the statistic plus and minus the bound (`p_value_bounds`).
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from scipy.stats import distributions
 from scipy.stats._stats_py import _attempt_exact_2kssamp
 
 from monitor.drift.base import Direction, DriftTest, TestOutcome
+from monitor.drift.compact import Approximation
 from monitor.drift.pair import ColumnPair
-from monitor.drift.summary import FloatArray
+from monitor.drift.steps import FloatArray, Steps
 from monitor.drift.types import ColumnKind
 
 MAX_EXACT_N = 10_000  # scipy's MAX_AUTO_N: above it `method="auto"` is asymptotic
@@ -74,6 +80,32 @@ def _first_extreme(
     return next(c for c in candidates if c[0] == best)  # the first part wins ties, as in scipy
 
 
+def ks_extremes(steps: Steps, n1: int, n2: int) -> tuple[float, float, int]:
+    """(statistic, location, sign) as scipy finds them: the largest |F_ref - F_cur| over the points."""
+    # Evaluated at the reference's points, then the current's: scipy's order (it concatenates
+    # reference then current), so the first largest difference is found at the same point.
+    at_ref = steps.ref_at_ref / n1 - steps.cur_at_ref / n2
+    at_cur = steps.ref_at_cur / n1 - steps.cur_at_cur / n2
+    max_s, max_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmax)
+    min_diff, min_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmin)
+    min_s = float(np.clip(-min_diff, 0, 1))
+    if min_s > max_s:
+        return min_s, min_at, -1
+    return max_s, max_at, 1
+
+
+def approximation_details(approximation: Approximation, statistic: float, n1: int, n2: int) -> dict[str, Any]:
+    """What a KS from a compact summary rests on: exact merge, or a sketch and its error bound, with
+    the range of p-values the true statistic can have within it."""
+    error = approximation.rank_error
+    details: dict[str, Any] = {"computed_from": approximation.computed_from, "error_bound": error}
+    if error > 0:
+        low = ks_p_value(min(statistic + error, 1.0), n1, n2)[1]
+        high = ks_p_value(max(statistic - error, 0.0), n1, n2)[1]
+        details["p_value_bounds"] = [low, high]
+    return details
+
+
 class KSTest(DriftTest):
     name = "ks"
     kinds = frozenset({ColumnKind.NUMERICAL})
@@ -81,20 +113,9 @@ class KSTest(DriftTest):
     direction = Direction.P_VALUE
 
     def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
-        ref, cur = pair.numeric()
-        steps = pair.steps
+        ref, cur = pair.numeric_sides()
         n1, n2 = ref.count, cur.count
-        # Evaluated at the reference's points, then the current's: scipy's order (it concatenates
-        # reference then current), so the first largest difference is found at the same point.
-        at_ref = steps.ref_at_ref / n1 - steps.cur_at_ref / n2
-        at_cur = steps.ref_at_cur / n1 - steps.cur_at_cur / n2
-        max_s, max_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmax)
-        min_diff, min_at = _first_extreme(at_ref, at_cur, steps.ref_points, steps.cur_points, np.argmin)
-        min_s = float(np.clip(-min_diff, 0, 1))
-        if min_s > max_s:
-            d, location, sign = min_s, min_at, -1
-        else:
-            d, location, sign = max_s, max_at, 1
+        d, location, sign = ks_extremes(pair.steps, n1, n2)
         d, p_value, method, warnings = ks_p_value(d, n1, n2)
         details = {
             "reference_n": n1,
@@ -104,8 +125,10 @@ class KSTest(DriftTest):
             "statistic_sign": sign,
             "p_value_method": method,
             "effect_size_name": "ks_statistic",
-            **pair.bins.details,  # the decile bins, for charts: cheap on sorted values
+            **pair.bins_details(),  # the decile bins, for charts: cheap on sorted values
         }
         if warnings:
             details["warnings"] = warnings
+        if pair.approximation is not None:
+            details.update(approximation_details(pair.approximation, d, n1, n2))
         return TestOutcome(statistic=d, p_value=p_value, details=details, effect_size=d)

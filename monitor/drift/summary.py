@@ -11,6 +11,7 @@ the same sorted array, the same counts. A summary knows nothing of the other sid
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -75,6 +76,13 @@ class NumericSummary:
         """PSI's inner bin edges when this is the reference: `np.unique(np.quantile(ref, QUANTILES))`."""
         edges: FloatArray = np.unique(np.quantile(self.values, QUANTILES))
         return edges
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of the values and counts: what tells one reference's summaries from another's."""
+        digest = hashlib.blake2b(np.ascontiguousarray(self.values).tobytes(), digest_size=16)
+        digest.update(f"{self.rows}/{self.missing}/{self.non_numeric}".encode())
+        return digest.hexdigest()
 
     @cached_property
     def std(self) -> float:

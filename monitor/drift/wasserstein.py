@@ -9,35 +9,27 @@ moved": a shift of the mean by 0.5 std gives 0.5. Default threshold 0.1, as Evid
 `wasserstein` (a tenth of a standard deviation).
 
 A reference with no spread (std 0) has no unit to measure in: status `constant` (KS still judges it).
+
+From a compact current side (compact.py) W1 comes from its exact merge (grid.py: exact unless the two
+CDFs cross between two reference values, where it is bounded) or its KLL sketch (sketch.py: within the
+sketch's rank error times the current values' range); `details` say which (`computed_from`) and bound
+the statistic's error (`error_bound`, in reference standard deviations like the statistic).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
 from monitor.drift.base import MIN_VALUES_DISTANCE, Direction, DriftTest, TestOutcome, Unjudgeable
+from monitor.drift.compact import CompactNumericSummary, compact_wasserstein
 from monitor.drift.pair import ColumnPair
+from monitor.drift.steps import wasserstein_from_steps
 from monitor.drift.types import ColumnKind, Status
 
 
 def wasserstein_from_pair(pair: ColumnPair) -> float:
     ref, cur = pair.numeric()
-    steps = pair.steps
-    n_ref_points, n_cur_points = len(steps.ref_points), len(steps.cur_points)
-    # Positions in the merged list of distinct values; a value on both sides appears twice, reference
-    # first, with a gap of 0 between the two, so it adds nothing.
-    ref_positions = np.arange(n_ref_points) + steps.cur_below_ref
-    cur_positions = np.arange(n_cur_points) + steps.ref_upto_cur
-    size = n_ref_points + n_cur_points
-    points = np.empty(size)
-    ref_counts = np.empty(size, dtype=np.int64)
-    cur_counts = np.empty(size, dtype=np.int64)
-    points[ref_positions], points[cur_positions] = steps.ref_points, steps.cur_points
-    ref_counts[ref_positions], ref_counts[cur_positions] = steps.ref_at_ref, steps.ref_at_cur
-    cur_counts[ref_positions], cur_counts[cur_positions] = steps.cur_at_ref, steps.cur_at_cur
-    gaps = np.diff(points)
-    cdf_gap = np.abs(ref_counts[:-1] / ref.count - cur_counts[:-1] / cur.count)
-    return float(np.sum(np.multiply(cdf_gap, gaps)))
+    return wasserstein_from_steps(pair.steps, ref.count, cur.count)
 
 
 class WassersteinTest(DriftTest):
@@ -48,10 +40,21 @@ class WassersteinTest(DriftTest):
     min_values = MIN_VALUES_DISTANCE
 
     def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
-        ref, _ = pair.numeric()
+        ref, cur = pair.numeric_sides()
         if ref.std == 0.0:
             raise Unjudgeable(Status.CONSTANT, "the reference is constant: no spread to normalise by")
-        distance = wasserstein_from_pair(pair)
+        approximation = pair.approximation
+        details: dict[str, Any] = {}
+        if isinstance(cur, CompactNumericSummary) and approximation is not None:
+            distance, bound = compact_wasserstein(ref, cur, pair.steps, approximation)
+            details = {"computed_from": approximation.computed_from, "error_bound": bound / ref.std}
+        else:
+            distance = wasserstein_from_pair(pair)
         value = distance / ref.std
-        details = {"wasserstein_distance": distance, "reference_std": ref.std, **pair.bins.details}
+        details = {
+            "wasserstein_distance": distance,
+            "reference_std": ref.std,
+            **pair.bins_details(),
+            **details,
+        }
         return TestOutcome(statistic=value, p_value=None, details=details, effect_size=value)

@@ -61,3 +61,18 @@ def test_distances_and_both_kinds_and_the_threshold_is_passed_on() -> None:
 def test_an_unknown_evidently_test_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match=r"Evidently has no stat test 'nope'; its tests: .*anderson"):
         compare_datasets(REF, CUR, DriftOptions(tests=("evidently:nope",)))
+
+
+def test_a_window_summarised_in_pieces_is_not_applicable_to_evidently_on_numbers() -> None:
+    from monitor.drift import build_profile, compare_summaries
+    from monitor.drift.plan import compact_plan, summarise_piece
+
+    options = DriftOptions(tests=("evidently:ks", "evidently:chisquare"))
+    profile = build_profile(REF, options)
+    plan = compact_plan(profile, options)
+    merged = summarise_piece(CUR.iloc[:100], plan).merge(summarise_piece(CUR.iloc[100:], plan))
+    results = {(r.column, r.test): r for r in compare_summaries(profile, merged, options).results}
+    ks = results["x", "evidently:ks"]
+    assert ks.status is Status.NOT_APPLICABLE
+    assert "needs the current window's values" in ks.details["reason"]
+    assert results["c", "evidently:chisquare"].status is Status.OK  # category counts merge exactly

@@ -1,0 +1,197 @@
+"""`dask`: a window summarised on a dask.distributed cluster; only its merged summary comes back.
+
+- The plan (monitor.drift.plan: each column's kind and, for numerical ones, the reference's grid; not
+  the reference's values) is scattered to every worker once (broadcast); tasks refer to it.
+- One task per piece (a dask DataFrame's partition, read on the worker) summarises it there
+  (`summarise_piece`: numerical columns compact, monitor/drift/compact.py).
+- The summaries merge in a tree of tasks, `split_every` at a time, on the workers; the client
+  receives the root: one window's summary, whatever the window's size.
+- No scheduler address: a LocalCluster on this machine (worker processes unless `processes=False`),
+  closed with the backend. With an address, the backend connects to that scheduler (and closing only
+  disconnects); its workers need this package installed (they import monitor.drift to summarise).
+- Connecting is bounded by `connect_timeout`: a scheduler that is down gives a ComputeError naming
+  its address, not a hang; `compute_timeout` (None: none) bounds the summarising itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import CancelledError
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+from dask.delayed import delayed
+from distributed import Client, KilledWorker, LocalCluster
+
+from monitor.compute.base import ComputeError
+from monitor.drift import CurrentSummary, DriftOptions, ReferenceProfile, compact_plan, summarise_piece
+from monitor.drift.grid import EXACT_LIMIT
+from monitor.drift.plan import merge_summaries
+from monitor.drift.sketch import SKETCH_K
+from monitor.errors import mask_url_secrets
+
+CONNECT_TIMEOUT = 10.0  # seconds
+SPLIT_EVERY = 8  # summaries merged per task of the tree
+# What a lost cluster raises on the client: connections closed or timed out, workers killed.
+CLUSTER_FAILURES = (OSError, TimeoutError, KilledWorker, CancelledError)
+
+
+def local_only(processes: bool) -> dict[str, Any]:
+    """LocalCluster settings: it listens on this machine only (worker processes over TCP on
+    127.0.0.1; threads in this process need no network), without a dashboard, and its scheduler's
+    HTTP endpoints (metrics, health) on a free port, not on 8787, where another cluster may be."""
+    settings: dict[str, Any] = {
+        "dashboard_address": None,
+        "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"},
+    }
+    return {**settings, "host": "127.0.0.1"} if processes else settings
+
+
+def merge_tree(summaries: Sequence[Any], split_every: int = SPLIT_EVERY) -> Any:
+    """The delayed merge of delayed summaries, `split_every` at a time, level by level."""
+    level = list(summaries)
+    while len(level) > 1:
+        level = [
+            delayed(merge_summaries)(*level[start : start + split_every])
+            for start in range(0, len(level), split_every)
+        ]
+    return level[0]
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        n_workers: int | None = None,
+        threads_per_worker: int | None = 1,
+        processes: bool = True,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        compute_timeout: float | None = None,
+        split_every: int = SPLIT_EVERY,
+        exact_limit: int = EXACT_LIMIT,
+        sketch_k: int = SKETCH_K,
+    ) -> None:
+        """`address`: a scheduler's (tcp://host:8786); None: a LocalCluster of `n_workers` (default:
+        dask's, one per core) with `threads_per_worker` each. `exact_limit` and `sketch_k`: KS merges
+        exactly for references with at most that many distinct values, else from KLL sketches with
+        that k (monitor/drift/plan.py)."""
+        if split_every < 2:
+            raise ComputeError(f"split_every must be at least 2, not {split_every}")
+        self.address = address
+        self.n_workers = n_workers
+        self.threads_per_worker = threads_per_worker
+        self.processes = processes
+        self.connect_timeout = connect_timeout
+        self.compute_timeout = compute_timeout
+        self.split_every = split_every
+        self.exact_limit = exact_limit
+        self.sketch_k = sketch_k
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+
+    @property
+    def where(self) -> str:
+        return "a local cluster" if self.address is None else mask_url_secrets(self.address)
+
+    @property
+    def client(self) -> Client:
+        """The connection to the cluster, made (or the local cluster started) on first use."""
+        if self._client is None:
+            self._client = self._connect() if self.address is not None else self._start_local()
+        return self._client
+
+    def _connect(self) -> Client:
+        assert self.address is not None
+        try:
+            return Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+        except (*CLUSTER_FAILURES, ValueError) as exc:
+            raise ComputeError(
+                f"cannot reach the Dask scheduler at {self.where} within {self.connect_timeout:g} s: {exc}"
+            ) from None
+
+    def _start_local(self) -> Client:
+        try:
+            self._cluster = LocalCluster(
+                n_workers=self.n_workers,
+                threads_per_worker=self.threads_per_worker,
+                processes=self.processes,
+                **local_only(self.processes),
+            )
+            return Client(self._cluster, timeout=self.connect_timeout, set_as_default=False)
+        except CLUSTER_FAILURES as exc:
+            self.close()
+            raise ComputeError(f"could not start a local Dask cluster: {exc}") from None
+
+    def _parts(self, pieces: Any) -> list[Any]:
+        """Delayed pandas DataFrames or futures of them, one per piece."""
+        if hasattr(pieces, "to_delayed"):  # a dask DataFrame: its partitions, read on the workers
+            return list(pieces.to_delayed())
+        items = [pieces] if isinstance(pieces, pd.DataFrame) else list(pieces)
+        frames = [i for i, item in enumerate(items) if isinstance(item, pd.DataFrame)]
+        if frames:  # pandas DataFrames of this process: sent to the workers
+            sent = self.client.scatter([items[i] for i in frames])
+            for i, future in zip(frames, sent, strict=True):
+                items[i] = future
+        return items
+
+    def summarise_window(
+        self, pieces: Any, profile: ReferenceProfile, options: DriftOptions | None = None
+    ) -> CurrentSummary:
+        """`pieces`: a dask DataFrame (one piece per partition), a list of dask.delayed pandas
+        DataFrames, or pandas DataFrames (sent to the cluster: for small windows and tests)."""
+        plan = compact_plan(
+            profile, options, exact_limit=self.exact_limit, sketch_k=self.sketch_k, parallel=False
+        )
+        client = self.client
+        try:
+            parts = self._parts(pieces)
+            if not parts:
+                raise ValueError("a window needs at least one piece (an empty DataFrame is one)")
+            shared = client.scatter(plan, broadcast=True, hash=False)
+            summaries = [delayed(summarise_piece)(part, shared) for part in parts]
+            merged = client.compute(merge_tree(summaries, self.split_every))
+            try:
+                result = merged.result(timeout=self.compute_timeout)
+            except BaseException:
+                merged.cancel()  # a window given up on (a timeout, an interrupt) stops on the cluster too
+                raise
+        except CLUSTER_FAILURES as exc:
+            raise ComputeError(
+                f"the Dask cluster at {self.where} failed to summarise the window: {exc}"
+            ) from None
+        if not isinstance(result, CurrentSummary):
+            raise ComputeError(
+                f"the Dask cluster at {self.where} returned {type(result).__name__}, not a summary"
+            )
+        return result
+
+    def describe(self) -> dict[str, Any]:
+        threads = self.client.nthreads()
+        return {
+            "backend": self.name,
+            "scheduler": mask_url_secrets(str(self.client.scheduler_info(n_workers=0)["address"])),
+            "local_cluster": self._cluster is not None,
+            "workers": len(threads),
+            "threads": sum(threads.values()),
+        }
+
+    def close(self) -> None:
+        """Disconnect; stop the local cluster if this backend started it."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def __enter__(self) -> DaskBackend:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
