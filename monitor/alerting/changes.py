@@ -61,5 +61,14 @@ def change_fact(
         threshold=threshold,
     )
     last = steps[-1]
-    began = series[last.began].window_start if last.began is not None else None
-    return ChangeFact(subject, last.statistic, threshold, last.alarm, began, last.direction, counted)
+    began = series[last.began] if last.began is not None else None
+    return ChangeFact(
+        subject,
+        last.statistic,
+        threshold,
+        last.alarm,
+        began.window_start if began else None,
+        last.direction,
+        counted,
+        began_end=began.window_end if began else None,
+    )

@@ -120,7 +120,7 @@ def _apply(
     result: Evaluation,
 ) -> None:
     now = ctx.now
-    mark_moments(row, item, previous, result.alert_state, result.transition, now=now)
+    mark_moments(row, item, previous, result.alert_state, result.transition, now=now, since=observation.since)
     row.state, row.breaches, row.clears = result.state, result.breaches, result.clears
     details = item.details if spec.signal == "metric" else None  # what a metric verdict rests on
     row.value, row.severity = observation.value, spec.severity
@@ -137,11 +137,13 @@ def mark_moments(
     transition: Transition | None,
     *,
     now: datetime,
+    since: tuple[datetime, datetime] | None = None,
 ) -> None:
-    """When the alert started (and on which window), fired and resolved, as a transition moves it."""
+    """When the alert started (and on which window: the judged one, or `since` when the signal dates
+    the condition's start earlier), fired and resolved, as a transition moves it."""
     if before.state in ("inactive", "resolved") and after.state in ("pending", "firing"):
         row.started_at, row.fired_at, row.resolved_at = now, None, None
-        row.since_window_start, row.since_window_end = item.window.start, item.window.end
+        row.since_window_start, row.since_window_end = since or (item.window.start, item.window.end)
     if transition == "fired":
         row.fired_at = now
     elif transition == "resolved":

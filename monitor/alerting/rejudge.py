@@ -91,7 +91,7 @@ def _move_alert(
     row.value = observation.value
     row.summary = judged_summary(observation.summary, {**item.details, "rejudged": True})
     row.threshold = observation.threshold if observation.threshold is not None else row.threshold
-    mark_moments(row, item, before, state, transition, now=ctx.now)
+    mark_moments(row, item, before, state, transition, now=ctx.now, since=observation.since)
     if transition == "fired":
         done.fired.append(fired_name(spec, observation))
     repo.flush(session)

@@ -80,7 +80,13 @@ from monitor.config.monitors import (
 )
 from monitor.config.reports import ReportsConfig
 from monitor.config.retention import RetentionConfig
-from monitor.config.roles import RoleColumn, feature_columns, role_column_names, role_columns
+from monitor.config.roles import (
+    RoleColumn,
+    estimation_columns,
+    feature_columns,
+    role_column_names,
+    role_columns,
+)
 from monitor.config.sources import (
     FilesSourceConfig,
     IngestSourceConfig,
@@ -154,6 +160,7 @@ __all__ = [
     "WebhookNotifierConfig",
     "WindowConfig",
     "estimable",
+    "estimation_columns",
     "feature_columns",
     "interpolate_env",
     "load_config",

@@ -13,7 +13,7 @@ from typing import Literal
 
 from monitor.config.monitors import MonitorConfig
 
-Stream = Literal["predictions", "labels"]
+Stream = Literal["predictions", "labels", "reference"]
 Role = Literal["time", "id", "prediction", "score", "label", "segment", "serving"]
 
 
@@ -70,6 +70,29 @@ def role_columns(monitor: MonitorConfig) -> list[RoleColumn]:
         found.append(RoleColumn(labels.label_column, "label", "labels", "labels.label_column"))
         if labels.timestamp_column:
             found.append(RoleColumn(labels.timestamp_column, "time", "labels", "labels.timestamp_column"))
+    return found
+
+
+def estimation_columns(monitor: MonitorConfig) -> list[RoleColumn]:
+    """The reference columns the monitor's performance estimator learns from (`estimation:`, see
+    monitor.metrics.estimator): the labels, the prediction, and the score (binary) or each class's
+    score (multiclass); regression's DLE needs no score. Empty without `estimation:`."""
+    if monitor.estimation is None:
+        return []
+    schema = monitor.schema_
+    if monitor.estimation.label_column:
+        where = "estimation.label_column"
+    else:
+        where = "labels.label_column" if monitor.labels is not None else "estimation"
+    found = [RoleColumn(monitor.estimation_label(), "label", "reference", where)]
+    if schema.prediction_column:
+        found.append(
+            RoleColumn(schema.prediction_column, "prediction", "reference", "schema.prediction_column")
+        )
+    if monitor.task == "binary_classification" and schema.score_column:
+        found.append(RoleColumn(schema.score_column, "score", "reference", "schema.score_column"))
+    for label, column in (schema.class_score_columns or {}).items():
+        found.append(RoleColumn(column, "score", "reference", f"schema.class_score_columns.{label}"))
     return found
 
 

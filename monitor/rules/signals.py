@@ -52,6 +52,7 @@ class ChangeFact:
     direction: str | None = None  # down or up, in alarm
     windows: int = 0  # windows of the series with a value
     reason: str | None = None
+    began_end: datetime | None = None  # end of the window where the detected change began
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ class Observation:
     op: str
     breached: bool | None
     summary: str
+    # The window (start, end) where the condition began, when the signal dates it before the judged
+    # window (a change detector names where its evidence started); None: the judged window.
+    since: tuple[datetime, datetime] | None = None
 
 
 def observe(rule: RuleSpec, facts: WindowFacts) -> list[Observation]:
@@ -189,7 +193,8 @@ def _change(rule: RuleSpec, labels: dict[str, str], fact: ChangeFact | None) -> 
         f"{fact.subject}: {rule.detector_name} {fact.statistic:.3g} (alarm above {fact.threshold:g}; "
         f"{fact.windows} windows): {verdict}"
     )
-    return Observation(labels, fact.statistic, fact.threshold, ">", fact.alarm, summary)
+    since = (fact.began, fact.began_end) if fact.alarm and fact.began and fact.began_end else None
+    return Observation(labels, fact.statistic, fact.threshold, ">", fact.alarm, summary, since)
 
 
 def baseline_value(

@@ -20,6 +20,7 @@ from monitor.config import (
     FilesSourceConfig,
     MonitorConfig,
     PeriodReferenceConfig,
+    estimation_columns,
     feature_columns,
     role_columns,
 )
@@ -108,6 +109,7 @@ def _check_monitor(
     if reference.frame is not None and reference.frame.empty:
         findings.append(Finding("reference", "holds no rows; drift has nothing to compare with"))
     findings += _role_findings(monitor, sampled)
+    findings += _estimation_findings(monitor, sampled)
     findings += _feature_findings(monitor, sampled)
     findings += _declared_type_findings(monitor, sampled)
     rows = {stream: len(s.frame) for stream, s in sampled.items() if s.frame is not None}
@@ -137,6 +139,30 @@ def _role_findings(monitor: MonitorConfig, sampled: SampledSources) -> list[Find
             problem = number_problem(frame[role.column])
         if problem:
             found.append(Finding(role.path, f"column {role.column!r} of {_NAMES[role.stream]} {problem}"))
+    return found
+
+
+def _estimation_findings(monitor: MonitorConfig, sampled: SampledSources) -> list[Finding]:
+    """The reference must hold what `estimation:` learns from: without its labels or the model's
+    outputs no window gets an estimate (each says `estimator_unavailable`)."""
+    reference = sampled["reference"]
+    if reference.frame is None or reference.frame.empty:
+        return []
+    found = []
+    for role in estimation_columns(monitor):
+        if role.column not in reference.frame.columns:
+            what = "labels" if role.role == "label" else f"model's {role.role}s"
+            found.append(
+                Finding(
+                    role.path,
+                    f"{_not_in(role.column, 'reference', reference)}; `estimation:` learns from the "
+                    f"{what} in the reference, so no window would be estimated",
+                )
+            )
+        elif role.role == "score":
+            problem = number_problem(reference.frame[role.column])
+            if problem:
+                found.append(Finding(role.path, f"column {role.column!r} of the reference {problem}"))
     return found
 
 

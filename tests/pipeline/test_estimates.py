@@ -243,6 +243,12 @@ def rules_on_estimates(runtime: Runtime) -> None:
     assert fired["realised-change"] == DAY0 + timedelta(days=DAYS)
     assert alerts["realised-change"].summary.startswith("realised accuracy: CUSUM")
     assert alerts["realised-change"].summary.endswith(f"change (down) since the window of {shifted} 00:00")
+    # A change alert is dated from the window where the change began, not the one that fired it.
+    start = DAY0 + timedelta(days=SHIFT_FROM)
+    realised = alerts["realised-change"]
+    assert (realised.since_window_start, realised.since_window_end) == (start, start + timedelta(days=1))
+    named = datetime.fromisoformat(began).replace(tzinfo=UTC)
+    assert alerts["accuracy-change"].since_window_start == named
 
 
 def api_and_page(runtime: Runtime, run_id: int) -> None:

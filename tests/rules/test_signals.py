@@ -201,16 +201,21 @@ def test_an_estimated_metric_rule_per_segment() -> None:
 
 def test_a_change_rule_reads_its_detector() -> None:
     rule = RuleSpec(name="chg", signal="metric_change", metric="roc_auc")
-    change = ChangeFact("estimated roc_auc", 6.2, 5.0, True, DAY, "down", windows=30)
+    began_end = DAY + timedelta(days=1)
+    change = ChangeFact("estimated roc_auc", 6.2, 5.0, True, DAY, "down", windows=30, began_end=began_end)
     (seen,) = observe(rule, facts(changes={"chg": change}))
     assert (seen.value, seen.threshold, seen.op, seen.breached) == (6.2, 5.0, ">", True)
     assert seen.summary == (
         "estimated roc_auc: CUSUM 6.2 (alarm above 5; 30 windows): change (down) since the window of "
         "2026-03-01 00:00"
     )
+    # The alert is dated from the window where the change began, not the one it is judged on.
+    assert seen.since == (DAY, began_end)
     # An alarm holds while the statistic falls back towards 0: breached below the threshold too.
-    held = ChangeFact("estimated roc_auc", 2.0, 5.0, True, DAY, "down", windows=31)
+    held = ChangeFact("estimated roc_auc", 2.0, 5.0, True, DAY, "down", windows=31, began_end=began_end)
     assert observe(rule, facts(changes={"chg": held}))[0].breached is True
+    calm = observe(rule, facts(changes={"chg": ChangeFact("estimated roc_auc", 1.0, 5.0, windows=32)}))
+    assert (calm[0].breached, calm[0].since) == (False, None)
     quiet = ChangeFact("estimated roc_auc", None, 5.0, reason="no window with a value yet")
     (none,) = observe(rule, facts(changes={"chg": quiet}))
     assert none.breached is None and none.summary == "estimated roc_auc: no window with a value yet"

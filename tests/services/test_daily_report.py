@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from monitor import pipeline, scheduler
@@ -140,6 +142,67 @@ def test_reports_off_write_nothing(db_url: str, monitor_files: Path, make_runtim
     assert write_due_reports(runtime).written == []
     jobs = {job.id for job in scheduler.build_scheduler(runtime).get_jobs()}
     assert "daily-reports" not in jobs and "retention" in jobs
+
+
+@pytest.fixture
+def estimated(sqlite_url: str, tmp_path: Path, make_runtime: RuntimeFactory) -> Runtime:
+    """A classifier with calibrated scores and `estimation:` on, three days backfilled; labels come a
+    day late, so by the report's writing every day has its realised value beside its estimate."""
+    rng = np.random.default_rng(3)
+
+    def rows(n: int, centre: float) -> pd.DataFrame:
+        x = rng.normal(centre, 1.0, n)
+        score = 1 / (1 + np.exp(-2 * x))
+        label = (rng.random(n) < score).astype(int)
+        return pd.DataFrame(
+            {"x": x, "score": score, "prediction": (score >= 0.5).astype(int), "label": label}
+        )
+
+    rows(3000, 0.8).to_parquet(tmp_path / "reference.parquet", index=False)
+    days = [rows(600, 1.5 - 0.5 * day) for day in range(3)]
+    for day, frame in enumerate(days):
+        seconds = np.linspace(0, 86_399, len(frame))
+        frame.insert(0, "timestamp", pd.Timestamp(DAY0 + day * DAY) + pd.to_timedelta(seconds, "s"))
+    log = pd.concat(days, ignore_index=True)
+    log.insert(0, "prediction_id", [f"p{i}" for i in range(len(log))])
+    log[["prediction_id", "label"]].assign(labelled_at=log["timestamp"] + DAY).to_parquet(
+        tmp_path / "labels.parquet", index=False
+    )
+    log.drop(columns="label").to_parquet(tmp_path / "predictions.parquet", index=False)
+    config = report_config(sqlite_url)
+    config["monitors"]["m"].update(
+        schema={"features": ["x"]}, metrics=["accuracy", "roc_auc"], estimation={}, alerts=[]
+    )
+    runtime = make_runtime(config, clock=lambda: WRITTEN_AT)
+    pipeline.backfill(runtime, "m", DAY0, DAY0 + 3 * DAY, now=DAY0 + 10 * DAY)
+    return runtime
+
+
+def test_the_report_charts_the_stored_estimates_beside_the_realised_values(estimated: Runtime) -> None:
+    html = write_daily_report(estimated, "m", date(2026, 6, 3)).read_text(encoding="utf-8")
+    figures = islands(html)
+    details = [run_detail(estimated, r.id) for r in runs_page(estimated, "m", limit=10, offset=0).items]
+    log = pd.read_parquet(estimated.config.resolve_path("predictions.parquet"))
+    for metric in ("accuracy", "roc_auc"):
+        stored = [
+            next(e for e in d.estimated_metrics if (e.segment, e.metric) == ("", metric))
+            for d in details
+            if d
+        ]
+        upper, lower, estimate, realised = figures[f"estimate-{metric}"]["data"]
+        assert estimate["name"] == "estimated" and realised["name"] == "realised"
+        assert estimate["y"] == [e.value for e in stored] and len(stored) == 3
+        assert (lower["y"], upper["y"]) == ([e.lower for e in stored], [e.upper for e in stored])
+        assert realised["y"] == [e.realised for e in stored]
+        errors = figures[f"estimate-error-{metric}"]["data"][0]["y"]
+        assert errors == pytest.approx([(e.realised or 0) - (e.value or 0) for e in stored], abs=1e-12)
+    # The estimate itself, by hand: the scores are calibrated, so each row is right with
+    # probability score (predicted positive) or 1 - score.
+    days = (log["timestamp"] - pd.Timestamp(DAY0)).dt.days
+    expected = [
+        np.mean(np.where(g["prediction"] == 1, g["score"], 1 - g["score"])) for _, g in log.groupby(days)
+    ]
+    assert figures["estimate-accuracy"]["data"][2]["y"] == pytest.approx(expected, abs=1e-9)
 
 
 def test_a_monitor_name_that_is_no_plain_file_name_gets_a_folder_of_its_own() -> None:

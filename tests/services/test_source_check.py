@@ -176,3 +176,64 @@ def test_pushed_rows_are_read_from_the_service_database(db_url: str, write_confi
     sessions.kw["bind"].dispose()
     (check,) = check_sources(config, sample_rows=3)
     assert set(findings([check])) == {"monitors.m.reference.path"} and check.rows["predictions"] == 3
+
+
+def test_estimation_needs_the_labels_and_outputs_in_the_reference(
+    monitor_files: Path, write_config: ConfigFactory
+) -> None:
+    """The conftest reference is features only: `estimation:` could learn nothing from it."""
+    data = monitor_config("sqlite:///monitor.db")
+    data["monitors"]["m"].update(metrics=["accuracy"], estimation={})
+    has = "(it has: x, y, colour)"
+    assert findings(check_sources(write_config(data))) == {
+        "monitors.m.labels.label_column": f"column 'label' is not in the reference {has}; `estimation:` "
+        "learns from the labels in the reference, so no window would be estimated",
+        "monitors.m.schema.prediction_column": f"column 'prediction' is not in the reference {has}; "
+        "`estimation:` learns from the model's predictions in the reference, so no window would be estimated",
+        "monitors.m.schema.score_column": f"column 'score' is not in the reference {has}; `estimation:` "
+        "learns from the model's scores in the reference, so no window would be estimated",
+    }
+    # A labelled validation set with the model's outputs: nothing to say; a score that is text is said.
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    scored = reference.assign(score=0.4, prediction=0, label=[0, 1] * (len(reference) // 2))
+    scored.to_parquet(monitor_files / "reference.parquet")
+    assert findings(check_sources(write_config(data))) == {}
+    scored.assign(score="high").to_parquet(monitor_files / "reference.parquet")
+    assert findings(check_sources(write_config(data))) == {
+        "monitors.m.schema.score_column": "column 'score' of the reference holds values that are not "
+        "numbers (e.g. 'high')"
+    }
+    # Without `estimation:` the reference needs neither.
+    reference.to_parquet(monitor_files / "reference.parquet")
+    data["monitors"]["m"].pop("estimation")
+    assert findings(check_sources(write_config(data))) == {}
+
+
+def test_a_multiclass_estimate_needs_each_class_score_and_its_own_label_column(
+    monitor_files: Path, write_config: ConfigFactory
+) -> None:
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    reference.assign(tier="a", prediction="a", p_a=0.7).to_parquet(monitor_files / "reference.parquet")
+    data = monitor_config("sqlite:///monitor.db")
+    data["monitors"]["m"].update(
+        task="multiclass_classification",
+        metrics=["accuracy"],
+        schema={
+            "features": ["x", "y"],
+            "score_column": None,
+            "class_score_columns": {"a": "p_a", "b": "p_b"},
+        },
+        estimation={"label_column": "tier"},
+    )
+    (check,) = check_sources(write_config(data))
+    # The log has no class scores (both said of the prediction source); the reference lacks p_b.
+    assert [(f.path.removeprefix("monitors.m."), f.message.split(" (it has")[0]) for f in check.findings] == [
+        ("schema.class_score_columns.a", "column 'p_a' is not in the prediction source"),
+        ("schema.class_score_columns.b", "column 'p_b' is not in the prediction source"),
+        ("schema.class_score_columns.b", "column 'p_b' is not in the reference"),
+    ]
+    assert check.findings[-1].message.endswith(
+        "(it has: x, y, colour, tier, prediction, p_a); `estimation:` learns from the model's scores in "
+        "the reference, so no window would be estimated"
+    )
+    # The label column is estimation's own `tier`, which the reference has: not said.
