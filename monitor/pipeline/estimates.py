@@ -15,7 +15,7 @@ import pandas as pd
 from monitor.config import MonitorConfig, feature_columns
 from monitor.metrics.change import ChangeParameters
 from monitor.metrics.estimation import EstimatedMetric
-from monitor.metrics.estimator import EstimatorInputs, PerformanceEstimator, fit_estimator
+from monitor.metrics.estimator import EstimatorInputs, Parameters, PerformanceEstimator, fit_estimator
 from monitor.pipeline.reference import output_columns, read_reference, reference_fingerprint
 from monitor.pipeline.segments import capped, segment_names
 from monitor.sources import SourceError
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "estimator_unavailable"
 
+Levels = dict[str, dict[str, tuple[float, float, int]]]
+
 
 @dataclass(frozen=True)
 class WindowEstimates:
@@ -35,8 +37,12 @@ class WindowEstimates:
 
     records: list[EstimateRecord]
     # "realised" or "estimated" -> metric -> (mean, std, chunk rows) on reference chunks
-    parameters: dict[str, dict[str, tuple[float, float, int]]] = field(default_factory=dict)
+    parameters: Levels = field(default_factory=dict)
     warning: str | None = None
+    # The same for each segment of the window: its own rows' in the reference when the reference
+    # has the segment columns, else the whole reference's (it cannot tell segments apart); none for
+    # a segment with a reference of its own (another model) or too few reference rows.
+    segment_parameters: dict[str, Levels] = field(default_factory=dict)
 
     def of_segment(self, segment: str) -> dict[str, float | None]:
         return {r.estimate.metric: r.estimate.value for r in self.records if r.segment == segment}
@@ -71,8 +77,10 @@ def monitor_estimator(runtime: Runtime, name: str) -> PerformanceEstimator | str
         return found
     try:
         reference = read_reference(runtime, name)
+        by = monitor.segments.by if monitor.segments is not None else []
+        names = segment_names(reference, by) if by and set(by) <= set(reference.columns) else None
         fitted: PerformanceEstimator | str = fit_estimator(
-            estimator_inputs(monitor, [str(c) for c in reference.columns]), reference
+            estimator_inputs(monitor, [str(c) for c in reference.columns]), reference, names
         )
     except (SourceError, ValueError, KeyError, OSError) as exc:
         logger.warning("%s: performance is not estimated: %s", name, exc)
@@ -81,11 +89,17 @@ def monitor_estimator(runtime: Runtime, name: str) -> PerformanceEstimator | str
     return fitted
 
 
-def _parameters(estimator: PerformanceEstimator) -> dict[str, dict[str, tuple[float, float, int]]]:
+def _plain(parameters: Parameters) -> Levels:
     def plain(p: ChangeParameters) -> tuple[float, float, int]:
         return (p.mean, p.std, p.chunk_rows)
 
-    return {kind: {m: plain(p) for m, p in found.items()} for kind, found in estimator.parameters.items()}
+    return {kind: {m: plain(p) for m, p in found.items()} for kind, found in parameters.items()}
+
+
+def _segment_levels(estimator: PerformanceEstimator, segment: str) -> Levels:
+    if not estimator.by_segment:
+        return _plain(estimator.parameters)
+    return _plain(estimator.segment_parameters.get(segment, {}))
 
 
 def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> WindowEstimates | None:
@@ -104,12 +118,14 @@ def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> Windo
         return WindowEstimates(missing, warning=estimator)
     note = estimator.warning
     records = [EstimateRecord("", e, note) for e in estimator.estimate(current)]
+    levels: dict[str, Levels] = {}
     segments = monitor.segments
     if segments is not None and len(current):
         names, _ = capped(segment_names(current, segments.by), segments.max_segments)
-        for segment in names.value_counts().index:
-            if segments.reference_for(str(segment)) is not None:
+        for segment in map(str, names.value_counts().index):
+            if segments.reference_for(segment) is not None:
                 continue  # another model's reference: the monitor's calibration says nothing of it
             rows = current[names == segment]
-            records += [EstimateRecord(str(segment), e, note) for e in estimator.estimate(rows)]
-    return WindowEstimates(records, _parameters(estimator), note)
+            records += [EstimateRecord(segment, e, note) for e in estimator.estimate(rows)]
+            levels[segment] = _segment_levels(estimator, segment)
+    return WindowEstimates(records, _plain(estimator.parameters), note, levels)
