@@ -174,6 +174,16 @@ _BINARY: dict[str, Callable[[_Window], EstimatedMetric]] = {
 _NEEDS_PREDICTIONS = {"accuracy", "precision", "recall", "f1"}
 
 
+@dataclass(frozen=True)
+class BinaryRows:
+    """Rows to estimate over, each with the model and calibration that scored it: raw scores, the
+    predicted class (True: positive; None without a prediction column) and the calibration."""
+
+    calibration: Calibration
+    scores: np.ndarray
+    predicted: np.ndarray | None
+
+
 def estimate_binary(
     metrics: Sequence[str],
     calibration: Calibration,
@@ -182,17 +192,35 @@ def estimate_binary(
 ) -> list[EstimatedMetric]:
     """CBPE's estimate of each metric of BINARY_ESTIMABLE asked for (others are skipped), over the
     rows with a finite score. `predicted`: True where the model predicted the positive class."""
+    return estimate_binary_rows(metrics, [BinaryRows(calibration, scores, predicted)])
+
+
+def estimate_binary_rows(metrics: Sequence[str], parts: Sequence[BinaryRows]) -> list[EstimatedMetric]:
+    """CBPE over the rows of every part, each row calibrated by its own part's calibration (a window
+    whose rows several models scored, each calibrated on its own reference): the expected confusion
+    matrix adds every row's probability, ROC AUC ranks all raw scores together, as the realised
+    metrics of those rows do."""
     wanted = [m for m in metrics if m in _BINARY]
-    raw = np.asarray(scores, dtype=float)
-    keep = np.isfinite(raw)
-    if not keep.any():
-        status = "no_rows" if len(raw) == 0 else "no_scores"
+    calibrated, raw, decided = [], [], []
+    total = 0
+    for part in parts:
+        scores = np.asarray(part.scores, dtype=float)
+        keep = np.isfinite(scores)
+        total += len(scores)
+        calibrated.append(part.calibration.apply(scores[keep]))
+        raw.append(scores[keep])
+        decided.append(None if part.predicted is None else np.asarray(part.predicted, dtype=bool)[keep])
+    n = sum(len(r) for r in raw)
+    if n == 0:
+        status = "no_rows" if total == 0 else "no_scores"
         return [EstimatedMetric.missing(m, 0, "cbpe", status) for m in wanted]
-    decided = None if predicted is None else np.asarray(predicted, dtype=bool)[keep]
-    window = _Window(calibration.apply(raw[keep]), raw[keep], decided)
+    predicted = (
+        None if any(d is None for d in decided) else np.concatenate([d for d in decided if d is not None])
+    )
+    window = _Window(np.concatenate(calibrated), np.concatenate(raw), predicted)
     return [
         EstimatedMetric.missing(m, window.n, "cbpe", "no_predictions")
-        if m in _NEEDS_PREDICTIONS and decided is None
+        if m in _NEEDS_PREDICTIONS and predicted is None
         else _BINARY[m](window)
         for m in wanted
     ]

@@ -15,7 +15,7 @@ segment's series is compared with its own level, not the whole reference's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +25,7 @@ from scipy.stats import rankdata
 from monitor.metrics.calibration import Calibration, fit_calibration
 from monitor.metrics.change import ChangeParameters
 from monitor.metrics.classification import matches, present
-from monitor.metrics.estimation import EstimatedMetric, estimate_binary
+from monitor.metrics.estimation import BinaryRows, EstimatedMetric, estimate_binary, estimate_binary_rows
 from monitor.metrics.estimation_multiclass import (
     MulticlassCalibration,
     estimate_multiclass,
@@ -100,6 +100,20 @@ class PerformanceEstimator:
         assert self.calibration is not None
         scores, predicted = _binary_outputs(frame, self.inputs)
         return estimate_binary(metrics, self.calibration, scores, predicted)
+
+
+def estimate_mixed(
+    parts: Sequence[tuple[PerformanceEstimator, pd.DataFrame]],
+) -> list[EstimatedMetric] | None:
+    """The estimate over the rows of every part, each part's rows calibrated by its own estimator
+    (a window whose rows several models scored, each with a reference of its own); binary CBPE only:
+    None when a part's estimator is another kind. The metrics are the first part's."""
+    rows = []
+    for estimator, frame in parts:
+        if estimator.calibration is None or estimator.inputs.task != "binary_classification":
+            return None
+        rows.append(BinaryRows(estimator.calibration, *_binary_outputs(frame, estimator.inputs)))
+    return estimate_binary_rows(parts[0][0].inputs.metrics, rows) if parts else None
 
 
 def _predictions(frame: pd.DataFrame, inputs: EstimatorInputs) -> np.ndarray:
