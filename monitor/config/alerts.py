@@ -118,8 +118,6 @@ class AlertRuleConfig(_Strict):
     def _signal_fields(self) -> AlertRuleConfig:
         if self.signal in ("metric", "estimated_metric", "metric_change") and not self.metric:
             raise ValueError(f"signal {self.signal!r} needs `metric` (for example roc_auc)")
-        if self.signal == "metric_change" and self.per_segment:
-            raise ValueError("`per_segment` does not apply to signal 'metric_change' (one series)")
         changes = ("detector", "of", "direction", "allowance")
         if self.signal != "metric_change" and set(changes) & self.model_fields_set:
             raise ValueError(

@@ -242,6 +242,16 @@ def binary_estimates(
     ]
 
 
+@dataclass(frozen=True)
+class BinaryRows:
+    """Rows to estimate over, each with the model and calibration that scored it: raw scores, the
+    predicted class (True: positive; None without a prediction column) and the calibration."""
+
+    calibration: Calibration
+    scores: np.ndarray
+    predicted: np.ndarray | None
+
+
 def estimate_binary(
     metrics: Sequence[str],
     calibration: Calibration,
@@ -250,12 +260,29 @@ def estimate_binary(
 ) -> list[EstimatedMetric]:
     """CBPE's estimate of each metric of BINARY_ESTIMABLE asked for (others are skipped), over the
     rows with a finite score. `predicted`: True where the model predicted the positive class."""
-    raw = np.asarray(scores, dtype=float)
-    keep = np.isfinite(raw)
-    if not keep.any():
-        status = "no_rows" if len(raw) == 0 else "no_scores"
+    return estimate_binary_rows(metrics, [BinaryRows(calibration, scores, predicted)])
+
+
+def estimate_binary_rows(metrics: Sequence[str], parts: Sequence[BinaryRows]) -> list[EstimatedMetric]:
+    """CBPE over the rows of every part, each row calibrated by its own part's calibration (a window
+    whose rows several models scored, each calibrated on its own reference): the expected confusion
+    matrix adds every row's probability, ROC AUC ranks all raw scores together, as the realised
+    metrics of those rows do."""
+    calibrated, raw, decided = [], [], []
+    total = 0
+    for part in parts:
+        scores = np.asarray(part.scores, dtype=float)
+        keep = np.isfinite(scores)
+        total += len(scores)
+        calibrated.append(part.calibration.apply(scores[keep]))
+        raw.append(scores[keep])
+        decided.append(None if part.predicted is None else np.asarray(part.predicted, dtype=bool)[keep])
+    if sum(len(r) for r in raw) == 0:
+        status = "no_rows" if total == 0 else "no_scores"
         return [EstimatedMetric.missing(m, 0, "cbpe", status) for m in metrics if m in BINARY_ESTIMABLE]
-    decided = None if predicted is None else np.asarray(predicted, dtype=bool)[keep]
-    p, kept = calibration.apply(raw[keep]), raw[keep]
-    sums = cbpe_sums(p, kept, decided)
-    return binary_estimates(metrics, sums, decided is not None, lambda: auc_estimate(RankSums.of(p, kept)))
+    predicted = (
+        None if any(d is None for d in decided) else np.concatenate([d for d in decided if d is not None])
+    )
+    p, kept = np.concatenate(calibrated), np.concatenate(raw)
+    sums = cbpe_sums(p, kept, predicted)
+    return binary_estimates(metrics, sums, predicted is not None, lambda: auc_estimate(RankSums.of(p, kept)))

@@ -7,11 +7,15 @@ reference with replacement (each chunk a fresh sample of the reference populatio
 that size would be) and computing the metric on each: realised (with the reference's labels) and
 estimated (as the estimator would on a window). Their mean and standard deviation are the
 parameters; a window of n rows has standard deviation std * sqrt(chunk_rows / n).
+
+Given each reference row's segment (`segments`, named as the pipeline names a window's), the same is
+learned on each segment's rows alone, for segments with at least MIN_SEGMENT_ROWS usable rows: a
+segment's series is compared with its own level, not the whole reference's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +25,7 @@ from scipy.stats import rankdata
 from monitor.metrics.calibration import Calibration, fit_calibration
 from monitor.metrics.change import ChangeParameters
 from monitor.metrics.classification import matches, present
-from monitor.metrics.estimation import EstimatedMetric, estimate_binary
+from monitor.metrics.estimation import BinaryRows, EstimatedMetric, estimate_binary, estimate_binary_rows
 from monitor.metrics.estimation_multiclass import (
     MulticlassCalibration,
     estimate_multiclass,
@@ -45,6 +49,13 @@ EstimatePartial = CbpePartial | CbpeMulticlassPartial | DlePartial
 REFERENCE_CHUNKS = 200
 DEFAULT_CHUNK_ROWS = 1000
 SEED = 20_261_203
+MIN_SEGMENT_ROWS = 200  # fewer reference rows of a segment know its level too roughly to judge it by
+
+# "realised" or "estimated" -> metric -> its level and spread on reference chunks
+Parameters = dict[str, dict[str, ChangeParameters]]
+# Each metric's values over chunks of rows (rows given as index arrays, one chunk a row): realised
+# and estimated, NaN where undefined.
+ChunkValues = Callable[[np.ndarray], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,11 @@ class PerformanceEstimator:
     calibration: Calibration | None = None
     losses: LossEstimator | None = None
     multiclass: MulticlassCalibration | None = None
-    # "realised" or "estimated" -> metric -> its level and spread on reference chunks
-    parameters: dict[str, dict[str, ChangeParameters]] = field(default_factory=dict)
+    parameters: Parameters = field(default_factory=dict)
+    # Each segment's own parameters, by segment name (segments with too few reference rows absent),
+    # when the reference named its rows' segments (`by_segment`).
+    segment_parameters: dict[str, Parameters] = field(default_factory=dict)
+    by_segment: bool = False
 
     @property
     def method(self) -> str:
@@ -138,6 +152,20 @@ def merge(a: EstimatePartial, b: EstimatePartial) -> EstimatePartial:
     return a.merge(b)  # type: ignore[arg-type]
 
 
+def estimate_mixed(
+    parts: Sequence[tuple[PerformanceEstimator, pd.DataFrame]],
+) -> list[EstimatedMetric] | None:
+    """The estimate over the rows of every part, each part's rows calibrated by its own estimator
+    (a window whose rows several models scored, each with a reference of its own); binary CBPE only:
+    None when a part's estimator is another kind. The metrics are the first part's."""
+    rows = []
+    for estimator, frame in parts:
+        if estimator.calibration is None or estimator.inputs.task != "binary_classification":
+            return None
+        rows.append(BinaryRows(estimator.calibration, *_binary_outputs(frame, estimator.inputs)))
+    return estimate_binary_rows(parts[0][0].inputs.metrics, rows) if parts else None
+
+
 def _predictions(frame: pd.DataFrame, inputs: EstimatorInputs) -> np.ndarray:
     column = inputs.prediction
     if column is None or column not in frame.columns:
@@ -189,6 +217,21 @@ def _parameters(values: np.ndarray, chunk_rows: int) -> ChangeParameters | None:
     return ChangeParameters(float(finite.mean()), float(finite.std(ddof=1)), chunk_rows)
 
 
+def _learn(
+    metrics: tuple[str, ...], values: ChunkValues, rows: np.ndarray, chunk_rows: int | None
+) -> Parameters:
+    """Each metric's level and spread, realised and estimated, on chunks drawn from `rows`."""
+    idx = rows[_chunks(len(rows), chunk_rows)]
+    realised, estimated = values(idx)
+    out: Parameters = {"realised": {}, "estimated": {}}
+    for metric in metrics:
+        for kind, found in (("realised", realised), ("estimated", estimated)):
+            learned = _parameters(np.asarray(found[metric], dtype=float), idx.shape[1])
+            if learned is not None:
+                out[kind][metric] = learned
+    return out
+
+
 def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
     positives = int(truth.sum())
     if positives in (0, len(truth)):
@@ -214,7 +257,27 @@ def _realised_binary(t: np.ndarray, d: np.ndarray, s: np.ndarray) -> dict[str, n
         }
 
 
-def _fit_binary(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+@dataclass(frozen=True)
+class _Fit:
+    """A fitted estimator before its parameters, the reference rows it used, and how to compute
+    each metric over chunks of them (indices into the used rows)."""
+
+    estimator: PerformanceEstimator
+    used: np.ndarray  # bool per reference row
+    values: ChunkValues
+
+
+def _estimated(
+    metrics: tuple[str, ...], idx: np.ndarray, estimate: Callable[[np.ndarray], list[EstimatedMetric]]
+) -> dict[str, np.ndarray]:
+    found: dict[str, list[float]] = {m: [] for m in metrics}
+    for chunk in idx:
+        for e in estimate(chunk):
+            found[e.metric].append(np.nan if e.value is None else e.value)
+    return {m: np.asarray(v, dtype=float) for m, v in found.items()}
+
+
+def _fit_binary(inputs: EstimatorInputs, reference: pd.DataFrame) -> _Fit:
     labels = reference[inputs.label].to_numpy()
     scores, predicted = _binary_outputs(reference, inputs)
     keep = present(labels) & np.isfinite(scores)
@@ -223,33 +286,17 @@ def _fit_binary(inputs: EstimatorInputs, reference: pd.DataFrame) -> Performance
     truth = matches(labels[keep], inputs.positive_label)
     s, d = scores[keep], predicted[keep]
     calibration = fit_calibration(truth, s, max_ece=inputs.max_ece)
-    idx = _chunks(len(s), inputs.chunk_rows)
-    size = idx.shape[1]
-    realised = _realised_binary(truth[idx], d[idx], s[idx])
-    estimated: dict[str, list[float]] = {m: [] for m in inputs.metrics}
-    for chunk in idx:
-        for e in estimate_binary(inputs.metrics, calibration, s[chunk], d[chunk]):
-            estimated[e.metric].append(np.nan if e.value is None else e.value)
-    parameters = _both(inputs.metrics, realised, estimated, size)
-    return PerformanceEstimator(inputs, len(s), calibration=calibration, parameters=parameters)
+
+    def values(idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        realised = _realised_binary(truth[idx], d[idx], s[idx])
+        return realised, _estimated(
+            inputs.metrics, idx, lambda c: estimate_binary(inputs.metrics, calibration, s[c], d[c])
+        )
+
+    return _Fit(PerformanceEstimator(inputs, len(s), calibration=calibration), keep, values)
 
 
-def _both(
-    metrics: tuple[str, ...],
-    realised: dict[str, np.ndarray],
-    estimated: dict[str, list[float]],
-    size: int,
-) -> dict[str, dict[str, ChangeParameters]]:
-    out: dict[str, dict[str, ChangeParameters]] = {"realised": {}, "estimated": {}}
-    for metric in metrics:
-        for kind, values in (("realised", realised[metric]), ("estimated", np.asarray(estimated[metric]))):
-            found = _parameters(np.asarray(values, dtype=float), size)
-            if found is not None:
-                out[kind][metric] = found
-    return out
-
-
-def _fit_regression(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+def _fit_regression(inputs: EstimatorInputs, reference: pd.DataFrame) -> _Fit:
     actual = pd.to_numeric(reference[inputs.label], errors="coerce").to_numpy(float, na_value=np.nan)
     predicted = _predictions(reference, inputs)
     keep = np.isfinite(actual) & np.isfinite(predicted)
@@ -257,14 +304,15 @@ def _fit_regression(inputs: EstimatorInputs, reference: pd.DataFrame) -> Perform
     losses = fit_loss_estimator(features, predicted[keep], actual[keep])
     error = actual[keep] - predicted[keep]
     absolute, squared = losses.losses(features, predicted[keep])
-    idx = _chunks(int(keep.sum()), inputs.chunk_rows)
-    realised = {"mae": np.abs(error)[idx].mean(1), "rmse": np.sqrt((error**2)[idx].mean(1))}
-    estimated = {"mae": list(absolute[idx].mean(1)), "rmse": list(np.sqrt(squared[idx].mean(1)))}
-    parameters = _both(inputs.metrics, realised, estimated, idx.shape[1])
-    return PerformanceEstimator(inputs, int(keep.sum()), losses=losses, parameters=parameters)
+
+    def values(idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        realised = {"mae": np.abs(error)[idx].mean(1), "rmse": np.sqrt((error**2)[idx].mean(1))}
+        return realised, {"mae": absolute[idx].mean(1), "rmse": np.sqrt(squared[idx].mean(1))}
+
+    return _Fit(PerformanceEstimator(inputs, int(keep.sum()), losses=losses), keep, values)
 
 
-def _fit_multiclass(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
+def _fit_multiclass(inputs: EstimatorInputs, reference: pd.DataFrame) -> _Fit:
     labels = reference[inputs.label]
     scores, predicted = _class_outputs(reference, inputs)
     if predicted is None or not inputs.class_scores:
@@ -275,36 +323,55 @@ def _fit_multiclass(inputs: EstimatorInputs, reference: pd.DataFrame) -> Perform
     s, d = scores[keep], predicted[keep]
     calibration = fit_multiclass_calibration(truth, s, classes, max_ece=inputs.max_ece)
     onehot = (truth[:, None] == np.array(classes)[None, :]).astype(float)
-    idx = _chunks(len(s), inputs.chunk_rows)
-    realised: dict[str, list[float]] = {m: [] for m in inputs.metrics}
-    estimated: dict[str, list[float]] = {m: [] for m in inputs.metrics}
-    for chunk in idx:
-        ranks = np.column_stack([rankdata(s[chunk, k]) for k in range(len(classes))])
-        for metric in inputs.metrics:
-            realised[metric].append(
-                float(multiclass_values(metric, onehot[chunk], d[chunk], ranks, inputs.average))
+
+    def realised_values(idx: np.ndarray) -> dict[str, np.ndarray]:
+        found: dict[str, list[float]] = {m: [] for m in inputs.metrics}
+        for chunk in idx:
+            ranks = np.column_stack([rankdata(s[chunk, k]) for k in range(len(classes))])
+            for metric in inputs.metrics:
+                found[metric].append(
+                    float(multiclass_values(metric, onehot[chunk], d[chunk], ranks, inputs.average))
+                )
+        return {m: np.asarray(v) for m, v in found.items()}
+
+    def values(idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        def estimate(c: np.ndarray) -> list[EstimatedMetric]:
+            return estimate_multiclass(
+                inputs.metrics, calibration, s[c], d[c], average=inputs.average, with_errors=False
             )
-        for e in estimate_multiclass(
-            inputs.metrics, calibration, s[chunk], d[chunk], average=inputs.average, with_errors=False
-        ):
-            estimated[e.metric].append(np.nan if e.value is None else e.value)
-    found = {m: np.asarray(v) for m, v in realised.items()}
-    parameters = _both(inputs.metrics, found, estimated, idx.shape[1])
-    return PerformanceEstimator(inputs, len(s), multiclass=calibration, parameters=parameters)
+
+        return realised_values(idx), _estimated(inputs.metrics, idx, estimate)
+
+    return _Fit(PerformanceEstimator(inputs, len(s), multiclass=calibration), keep, values)
 
 
-_FITS: dict[str, Callable[[EstimatorInputs, pd.DataFrame], PerformanceEstimator]] = {
+_FITS: dict[str, Callable[[EstimatorInputs, pd.DataFrame], _Fit]] = {
     "binary_classification": _fit_binary,
     "multiclass_classification": _fit_multiclass,
     "regression": _fit_regression,
 }
 
 
-def fit_estimator(inputs: EstimatorInputs, reference: pd.DataFrame) -> PerformanceEstimator:
-    """The estimator of `inputs.task` fitted on the labelled reference. ValueError when the reference
-    cannot fit one (no label column, one class, too few rows)."""
+def fit_estimator(
+    inputs: EstimatorInputs, reference: pd.DataFrame, segments: pd.Series | None = None
+) -> PerformanceEstimator:
+    """The estimator of `inputs.task` fitted on the labelled reference, with each metric's level and
+    spread on it, and on each segment's rows when `segments` names every reference row's segment.
+    ValueError when the reference cannot fit one (no label column, one class, too few rows)."""
     if inputs.task not in _FITS:
         raise ValueError(f"{inputs.task} is not estimated")
     if inputs.label not in reference.columns:
         raise ValueError(f"the reference has no label column {inputs.label!r} to fit the estimator on")
-    return _FITS[inputs.task](inputs, reference)
+    fit = _FITS[inputs.task](inputs, reference)
+    estimator = fit.estimator
+    used = int(fit.used.sum())
+    estimator.parameters = _learn(inputs.metrics, fit.values, np.arange(used), inputs.chunk_rows)
+    if segments is not None:
+        estimator.by_segment = True
+        names = segments.to_numpy()[fit.used]
+        for name in sorted(set(names)):
+            rows = np.flatnonzero(names == name)
+            if len(rows) >= MIN_SEGMENT_ROWS:
+                learned = _learn(inputs.metrics, fit.values, rows, inputs.chunk_rows)
+                estimator.segment_parameters[str(name)] = learned
+    return estimator

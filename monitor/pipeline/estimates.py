@@ -2,7 +2,9 @@
 its labelled reference once per process (monitor.metrics.estimator; a few tenths of a second for
 CBPE, about a second for DLE's loss models) and kept in the runtime's cache, keyed by the monitor's
 settings and the reference files' fingerprint; each run applies it to the window's rows and to each
-segment's (segments with a reference of their own are another model: not estimated)."""
+segment's. A segment with a reference of its own (`segments.references`) is another model: its rows
+are estimated by an estimator fitted on that reference, and the whole window's binary CBPE calibrates
+each row by the model that scored it."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ import pandas as pd
 from monitor.config import MonitorConfig, feature_columns
 from monitor.metrics.change import ChangeParameters
 from monitor.metrics.estimation import EstimatedMetric
-from monitor.metrics.estimator import EstimatorInputs, PerformanceEstimator, fit_estimator
+from monitor.metrics.estimator import (
+    EstimatorInputs,
+    Parameters,
+    PerformanceEstimator,
+    estimate_mixed,
+    fit_estimator,
+)
 from monitor.pipeline.reference import output_columns, read_reference, reference_fingerprint
 from monitor.pipeline.segments import capped, segment_names
 from monitor.sources import SourceError
@@ -28,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "estimator_unavailable"
 
+Levels = dict[str, dict[str, tuple[float, float, int]]]
+
 
 @dataclass(frozen=True)
 class WindowEstimates:
@@ -35,8 +45,12 @@ class WindowEstimates:
 
     records: list[EstimateRecord]
     # "realised" or "estimated" -> metric -> (mean, std, chunk rows) on reference chunks
-    parameters: dict[str, dict[str, tuple[float, float, int]]] = field(default_factory=dict)
+    parameters: Levels = field(default_factory=dict)
     warning: str | None = None
+    # The same for each segment of the window: its own rows' in the reference when the reference
+    # has the segment columns, else the whole reference's (it cannot tell segments apart); none for
+    # a segment with a reference of its own (another model) or too few reference rows.
+    segment_parameters: dict[str, Levels] = field(default_factory=dict)
 
     def of_segment(self, segment: str) -> dict[str, float | None]:
         return {r.estimate.metric: r.estimate.value for r in self.records if r.segment == segment}
@@ -62,54 +76,116 @@ def estimator_inputs(monitor: MonitorConfig, reference_columns: list[str]) -> Es
     )
 
 
-def monitor_estimator(runtime: Runtime, name: str) -> PerformanceEstimator | str:
-    """The monitor's fitted estimator, or why there is none."""
+def monitor_estimator(runtime: Runtime, name: str, segment: str | None = None) -> PerformanceEstimator | str:
+    """The monitor's fitted estimator, or a segment's fitted on its own reference (another model's:
+    `segments.references`); or why there is none."""
     monitor = runtime.monitor(name)
-    key = (name, monitor.config_hash(), reference_fingerprint(runtime, name))
+    cached_as = name if segment is None else f"{name}[{segment}]"
+    key = (cached_as, monitor.config_hash(), reference_fingerprint(runtime, name, segment))
     found = runtime.estimators.get(key)
     if found is not None:
         return found
     try:
-        reference = read_reference(runtime, name)
+        reference = read_reference(runtime, name, segment)
+        by = monitor.segments.by if monitor.segments is not None and segment is None else []
+        names = segment_names(reference, by) if by and set(by) <= set(reference.columns) else None
         fitted: PerformanceEstimator | str = fit_estimator(
-            estimator_inputs(monitor, [str(c) for c in reference.columns]), reference
+            estimator_inputs(monitor, [str(c) for c in reference.columns]), reference, names
         )
     except (SourceError, ValueError, KeyError, OSError) as exc:
-        logger.warning("%s: performance is not estimated: %s", name, exc)
-        fitted = f"no estimator could be fitted on the reference: {exc}"
+        logger.warning("%s: performance is not estimated: %s", cached_as, exc)
+        where = "the reference" if segment is None else f"the reference of segment {segment}"
+        fitted = f"no estimator could be fitted on {where}: {exc}"
     runtime.estimators.remember(key, fitted)
     return fitted
 
 
-def _parameters(estimator: PerformanceEstimator) -> dict[str, dict[str, tuple[float, float, int]]]:
+def _plain(parameters: Parameters) -> Levels:
     def plain(p: ChangeParameters) -> tuple[float, float, int]:
         return (p.mean, p.std, p.chunk_rows)
 
-    return {kind: {m: plain(p) for m, p in found.items()} for kind, found in estimator.parameters.items()}
+    return {kind: {m: plain(p) for m, p in found.items()} for kind, found in parameters.items()}
+
+
+def _segment_levels(estimator: PerformanceEstimator, segment: str) -> Levels:
+    if not estimator.by_segment:
+        return _plain(estimator.parameters)
+    return _plain(estimator.segment_parameters.get(segment, {}))
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A segment's rows and the estimator of the model that scored them."""
+
+    segment: str
+    rows: pd.DataFrame
+    estimator: PerformanceEstimator | str
+    own: bool  # the segment's own reference (another model), not the monitor's
+
+
+def _parts(
+    runtime: Runtime, name: str, current: pd.DataFrame, estimator: PerformanceEstimator
+) -> list[_Part]:
+    segments = runtime.monitor(name).segments
+    if segments is None or not len(current):
+        return []
+    names, _ = capped(segment_names(current, segments.by), segments.max_segments)
+    found = []
+    for segment in map(str, names.value_counts().index):
+        own = segments.reference_for(segment) is not None
+        fitted = monitor_estimator(runtime, name, segment) if own else estimator
+        found.append(_Part(segment, current[names == segment], fitted, own))
+    return found
+
+
+def _missing(monitor: MonitorConfig, segment: str, rows: int, why: str) -> list[EstimateRecord]:
+    method = "dle" if monitor.task == "regression" else "cbpe"
+    return [
+        EstimateRecord(segment, EstimatedMetric.missing(m, rows, method, UNAVAILABLE), why)
+        for m in (monitor.estimation.metrics if monitor.estimation else None) or ()
+    ]
+
+
+def _whole_window(
+    estimator: PerformanceEstimator, current: pd.DataFrame, parts: list[_Part]
+) -> tuple[list[EstimateRecord], str | None]:
+    """The whole window's estimates and their note: each row by the estimator of the model that
+    scored it when segments with references of their own are in the window (binary CBPE), else every
+    row by the monitor's."""
+    own = [p for p in parts if p.own]
+    mixed = None
+    if own and not any(isinstance(p.estimator, str) for p in own):
+        mixed = estimate_mixed([(p.estimator, p.rows) for p in parts if not isinstance(p.estimator, str)])
+    notes = [estimator.warning]
+    if mixed is not None:
+        notes += [f"{p.segment}: {p.estimator.warning}" for p in own if not isinstance(p.estimator, str)]
+    elif own:
+        names = ", ".join(p.segment for p in own)
+        notes.append(f"the rows of {names} (another model) are estimated with the monitor's calibration")
+    note = "; ".join(n for n in notes if n) or None
+    found = mixed if mixed is not None else estimator.estimate(current)
+    return [EstimateRecord("", e, note) for e in found], note
 
 
 def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> WindowEstimates | None:
-    """The window's estimates and each shared-reference segment's; None when the monitor does not
-    estimate. A reference the estimator cannot be fitted on gives rows saying why, not a failed run."""
+    """The window's estimates and each segment's (a segment with a reference of its own by an
+    estimator fitted on it); None when the monitor does not estimate. A reference the estimator
+    cannot be fitted on gives rows saying why, not a failed run."""
     monitor = runtime.monitor(name)
     if monitor.estimation is None:
         return None
     estimator = monitor_estimator(runtime, name)
     if isinstance(estimator, str):
-        method = "dle" if monitor.task == "regression" else "cbpe"
-        missing = [
-            EstimateRecord("", EstimatedMetric.missing(m, len(current), method, UNAVAILABLE), estimator)
-            for m in monitor.estimation.metrics or ()
-        ]
-        return WindowEstimates(missing, warning=estimator)
-    note = estimator.warning
-    records = [EstimateRecord("", e, note) for e in estimator.estimate(current)]
-    segments = monitor.segments
-    if segments is not None and len(current):
-        names, _ = capped(segment_names(current, segments.by), segments.max_segments)
-        for segment in names.value_counts().index:
-            if segments.reference_for(str(segment)) is not None:
-                continue  # another model's reference: the monitor's calibration says nothing of it
-            rows = current[names == segment]
-            records += [EstimateRecord(str(segment), e, note) for e in estimator.estimate(rows)]
-    return WindowEstimates(records, _parameters(estimator), note)
+        return WindowEstimates(_missing(monitor, "", len(current), estimator), warning=estimator)
+    parts = _parts(runtime, name, current, estimator)
+    records, note = _whole_window(estimator, current, parts)
+    levels: dict[str, Levels] = {}
+    for part in parts:
+        if isinstance(part.estimator, str):
+            records += _missing(monitor, part.segment, len(part.rows), part.estimator)
+            continue
+        note_of_part = part.estimator.warning
+        records += [EstimateRecord(part.segment, e, note_of_part) for e in part.estimator.estimate(part.rows)]
+        own_levels = _plain(part.estimator.parameters)
+        levels[part.segment] = own_levels if part.own else _segment_levels(part.estimator, part.segment)
+    return WindowEstimates(records, _plain(estimator.parameters), note, levels)

@@ -284,8 +284,15 @@ def _facts(result: WindowComputation, window: Window) -> WindowFacts:
     whole = next((s for s in result.segments if s.segment == WHOLE_WINDOW), None)
     segments = segment_window_facts(result.segments, window)
     estimates = result.estimates
-    if estimates is not None:  # each segment's estimates, for per-segment `estimated_metric` rules
-        segments = {name: replace(f, estimated=estimates.of_segment(name)) for name, f in segments.items()}
+    if estimates is not None:  # each segment's estimates and levels, for per-segment rules on them
+        segments = {
+            name: replace(
+                f,
+                estimated=estimates.of_segment(name),
+                change_parameters=estimates.segment_parameters.get(name, {}),
+            )
+            for name, f in segments.items()
+        }
     return window_facts(
         result.drift,
         result.metrics,

@@ -175,10 +175,11 @@ def generate_demo(directory: Path, *, today: datetime, seed: int = 7) -> DemoFil
     )
     log = log.drop(columns="_label")
 
-    # v4's validation set: the reference period's applicants, scored by v4.
+    # v4's validation set: the reference period's applicants, scored by v4, with their outcomes.
     canary = _features(serving, REFERENCE_ROWS // 4)
     canary["score"] = np.round(_sigmoid(-_model_logit(canary) + serving.normal(0, 0.5, len(canary))), 6)
     canary["prediction"] = (canary["score"] >= 0.3).astype("int64")
+    canary["label"] = (serving.random(len(canary)) < _sigmoid(_model_logit(canary))).astype("int64")
     _write(canary, files.canary_reference)
     _write(reference, files.reference)
     _write(log, files.predictions)

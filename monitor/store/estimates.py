@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor.metrics.estimation import EstimatedMetric
 from monitor.store.estimate_tables import EstimatedMetricRow
 from monitor.store.metrics import is_latest, latest_versions
+from monitor.store.segment_tables import SegmentResultRow
 from monitor.store.tables import MetricValueRow, MonitorRow, RunRow
 from monitor.store.types import finite
 
@@ -62,9 +63,10 @@ class SeriesPoint:
 
 
 def estimated_series(
-    *, session: Session, monitor_id: int, metric: str, through: datetime
+    *, session: Session, monitor_id: int, metric: str, through: datetime, segment: str = ""
 ) -> list[SeriesPoint]:
-    """The whole-window estimates of `metric` of succeeded windows ending by `through`, oldest first."""
+    """The estimates of `metric` of a segment ("": the whole window) of succeeded windows ending by
+    `through`, oldest first."""
     rows = session.execute(
         select(RunRow.window_start, RunRow.window_end, EstimatedMetricRow.value, EstimatedMetricRow.row_count)
         .join(EstimatedMetricRow, EstimatedMetricRow.run_id == RunRow.id)
@@ -72,7 +74,7 @@ def estimated_series(
             RunRow.monitor_id == monitor_id,
             RunRow.status == "succeeded",
             RunRow.window_end <= through,
-            EstimatedMetricRow.segment == "",
+            EstimatedMetricRow.segment == segment,
             EstimatedMetricRow.metric == metric,
         )
         .order_by(RunRow.window_end, RunRow.window_start)
@@ -100,6 +102,36 @@ def realised_series(
         .order_by(RunRow.window_end, RunRow.window_start)
     )
     return [SeriesPoint(s, e, v, n) for s, e, v, n in rows]
+
+
+def realised_segment_series(
+    *, session: Session, monitor_id: int, segment: str, metric: str, through: datetime, min_coverage: float
+) -> list[SeriesPoint]:
+    """A segment's latest `metric` of succeeded windows ending by `through` whose labels cover at least
+    `min_coverage` of the segment's rows, oldest first; rows: the labelled rows it counted."""
+    rows = session.execute(
+        select(
+            RunRow.window_start,
+            RunRow.window_end,
+            SegmentResultRow.metrics,
+            SegmentResultRow.labelled_count,
+            SegmentResultRow.row_count,
+        )
+        .join(SegmentResultRow, SegmentResultRow.run_id == RunRow.id)
+        .where(
+            RunRow.monitor_id == monitor_id,
+            RunRow.status == "succeeded",
+            RunRow.window_end <= through,
+            SegmentResultRow.segment == segment,
+        )
+        .order_by(RunRow.window_end, RunRow.window_start)
+    )
+    found = []
+    for start, end, metrics, labelled, total in rows:
+        value = (metrics or {}).get(metric) or {}
+        if value.get("value") is not None and total and labelled / total >= min_coverage:
+            found.append(SeriesPoint(start, end, float(value["value"]), value.get("sample_count")))
+    return found
 
 
 @dataclass(frozen=True)

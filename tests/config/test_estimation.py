@@ -66,13 +66,12 @@ LABELS = {"source": {"type": "files", "path": "labels.parquet"}}
             {
                 "estimation": {},
                 "labels": LABELS,
-                "segments": {"by": ["channel"]},
                 "alerts": [
                     {"name": "r", "signal": "metric_change", "metric": "roc_auc", "per_segment": True}
                 ],
             },
-            ".alerts[0]",
-            "does not apply to signal 'metric_change'",
+            "",
+            "alerts[0].per_segment: the monitor has no `segments`",
         ),
         ({"estimation": {"max_calibration_error": 0}}, ".estimation.max_calibration_error", "greater than 0"),
     ],
@@ -80,6 +79,12 @@ LABELS = {"source": {"type": "files", "path": "labels.parquet"}}
 def test_estimation_errors_name_their_path(monitor: dict[str, Any], path: str, message: str) -> None:
     errors = errors_of(minimal(**monitor))
     assert any(p == f"monitors.credit{path}" and message in m for p, m in errors), errors
+
+
+def test_a_change_rule_may_watch_each_segment() -> None:
+    rule = {"name": "r", "signal": "metric_change", "metric": "roc_auc", "per_segment": True}
+    found = parsed(estimation={}, labels=LABELS, segments={"by": ["channel"]}, alerts=[rule]).alerts[0]
+    assert found.per_segment and found.signal == "metric_change"
 
 
 def test_a_realised_change_rule_needs_labels() -> None:

@@ -6,11 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import rankdata
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 
 from monitor.metrics.calibration import Calibration, expected_calibration_error, fit_calibration
-from monitor.metrics.estimation import BINARY_ESTIMABLE, EstimatedMetric, estimate_binary
+from monitor.metrics.estimation import (
+    BINARY_ESTIMABLE,
+    BinaryRows,
+    EstimatedMetric,
+    estimate_binary,
+    estimate_binary_rows,
+)
 from monitor.metrics.loss_estimation import estimate_regression, fit_loss_estimator
 
 WINDOWS = 200
@@ -241,3 +248,27 @@ def test_dle_without_rows_or_predictions() -> None:
     odd = ref.iloc[:5].assign(group="zzz").drop(columns="x1")
     (mae,) = estimate_regression(["mae"], estimator, odd, prediction.to_numpy()[:5])
     assert mae.status == "ok" and mae.value is not None and mae.value > 0
+
+
+def test_rows_of_two_models_are_each_calibrated_by_their_own() -> None:
+    """A window scored by two models: each row's probability is its own model's calibrated score, and
+    the estimate is CBPE's over all of them (the expected accuracy and the weighted AUC, computed here
+    from those probabilities and the ranks of all raw scores together)."""
+    rng = np.random.default_rng(8)
+    truth_p = sigmoid(rng.normal(0.5, 1.5, 6000))
+    first = fit_calibration(rng.random(6000) < truth_p, truth_p)  # calibrated: kept as it is
+    shrunk = 0.5 + 0.2 * (truth_p - 0.5)  # under-confident: recalibrated
+    second = fit_calibration(rng.random(6000) < truth_p, shrunk)
+    assert not first.applied and second.applied
+    a, b = sigmoid(rng.normal(0.5, 1.5, 700)), 0.5 + 0.2 * (sigmoid(rng.normal(0.5, 1.5, 300)) - 0.5)
+    parts = [BinaryRows(first, a, a >= 0.5), BinaryRows(second, b, b >= 0.5)]
+    found = {e.metric: e.value for e in estimate_binary_rows(["accuracy", "roc_auc"], parts)}
+    p = np.concatenate([first.apply(a), second.apply(b)])
+    decided = np.concatenate([a >= 0.5, b >= 0.5])
+    assert found["accuracy"] == pytest.approx(np.mean(np.where(decided, p, 1 - p)), abs=1e-12)
+    ranks, m = rankdata(np.concatenate([a, b])), p.sum()
+    auc = (np.dot(p, ranks) - m * (m + 1) / 2) / (m * (len(p) - m))
+    assert found["roc_auc"] == pytest.approx(auc, abs=1e-12)
+    # Reading the second model's scores as the first's would misjudge its rows badly.
+    naive = estimate_binary(["accuracy"], first, np.concatenate([a, b]), decided)[0].value
+    assert (found["accuracy"] or 0.0) - (naive or 0.0) > 0.05

@@ -44,6 +44,40 @@ def test_the_reference_level_and_spread_of_accuracy() -> None:
     )
 
 
+def test_each_segment_gets_its_own_level_from_its_reference_rows() -> None:
+    rng = np.random.default_rng(4)
+    sure, unsure = _binary(rng, 4000), _binary(rng, 4000)
+    unsure = unsure.assign(score=0.4 + 0.2 * unsure.score)  # near the cut-off: about half right
+    unsure = unsure.assign(
+        prediction=np.where(unsure.score >= 0.5, "yes", "no"),
+        label=np.where(rng.random(len(unsure)) < unsure.score, "yes", "no"),
+    )
+    few = _binary(rng, 150)
+    reference = pd.concat([sure, unsure, few], ignore_index=True)
+    names = pd.Series(["channel=web"] * 4000 + ["channel=branch"] * 4000 + ["channel=phone"] * 150)
+    inputs = EstimatorInputs(
+        "binary_classification", ("accuracy",), "label", "prediction", "score", positive_label="yes"
+    )
+    estimator = fit_estimator(inputs, reference, names)
+    # 150 rows are fewer than MIN_SEGMENT_ROWS: that segment has no level of its own.
+    assert set(estimator.segment_parameters) == {"channel=web", "channel=branch"}
+    for name, rows in (("channel=web", sure), ("channel=branch", unsure)):
+        level = estimator.segment_parameters[name]["realised"]["accuracy"]
+        accuracy = float(np.mean(rows.prediction == rows.label))
+        assert level.chunk_rows == 1000
+        assert level.mean == pytest.approx(accuracy, abs=0.004)
+        assert level.std == pytest.approx(np.sqrt(accuracy * (1 - accuracy) / 1000), rel=0.15)
+    # The expected accuracy of calibrated scores is E[max(p, 1 - p)]: 0.75 for p uniform on (0, 1),
+    # 0.55 on (0.4, 0.6).
+    web, branch = (
+        estimator.segment_parameters[n]["estimated"]["accuracy"].mean
+        for n in ("channel=web", "channel=branch")
+    )
+    assert web == pytest.approx(0.75, abs=0.01) and branch == pytest.approx(0.55, abs=0.01)
+    # The whole reference's level is the same with or without segments.
+    assert fit_estimator(inputs, reference).parameters == estimator.parameters
+
+
 def test_a_reference_without_what_the_estimator_needs() -> None:
     reference = _binary(np.random.default_rng(2), 500)
     inputs = EstimatorInputs("binary_classification", ("accuracy",), "outcome", "prediction", "score")
