@@ -11,6 +11,8 @@
   disconnects); its workers need this package installed (they import monitor.drift to summarise).
 - Connecting is bounded by `connect_timeout`: a scheduler that is down gives a ComputeError naming
   its address, not a hang; `compute_timeout` (None: none) bounds the summarising itself.
+- A tls:// address uses the TLS certificates of dask's configuration (distributed.comm.tls.*, or
+  the DASK_DISTRIBUTED__COMM__TLS__* environment variables); none configured is a ComputeError.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 from dask.delayed import delayed
-from distributed import Client, KilledWorker, LocalCluster
+from distributed import Client, KilledWorker, LocalCluster, Security
 
 from monitor.compute.base import ComputeError
 from monitor.drift import CurrentSummary, DriftOptions, ReferenceProfile, compact_plan, summarise_piece
@@ -57,6 +59,25 @@ def merge_tree(summaries: Sequence[Any], split_every: int = SPLIT_EVERY) -> Any:
             for start in range(0, len(level), split_every)
         ]
     return level[0]
+
+
+def check_tls(where: str) -> None:
+    """A tls:// scheduler needs this process's certificates, from dask's configuration (distributed
+    would otherwise fail with a TypeError about an SSL context, or time out)."""
+    try:
+        context = Security().get_connection_args("client")["ssl_context"]
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ComputeError(
+            f"cannot load the TLS certificates for the Dask scheduler at {where}: {exc}"
+        ) from None
+    if context is None:
+        raise ComputeError(
+            f"the Dask scheduler at {where} speaks TLS, and no TLS certificates are configured for this "
+            "process: set distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+            "distributed.comm.tls.client.key in dask's configuration (or the environment variables "
+            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT, "
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY)"
+        )
 
 
 class DaskBackend:
@@ -106,6 +127,8 @@ class DaskBackend:
 
     def _connect(self) -> Client:
         assert self.address is not None
+        if self.address.startswith("tls://"):
+            check_tls(self.where)
         try:
             return Client(self.address, timeout=self.connect_timeout, set_as_default=False)
         except (*CLUSTER_FAILURES, ValueError) as exc:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,3 +147,26 @@ def test_a_window_that_outlasts_its_timeout_is_a_clear_error(backend: DaskBacken
     backend.compute_timeout = 0.5
     with pytest.raises(ComputeError, match="failed to summarise the window"):
         backend.summarise_window([slow], profile, OPTIONS)
+
+
+def test_a_tls_scheduler_without_certificates_is_a_clear_error(tmp_path: Path) -> None:
+    address = f"tls://127.0.0.1:{free_port()}"  # refused before any connection is tried
+    with (
+        dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}),
+        build_backend("dask", address=address, connect_timeout=2) as backend,
+        pytest.raises(ComputeError, match=f"the Dask scheduler at {address} speaks TLS, and no TLS cert"),
+    ):
+        backend.describe()
+    missing = tmp_path / "ca.pem"
+    settings = {
+        "distributed.comm.tls.ca-file": str(missing),
+        "distributed.comm.tls.client.cert": str(tmp_path / "cert.pem"),
+    }
+    with (
+        dask.config.set(settings),
+        build_backend("dask", address=address, connect_timeout=2) as backend,
+        pytest.raises(
+            ComputeError, match=f"cannot load the TLS certificates for the Dask scheduler at {address}"
+        ),
+    ):
+        backend.describe()
