@@ -80,7 +80,7 @@ from monitor.config.monitors import (
 )
 from monitor.config.reports import ReportsConfig
 from monitor.config.retention import RetentionConfig
-from monitor.config.roles import RoleColumn, feature_columns, role_column_names, role_columns
+from monitor.config.roles import RoleColumn, feature_columns, role_column_names, role_columns, window_columns
 from monitor.config.sources import (
     FilesSourceConfig,
     IngestSourceConfig,
@@ -161,6 +161,7 @@ __all__ = [
     "parse_duration",
     "role_column_names",
     "role_columns",
+    "window_columns",
     "worse_when",
 ]
 
