@@ -44,6 +44,7 @@ from monitor.sources.sql import SqlSource
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)
 POSTGRES = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FEATURES = [f"f{i}" for i in range(10)]
+TOKEN = "mm_bench-sources-key-0123456789abcdefghij"
 
 
 def frame(rows: int, start: datetime, span: timedelta, seed: int) -> pd.DataFrame:
@@ -198,6 +199,7 @@ def bench_http(rows: int, batch: int, root: Path, database_url: str, label: str)
     config = {
         "database": {"url": database_url},
         "server": {"host": "127.0.0.1", "port": port},
+        "auth": {"keys": [{"name": "bench", "token": TOKEN, "scope": "admin"}]},
         "ingest": {"max_rows": batch, "max_body_bytes": 64 * 2**20},
         "monitors": {
             "bench": {
@@ -237,7 +239,8 @@ def bench_http(rows: int, batch: int, root: Path, database_url: str, label: str)
             json.dumps(data.iloc[i : i + batch].to_dict("records")).encode() for i in range(0, rows, batch)
         ]
         del data
-        with httpx.Client(base_url=base, timeout=300) as client:
+        headers = {"authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=base, timeout=300, headers=headers) as client:
             began = time.perf_counter()
             for body in bodies:
                 response = client.post(

@@ -86,6 +86,7 @@ from monitor.config.roles import (
     feature_columns,
     role_column_names,
     role_columns,
+    window_columns,
 )
 from monitor.config.sources import (
     FilesSourceConfig,
@@ -168,6 +169,7 @@ __all__ = [
     "parse_duration",
     "role_column_names",
     "role_columns",
+    "window_columns",
     "worse_when",
 ]
 

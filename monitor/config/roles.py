@@ -101,6 +101,14 @@ def role_column_names(monitor: MonitorConfig) -> set[str]:
     return {role.column for role in role_columns(monitor)}
 
 
+def window_columns(monitor: MonitorConfig) -> set[str] | None:
+    """The columns a run uses of its window: the listed features and every role column; None when
+    `schema.features` is not listed, since then any column may be a feature."""
+    if monitor.schema_.features is None:
+        return None
+    return set(monitor.schema_.features) | role_column_names(monitor)
+
+
 def feature_columns(monitor: MonitorConfig, reference_columns: Iterable[str]) -> list[str]:
     """`schema.features` when listed; else every column of the reference the config does not name for
     another role (a label time column in a training set is no feature)."""

@@ -19,6 +19,7 @@ from monitor.pipeline.reference import drift_options, output_columns, reference_
 from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import SegmentComputation, SegmentInputs, compute_segments
 from monitor.quality import QualityOptions, QualityReport, assess_window
+from monitor.sources.base import source_columns
 from monitor.store import labels as label_store
 from monitor.store.monitors import monitor_id
 from monitor.windows import Window
@@ -114,6 +115,8 @@ def compute_window(
     # Times, ids and labels are never new columns; outputs the reference lacks are reported as new.
     ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
     # Quality compares the window with the profile's summary of the reference, which is not read.
+    # Every column of the data, read or not: a column new in it is a finding.
+    present = source_columns(current)
     quality = assess_window(
         current,
         profile.quality,
@@ -122,6 +125,7 @@ def compute_window(
         ignore=ignore,
         kinds={c.column: str(c.kind) for c in drift.columns},
         options=quality_options(monitor),
+        present=present,
     )
     labelled = len(labels.counted) if labels is not None else 0
     inputs = SegmentInputs(
@@ -132,6 +136,7 @@ def compute_window(
         outputs,
         quality_options(monitor),
         ignore,
+        present,
     )
     segments = compute_segments(runtime, name, window, inputs, now=now)
     estimates = estimate_window(runtime, name, current)

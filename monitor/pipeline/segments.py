@@ -110,6 +110,7 @@ class SegmentInputs:
     outputs: list[str]
     quality_options: QualityOptions
     ignore: set[str]
+    present: list[str]  # every column of the data, read or not (monitor.sources.base.source_columns)
 
 
 def compute_segments(
@@ -181,6 +182,7 @@ def _one_segment(
         ignore=inputs.ignore,
         kinds={c.column: str(c.kind) for c in drift.columns} if drift else None,
         options=inputs.quality_options,
+        present=inputs.present,
     )
     metrics = window_metrics(monitor, counted) if counted is not None else []
     return SegmentComputation(

@@ -221,11 +221,13 @@ def assess_window(
     ignore: Collection[str] = (),
     kinds: Mapping[str, str] | None = None,
     options: QualityOptions | None = None,
+    present: Sequence[str] | None = None,
 ) -> QualityReport:
     """Checks of `current` against the summary of the reference for the model's `columns`; columns
     in `ignore` (time, ids, labels) are not reported as new. `kinds` (numerical / categorical /
     skipped, as the drift engine decided) picks the range or category check; without it the
-    reference's value family decides."""
+    reference's value family decides. `present`: the names of every column of the data, when
+    `current` holds only the columns the checks use (default: its own columns)."""
     options = options or QualityOptions()
     checks = [_row_count(len(current), recent_row_counts, options)]
     if len(current) == 0:
@@ -240,7 +242,7 @@ def assess_window(
         kind = (kinds or {}).get(column)  # "skipped" (ids, free text): no range or category check
         checks.extend(_column_checks(column, reference, current, kind, options))
     skip = set(ignore) | set(columns)
-    for column in current.columns:
+    for column in current.columns if present is None else present:
         name = str(column)
         if name not in skip and not reference.has(name):
             checks.append(

@@ -83,6 +83,17 @@ def build_source(
     return factory(config, SourceContext(resolve_path, monitor, role, sessions))
 
 
+# A window read with only the columns a run uses (monitor.config.window_columns) names every column of
+# the data in this attribute, so a column new in the data is still reported (quality `new_column`).
+SOURCE_COLUMNS = "source_columns"
+
+
+def source_columns(frame: pd.DataFrame) -> list[str]:
+    """Every column of the data the frame was read from, read or not."""
+    names = frame.attrs.get(SOURCE_COLUMNS)
+    return [str(c) for c in frame.columns] if names is None else list(names)
+
+
 def utc_frame_times(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
     """The time column as UTC-aware timestamps (naive values are taken to be UTC)."""
     if time_column is not None and time_column in frame.columns:

@@ -5,6 +5,8 @@ calendar day of `partition_timezone`. Files in partitions that cannot overlap th
 from the list before anything is opened; the rest are read through a pyarrow dataset with the time
 filter pushed down, so only the window's rows are materialised.
 
+A monitor's window is read with only the columns it uses (its features and role columns, when the
+features are listed); the names of all the data's columns come with it, from the files' schemas.
 String columns of a monitor's features are read from Parquet dictionary-encoded and arrive as pandas
 categoricals of those strings: no Python string is made per row, and the drift engine counts their
 codes (it judges them exactly as the strings, monitor.drift.kinds.string_categories). Role columns
@@ -25,8 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from monitor.config import feature_columns, role_column_names
-from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
+from monitor.config import feature_columns, role_column_names, window_columns
+from monitor.sources.base import SOURCE_COLUMNS, SourceContext, SourceError, register, utc_frame_times
 
 
 class FilesSource:
@@ -38,11 +40,14 @@ class FilesSource:
         partition_timezone: str = "UTC",
         *,
         categories: Callable[[list[str]], list[str]] | None = None,
+        columns: set[str] | None = None,
     ) -> None:
         """`categories`: given the data's column names, those whose strings to read dictionary-encoded
-        (Parquet only; None: none)."""
+        (Parquet only; None: none). `columns`: the only ones `read` returns (None: all); a sample
+        holds every column."""
         self.pattern = pattern
         self.categories = categories
+        self.columns = columns
         self.fmt = fmt
         self.partition = re.compile(rf"^{re.escape(partition_key)}=(.+)$")
         self.zone = ZoneInfo(partition_timezone)
@@ -108,22 +113,29 @@ class FilesSource:
         everything = self._paths()
         fmt = self._format(everything)
         paths = [p for p in everything if self._overlaps(p, start, end)]
+        wanted = self.columns if limit is None else None
         try:
             if not paths:  # no partition overlaps the window: no rows, with the columns of the newest file
-                table = ds.dataset(everything[-1:], format=fmt).schema.empty_table()
+                schema = ds.dataset(everything[-1:], format=fmt).schema
+                table = schema.empty_table().select(_selected(schema, wanted, time_column))
             else:
                 dataset = _unified_dataset(paths, fmt, self.categories)
-                condition = _time_filter(dataset.schema, start, end, time_column)
+                schema = dataset.schema
+                condition = _time_filter(schema, start, end, time_column)
+                selected = _selected(schema, wanted, time_column)
                 # head() stops reading at `limit` rows: a sample of a large source costs little.
                 table = (
-                    dataset.to_table(filter=condition)
+                    dataset.to_table(columns=selected, filter=condition)
                     if limit is None
                     else dataset.head(limit, filter=condition)
                 )
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise SourceError(f"cannot read {self.pattern}: {exc}") from None
         # Arrow buffers are released column by column as pandas takes them: the window is not held twice.
-        return utc_frame_times(table.to_pandas(self_destruct=True, split_blocks=True), time_column)
+        frame = utc_frame_times(table.to_pandas(self_destruct=True, split_blocks=True), time_column)
+        if len(frame.columns) < len(schema.names):
+            frame.attrs[SOURCE_COLUMNS] = tuple(schema.names)
+        return frame
 
 
 def _unified_dataset(
@@ -145,6 +157,13 @@ def _unified_dataset(
         schema = schema.set(index, schema.field(index).with_type(pa.dictionary(pa.int32(), pa.string())))
     options = ds.ParquetReadOptions(dictionary_columns=encode)
     return ds.dataset(paths, format=ds.ParquetFileFormat(read_options=options), schema=schema)
+
+
+def _selected(schema: pa.Schema, wanted: set[str] | None, time_column: str | None) -> list[str]:
+    """The data's columns to read, in the data's order."""
+    if wanted is None:
+        return list(schema.names)
+    return [name for name in schema.names if name in wanted or name == time_column]
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
@@ -188,12 +207,16 @@ def dictionary_features(monitor: Any) -> Callable[[list[str]], list[str]] | None
 
 
 def _build(config: Any, context: SourceContext) -> FilesSource:
+    # Only a monitor's own window is read narrowly: a reference keeps every column, which its quality
+    # summary names (a window's column it lacks is a new one).
+    monitor = context.monitor if context.role == "predictions" else None
     return FilesSource(
         context.resolve_path(config.path),
         config.format,
         config.partition_key,
         config.partition_timezone,
         categories=dictionary_features(context.monitor),
+        columns=window_columns(monitor) if monitor is not None else None,
     )
 
 

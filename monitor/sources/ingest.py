@@ -1,7 +1,8 @@
 """Rows pushed over HTTP: accepting a batch into the service database, and reading windows back.
 
 Accepting: the body is parsed and every row checked against the model's schema (monitor.config
-`schema`) before anything is written; then the whole batch is inserted in one transaction. The
+`schema`), a column at a time when it can be (monitor.sources.ingest_columns), before anything is
+written; then the whole batch is inserted in one transaction. The
 unique (model, prediction id) constraint with ON CONFLICT DO NOTHING makes a resent batch (a client
 retrying after a timeout) add nothing: the first row stored for an id wins, the response counts the
 duplicates.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,10 @@ import pyarrow.json as pa_json
 
 from monitor.config import Config, MonitorConfig, role_column_names
 from monitor.sources.base import SourceContext, SourceError, register, utc_frame_times
-from monitor.sources.ingest_rows import Record, RowSchema, parse_body, validate_rows
+from monitor.sources.ingest_bodies import PARQUET_TYPES, json_table, media_type, parquet_table, table_rows
+from monitor.sources.ingest_columns import checked_table, records_rows
+from monitor.sources.ingest_rows import BatchTooLarge as BatchTooLarge
+from monitor.sources.ingest_rows import RowSchema, parse_body, validate_rows
 from monitor.store import SessionFactory
 from monitor.store.ingest import Stream as Stream
 from monitor.store.ingest import insert_labels, insert_predictions, read_ingested
@@ -33,10 +36,6 @@ CHUNK_ROWS = 50_000
 
 
 class UnknownModel(LookupError):
-    pass
-
-
-class BatchTooLarge(Exception):
     pass
 
 
@@ -106,41 +105,42 @@ def ingest_batch(
     """Parse, check and store one batch: all rows or none. Raises UnknownModel, BatchTooLarge,
     UnsupportedMediaType or BatchRejected (with row-level errors)."""
     monitor = monitor_for(config, model, stream)
-    rows = parse_body(body, content_type)
-    if len(rows) > config.ingest.max_rows:
-        raise BatchTooLarge(
-            f"the batch holds {len(rows)} rows, more than the limit of {config.ingest.max_rows}; split it"
-        )
+    schema = prediction_schema(monitor) if stream == "predictions" else label_schema(monitor)
     # Times within a window around now (naive UTC, as stored): no run for 1969, no row from year 9999.
     utc_now = now.astimezone(UTC).replace(tzinfo=None)
     bounds = {
         "earliest": utc_now - config.ingest.max_row_age,
         "latest": utc_now + config.ingest.max_row_ahead,
     }
-    if stream == "predictions":
-        records = validate_rows(rows, prediction_schema(monitor), **bounds)
-        accepted = store_predictions(sessions, model, records, now=now)
+    objects = stream == "predictions"
+    media = media_type(content_type)
+    if media in PARQUET_TYPES:
+        table: pa.Table | None = parquet_table(
+            body, schema, max_rows=config.ingest.max_rows, max_bytes=config.ingest.max_body_bytes
+        )
     else:
-        records = validate_rows(rows, label_schema(monitor), **bounds)
-        accepted = store_labels(sessions, model, records, now=now)
-    return IngestResult(len(records), accepted, len(records) - accepted)
+        table = json_table(body, media, schema)
+    batch = None
+    if table is not None:
+        _within(table.num_rows, config.ingest.max_rows)
+        batch = checked_table(table, schema, objects=objects, **bounds)
+    if batch is None:
+        # Something the column checks could not prove right: the row checks say what, row by row.
+        rows = (
+            table_rows(table)
+            if media in PARQUET_TYPES and table is not None
+            else parse_body(body, content_type)
+        )
+        _within(len(rows), config.ingest.max_rows)
+        batch = records_rows(validate_rows(rows, schema, **bounds), objects=objects)
+    store = insert_predictions if objects else insert_labels
+    accepted = store(sessions, batch, model=model, now=now)
+    return IngestResult(len(batch.ids), accepted, len(batch.ids) - accepted)
 
 
-def store_predictions(
-    sessions: SessionFactory, model: str, records: Sequence[Record], *, now: datetime
-) -> int:
-    rows = [{"id": r.id, "time": _aware(r.time), "values": r.values} for r in records]
-    return insert_predictions(sessions, rows, model=model, now=now)
-
-
-def store_labels(sessions: SessionFactory, model: str, records: Sequence[Record], *, now: datetime) -> int:
-    rows = [{"id": r.id, "time": _aware(r.time), "label": next(iter(r.values.values()))} for r in records]
-    return insert_labels(sessions, rows, model=model, now=now)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # Validated times are naive UTC (monitor.sources.ingest_rows.parse_time).
-    return None if moment is None else moment.replace(tzinfo=UTC)
+def _within(rows: int, limit: int) -> None:
+    if rows > limit:
+        raise BatchTooLarge(f"the batch holds {rows} rows, more than the limit of {limit}; split it")
 
 
 _ARROW_TYPES = {

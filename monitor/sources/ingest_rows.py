@@ -56,6 +56,10 @@ class UnsupportedMediaType(Exception):
     pass
 
 
+class BatchTooLarge(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class RowSchema:
     """What one stream accepts: the id and time columns and every other column with its type or None
@@ -113,7 +117,8 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
             raise BatchRejected([RowError(None, None, 'expected a JSON list of rows or {"rows": [...]}')])
         return data
     raise UnsupportedMediaType(
-        f"content type {media!r} is not accepted; send application/json or application/x-ndjson"
+        f"content type {media!r} is not accepted; send application/json, application/x-ndjson "
+        "or application/vnd.apache.parquet"
     )
 
 

@@ -50,11 +50,12 @@ def _build(config: Any, context: SourceContext) -> PeriodSource:
     if context.monitor is None:
         raise SourceError("a `period` reference belongs to a monitor, whose source and time column it uses")
     inner_config = config.source or context.monitor.source
+    # Read as a reference (every column: its quality summary names them all), from the predictions.
     inner = build_source(
         inner_config,
         context.resolve_path,
         monitor=context.monitor,
-        role="predictions",
+        role="reference",
         sessions=context.sessions,
     )
     return PeriodSource(inner, config.start, config.end, context.monitor.schema_.timestamp_column)

@@ -2,102 +2,130 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import JSON, Select, Table, Text, delete, select
+import psycopg
+import pyarrow as pa
+from sqlalchemy import Select, Table, Text, bindparam, delete, select
 from sqlalchemy import cast as cast_sql
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.store.copy_binary import binary_copy
 from monitor.store.tables import IngestedLabelRow, IngestedPredictionRow
 
 Stream = Literal["predictions", "ground_truth"]
 
 
+@dataclass(frozen=True)
+class PushedRows:
+    """A checked batch, a column each: ids (text), times (naive UTC microseconds; a null label time
+    means known on arrival) and each row's values (predictions) or label as JSON text."""
+
+    ids: pa.Array
+    times: pa.Array
+    payloads: pa.Array
+
+
 def insert_predictions(
-    sessions: sessionmaker[Session], rows: Sequence[dict[str, Any]], *, model: str, now: datetime
+    sessions: sessionmaker[Session], rows: PushedRows, *, model: str, now: datetime
 ) -> int:
-    """Stores rows of `{"id", "time", "values"}` whose id is new; returns how many were new."""
-    values = [
-        {
-            "model": model,
-            "prediction_id": r["id"],
-            "time": r["time"],
-            "row_values": r["values"],
-            "received_at": now,
-        }
-        for r in rows
-    ]
+    """Stores the rows whose id is new for the model; returns how many were new."""
+    table = cast(Table, IngestedPredictionRow.__table__)
     with sessions() as session, session.begin():
-        return _insert_new(session, cast(Table, IngestedPredictionRow.__table__), values)
+        return _insert_new(session, table, rows, model=model, now=now, columns=("time", "row_values"))
 
 
-def insert_labels(
-    sessions: sessionmaker[Session], rows: Sequence[dict[str, Any]], *, model: str, now: datetime
+def insert_labels(sessions: sessionmaker[Session], rows: PushedRows, *, model: str, now: datetime) -> int:
+    """Stores the labels whose id is new for the model (a null time: known now); returns how many."""
+    table = cast(Table, IngestedLabelRow.__table__)
+    with sessions() as session, session.begin():
+        return _insert_new(session, table, rows, model=model, now=now, columns=("labelled_at", "label"))
+
+
+def _insert_new(
+    session: Session, table: Table, rows: PushedRows, *, model: str, now: datetime, columns: tuple[str, str]
 ) -> int:
-    """Stores rows of `{"id", "time", "label"}` (time None: known on arrival) whose id is new."""
-    values = [
-        {
-            "model": model,
-            "prediction_id": r["id"],
-            "label": r["label"],
-            "labelled_at": r["time"] or now,
-            "received_at": now,
-        }
-        for r in rows
-    ]
-    with sessions() as session, session.begin():
-        return _insert_new(session, cast(Table, IngestedLabelRow.__table__), values)
-
-
-def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        return _copy_new(session, table, rows)
+        return _copy_new(session, table, rows, model=model, now=now, columns=columns)
+    time_column, payload_column = columns
+    # The payload is JSON text already: bound as text, not encoded again by the JSON column type.
     statement = (
         sqlite.insert(table)
+        .values(
+            model=model,
+            prediction_id=bindparam("prediction_id"),
+            received_at=now,
+            **{time_column: bindparam(time_column), payload_column: bindparam(payload_column, type_=Text)},
+        )
         .on_conflict_do_nothing(index_elements=["model", "prediction_id"])
         .returning(table.c.id)
     )
-    return len(session.execute(statement, rows).all())
+    params = [
+        {"prediction_id": i, time_column: (now if t is None else t.replace(tzinfo=UTC)), payload_column: p}
+        for i, t, p in zip(
+            rows.ids.to_pylist(), rows.times.to_pylist(), rows.payloads.to_pylist(), strict=True
+        )
+    ]
+    return len(session.execute(statement, params).all())
 
 
-def _raw(value: Any) -> Any:
-    # COPY bypasses the column types, so times are written in the stored convention (naive UTC) here.
-    return value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
-
-
-def _copy_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> int:
-    """PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING, several
-    times faster than row-by-row parameters. Every name here is the service's own schema's."""
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    sql_type = {
-        c: "text" if c in json_columns else str(table.c[c].type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
-        for c in columns
-    }
-    names = ", ".join(columns)
+def _copy_new(
+    session: Session, table: Table, rows: PushedRows, *, model: str, now: datetime, columns: tuple[str, str]
+) -> int:
+    """PostgreSQL: the batch in PostgreSQL's binary COPY format, built by Arrow (no Python per row),
+    COPYed straight into the table. An id stored before (a resent batch) fails that COPY on the
+    unique constraint; the batch then goes through a temporary table and one INSERT ... ON CONFLICT
+    DO NOTHING, which skips the ids stored before. Every name here is the service's own schema's."""
+    time_column, payload_column = columns
+    stamp = pa.timestamp("us")
+    received = pa.scalar(now.astimezone(UTC).replace(tzinfo=None), stamp)
+    count = len(rows.ids)
+    data = binary_copy(
+        [
+            pa.array([model] * count, pa.string()),
+            rows.ids,
+            rows.times.cast(stamp).fill_null(received),  # a label's time left to its arrival
+            rows.payloads,
+            pa.array([received.as_py()] * count, stamp),
+        ]
+    )
+    names = f"model, prediction_id, {time_column}, {payload_column}, received_at"
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE ingest_batch ({', '.join(f'{c} {sql_type[c]}' for c in columns)}) "
-            "ON COMMIT DROP"
-        )
-        with cursor.copy(f"COPY ingest_batch ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c]) if c in json_columns else _raw(row[c]) for c in columns])
-        selected = ", ".join(f"{c}::json" if c in json_columns else c for c in columns)
-        cursor.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {selected} FROM ingest_batch "
-            "ON CONFLICT (model, prediction_id) DO NOTHING"
-        )
-        inserted = int(cursor.rowcount)
-        cursor.execute("DROP TABLE ingest_batch")
-        return inserted
+        cursor.execute("SAVEPOINT ingest_copy")
+        try:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT binary)") as copy:
+                for piece in data:
+                    copy.write(piece)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT ingest_copy")
+            return _insert_unknown_ids(cursor, table.name, names, data)
+        cursor.execute("RELEASE SAVEPOINT ingest_copy")
+        return count
     finally:
         cursor.close()
+
+
+def _insert_unknown_ids(
+    cursor: psycopg.Cursor[Any], table: str, names: str, data: list[bytes | memoryview]
+) -> int:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE ingest_batch ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+    )
+    with cursor.copy(f"COPY ingest_batch ({names}) FROM STDIN (FORMAT binary)") as copy:
+        for piece in data:
+            copy.write(piece)
+    cursor.execute(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM ingest_batch "
+        "ON CONFLICT (model, prediction_id) DO NOTHING"
+    )
+    inserted = int(cursor.rowcount)
+    cursor.execute("DROP TABLE ingest_batch")
+    return inserted
 
 
 def read_ingested(

@@ -21,7 +21,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-JSON_TYPES = frozenset({"application/json", "application/x-ndjson"})
+# Parquet for pushed rows (monitor/sources/ingest_bodies.py); like JSON, a type a browser must ask
+# before sending cross-site (a CORS preflight), which this service never grants.
+API_TYPES = frozenset({"application/json", "application/x-ndjson", "application/vnd.apache.parquet"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded"})
 # Scripts only from this origin, none inline; styles inline (the pages' own <style>, plotly's).
 CSP = (
@@ -122,13 +124,13 @@ class RequestGuard:
 
 
 def _content_type_refusal(scope: Scope) -> tuple[int, str] | None:
-    """JSON (or NDJSON) under /api/, a form on the pages; a body with no type is refused, since a
+    """JSON (NDJSON, Parquet) under /api/, a form on the pages; a body with no type is refused, since a
     browser sends one cross-site without asking."""
     raw = _header(scope, b"content-type")
     media = raw.split(";")[0].strip().lower() if raw else None
     length = _header(scope, b"content-length")
     has_body = (length is not None and length != "0") or _header(scope, b"transfer-encoding") is not None
-    expected = JSON_TYPES if scope["path"].startswith("/api/") else FORM_TYPES
+    expected = API_TYPES if scope["path"].startswith("/api/") else FORM_TYPES
     if media is None:
         return (415, f"send the body as {' or '.join(sorted(expected))}") if has_body else None
     if media not in expected:

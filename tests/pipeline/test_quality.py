@@ -150,3 +150,22 @@ def test_without_listed_features_the_reference_label_columns_are_no_features(
         drifted = {r.column_name for r in session.query(DriftResultRow).filter_by(run_id=outcome.run_id)}
     assert not [c for c in checks if c[0] == "missing_column"]
     assert drifted == {"x", "y", "colour"}
+
+
+def test_a_column_new_in_the_data_is_reported_though_the_run_does_not_read_it(
+    db_url: str, monitor_files: Path, make_runtime: RuntimeFactory
+) -> None:
+    log = pd.read_parquet(monitor_files / "predictions.parquet").assign(shoe_size=44.0)
+    log.to_parquet(monitor_files / "predictions.parquet")
+    runtime = make_runtime(monitor_config(db_url))
+    read = runtime.source("m").read(day(0).start, day(0).end, time_column="timestamp")
+    assert "shoe_size" not in read.columns  # not a feature, nor a role: not read
+    outcome = pipeline.run_monitor(runtime, "m", day(0), now=NOW)
+    assert outcome.status == "succeeded", outcome.error
+    with runtime.sessions() as session:
+        rows = session.query(QualityResultRow).filter_by(run_id=outcome.run_id, check="new_column")
+        new = {q.column_name for q in rows}
+    reference = pd.read_parquet(monitor_files / "reference.parquet")
+    # Times and ids are never new; the outputs (score, prediction) the reference lacks are.
+    assert new == set(log.columns) - set(reference.columns) - {"timestamp", "prediction_id"}
+    assert "shoe_size" in new

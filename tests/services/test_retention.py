@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -49,13 +51,19 @@ def pushed_config(db_url: str, **retention: Any) -> dict[str, Any]:
     }
 
 
+def batch(ids: list[str], times: list[datetime], payloads: list[Any]) -> ingest.PushedRows:
+    """Checked rows as the store takes them: times naive UTC, values as JSON text."""
+    naive = [t.astimezone(UTC).replace(tzinfo=None) for t in times]
+    texts = [json.dumps(p) for p in payloads]
+    return ingest.PushedRows(pa.array(ids, pa.string()), pa.array(naive, pa.timestamp("us")), pa.array(texts))
+
+
 def push(runtime: Runtime, prefix: str, at: datetime, count: int, *, labelled: bool = True) -> None:
-    rows = [
-        {"id": f"{prefix}{i}", "time": at + timedelta(minutes=i), "values": {"x": i}} for i in range(count)
-    ]
+    names = [f"{prefix}{i}" for i in range(count)]
+    rows = batch(names, [at + timedelta(minutes=i) for i in range(count)], [{"x": i} for i in range(count)])
     ingest.insert_predictions(runtime.sessions, rows, model="toy", now=at)
     if labelled:
-        labels = [{"id": r["id"], "time": at + timedelta(days=1), "label": 1} for r in rows]
+        labels = batch(names, [at + timedelta(days=1)] * count, [1] * count)
         ingest.insert_labels(runtime.sessions, labels, model="toy", now=at)
 
 
@@ -75,10 +83,7 @@ def pushed(db_url: str, make_runtime: RuntimeFactory) -> Runtime:
     push(runtime, "ref", REFERENCE[0] + timedelta(days=1), 3)  # the reference period: kept for ever
     push(runtime, "old", DAY0 - timedelta(days=15), 5)  # older than 60 days: pruned with labels
     push(runtime, "new", DAY0 - timedelta(days=5), 2)  # within 60 days: kept
-    stray = [
-        {"id": "never-predicted-old", "time": DAY0 - timedelta(days=40), "label": 0},
-        {"id": "never-predicted-new", "time": DAY0, "label": 0},
-    ]
+    stray = batch(["never-predicted-old", "never-predicted-new"], [DAY0 - timedelta(days=40), DAY0], [0, 0])
     ingest.insert_labels(runtime.sessions, stray, model="toy", now=DAY0)
     return runtime
 

@@ -12,9 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.services.source_check import MonitorCheck, check_sources, missing_files
-from monitor.sources.ingest import prediction_schema, store_predictions
+from monitor.sources.ingest import prediction_schema
+from monitor.sources.ingest_columns import records_rows
 from monitor.sources.ingest_rows import validate_rows
 from monitor.store import make_engine, make_session_factory, upgrade_database
+from monitor.store.ingest import insert_predictions
 from tests.conftest import ConfigFactory, monitor_config
 
 
@@ -172,7 +174,7 @@ def test_pushed_rows_are_read_from_the_service_database(db_url: str, write_confi
     rows = [{"prediction_id": f"p{i}", "timestamp": "2026-06-01T00:00:00Z", "x": 1.0} for i in range(5)]
     sessions = make_session_factory(make_engine(config.database_url()))
     records = validate_rows(rows, prediction_schema(config.monitors["m"]))
-    store_predictions(sessions, "toy", records, now=now)
+    insert_predictions(sessions, records_rows(records), model="toy", now=now)
     sessions.kw["bind"].dispose()
     (check,) = check_sources(config, sample_rows=3)
     assert set(findings([check])) == {"monitors.m.reference.path"} and check.rows["predictions"] == 3

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from monitor.config import FilesSourceConfig, MonitorConfig
 from monitor.sources import SourceError
+from monitor.sources.base import Role, build_source, source_columns
 from monitor.sources.files import FilesSource
 
 DAY0 = datetime(2026, 11, 20, tzinfo=UTC)
@@ -124,3 +126,44 @@ def test_a_sample_is_at_most_its_rows_of_the_window(tmp_path: Path) -> None:
     assert len(source.sample(1000)) == len(log)
     with pytest.raises(SourceError, match=r"time column 'colour' holds .*string, not timestamps"):
         source.sample(5, start, end, time_column="colour")
+
+
+def test_a_window_is_read_with_only_the_columns_asked_for_and_names_the_others(tmp_path: Path) -> None:
+    log = write_tree(tmp_path, "parquet", range(2))
+    source = FilesSource(tmp_path / "**" / "*.parquet", columns={"prediction_id", "x"})
+    window = source.read(DAY0, DAY0 + timedelta(days=1), time_column="ts")
+    assert list(window.columns) == ["ts", "prediction_id", "x"]  # the time column always, the data's order
+    assert window["x"].tolist() == log["x"][:24].tolist()
+    assert source_columns(window) == ["ts", "prediction_id", "x", "colour"]
+    empty = source.read(DAY0 + timedelta(days=10), DAY0 + timedelta(days=11), time_column="ts")
+    assert list(empty.columns) == ["ts", "prediction_id", "x"]
+    assert source_columns(empty) == ["ts", "prediction_id", "x", "colour"]
+    # A sample is for looking at the data: every column.
+    assert list(source.sample(3).columns) == ["ts", "prediction_id", "x", "colour"]
+    everything = FilesSource(tmp_path / "**" / "*.parquet").read()
+    assert source_columns(everything) == list(everything.columns) == ["ts", "prediction_id", "x", "colour"]
+
+
+@pytest.mark.parametrize(
+    ("features", "role", "read"),
+    [
+        (["x"], "predictions", ["ts", "prediction_id", "x"]),
+        (None, "predictions", ["ts", "prediction_id", "x", "colour"]),  # any column may be a feature
+        (["x"], "reference", ["ts", "prediction_id", "x", "colour"]),  # its summary names every column
+    ],
+)
+def test_a_monitor_reads_its_features_and_role_columns_of_its_window(
+    tmp_path: Path, features: list[str] | None, role: Role, read: list[str]
+) -> None:
+    write_tree(tmp_path, "parquet", range(1))
+    monitor = MonitorConfig.model_validate(
+        {
+            "model": "toy",
+            "source": {"type": "files", "path": "x"},
+            "reference": {"type": "files", "path": "x"},
+            "schema": {"timestamp_column": "ts", "features": features},
+        }
+    )
+    config = FilesSourceConfig(type="files", path="**/*.parquet")
+    source = build_source(config, lambda path: tmp_path / path, monitor=monitor, role=role)
+    assert list(source.read(DAY0, DAY0 + timedelta(days=1), time_column="ts").columns) == read

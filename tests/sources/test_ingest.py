@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sqlalchemy import func, select
@@ -104,6 +108,7 @@ def stored(runtime: Runtime) -> tuple[int, int]:
 
 PREDICTIONS = f"/api/v1/models/{MODEL}/predictions"
 LABELS = f"/api/v1/models/{MODEL}/ground-truth"
+PARQUET = "application/vnd.apache.parquet"
 
 
 def test_a_batch_is_stored_once_and_read_back_typed(client: httpx.Client, runtime: Runtime) -> None:
@@ -297,3 +302,66 @@ def test_rows_are_read_in_time_then_id_order_whatever_the_order_sent(
     window = runtime.source("churn").read(DAY0, DAY0 + timedelta(hours=1), time_column="timestamp")
     expected = sorted(batch, key=lambda r: (r["timestamp"], r["prediction_id"]))
     assert list(window.prediction_id) == [r["prediction_id"] for r in expected]
+
+
+def parquet(batch: list[dict[str, Any]]) -> bytes:
+    frame = pd.DataFrame(batch)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])  # Arrow timestamps, with their offset
+    sink = io.BytesIO()
+    frame.to_parquet(sink, index=False)
+    return sink.getvalue()
+
+
+def test_parquet_bodies_are_checked_and_stored_as_json_ones_are(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    batch = rows(30)
+    as_json = client.post(PREDICTIONS, json=batch[:15])
+    as_parquet = client.post(PREDICTIONS, content=parquet(batch[15:]), headers={"content-type": PARQUET})
+    assert as_json.json() == as_parquet.json() == {"rows": 15, "accepted": 15, "duplicates": 0}
+    again = client.post(PREDICTIONS, content=parquet(batch[10:20]), headers={"content-type": PARQUET})
+    assert again.json() == {"rows": 10, "accepted": 0, "duplicates": 10}
+    window = runtime.source("churn").read(DAY0, DAY0 + timedelta(days=1), time_column="timestamp")
+    sent = pd.DataFrame(batch).set_index("prediction_id")
+    read = window.set_index("prediction_id").loc[sent.index]
+    for column in ["age", "plan", "spend", "active", "score", "prediction"]:
+        assert read[column].tolist() == sent[column].tolist(), column
+    assert (read["timestamp"] == pd.to_datetime(sent["timestamp"], utc=True)).all()
+    assert (read["signup"] == pd.to_datetime(sent["signup"], utc=True)).all()
+
+
+def test_a_wrong_parquet_body_is_rejected_with_its_columns_and_rows(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    unknown = client.post(
+        PREDICTIONS,
+        content=parquet([{**r, "shoe_size": 44} for r in rows(3)]),
+        headers={"content-type": PARQUET},
+    )
+    assert rejected(unknown) == {(None, "shoe_size")}
+    # Written by pyarrow from Python values: NaN stays NaN (pandas would write it as null, missing).
+    sink = io.BytesIO()
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{**r, "spend": math.nan if i == 1 else r["spend"]} for i, r in enumerate(rows(3))]
+        ),
+        sink,
+    )
+    wrong_row = client.post(PREDICTIONS, content=sink.getvalue(), headers={"content-type": PARQUET})
+    assert rejected(wrong_row) == {(1, "spend")}
+    assert wrong_row.json()["detail"]["errors"][0]["message"] == "not a finite number"
+    broken = client.post(PREDICTIONS, content=b"PAR1 not really", headers={"content-type": PARQUET})
+    assert rejected(broken) == {(None, None)}
+    too_many = client.post(PREDICTIONS, content=parquet(rows(41)), headers={"content-type": PARQUET})
+    assert too_many.status_code == 413 and "more than the limit of 40" in too_many.json()["detail"]
+    assert stored(runtime) == (0, 0)
+
+
+def test_a_batch_partly_stored_before_adds_only_its_new_ids(client: httpx.Client, runtime: Runtime) -> None:
+    assert client.post(PREDICTIONS, json=rows(10)).json()["accepted"] == 10
+    assert client.post(PREDICTIONS, json=rows(10, start=5)).json() == {
+        "rows": 10,
+        "accepted": 5,
+        "duplicates": 5,
+    }
+    assert stored(runtime) == (15, 0)

@@ -16,17 +16,19 @@ router = APIRouter(tags=["api"])
 _ROWS_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": 'Rows as a JSON list (or {"rows": [...]}) or as NDJSON, one object per line.',
+        "description": 'Rows as a JSON list (or {"rows": [...]}), as NDJSON (one object per line) or '
+        "as one Parquet file (the same columns).",
         "content": {
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
             "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
 _INGEST_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No monitor reads this model from HTTP"},
     413: {"description": "The body or the batch is larger than the configured limit"},
-    415: {"description": "Neither JSON nor NDJSON"},
+    415: {"description": "Neither JSON, NDJSON nor Parquet"},
     422: {"description": "The batch was rejected whole; `detail.errors` names each row and field"},
 }
 
