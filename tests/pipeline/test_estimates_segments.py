@@ -1,7 +1,9 @@
-"""Change detection per segment through the whole loop on SQLite: each segment's series, estimated or
-realised, is compared with that segment's own level in the reference. Two channels of very different
-accuracy; from SHIFT_FROM the web channel's applicants move to the decision boundary, the branch's
-do not: only web's alerts fire, each dated from the shift's first day."""
+"""Estimates and change detection per segment through the whole loop on SQLite (a backfill on
+PostgreSQL costs half a minute; the queries are plain). Each segment's series, estimated or
+realised, is compared with that segment's own level in the reference: two channels of very
+different accuracy; from SHIFT_FROM the web channel's applicants move to the decision boundary, the
+branch's do not, and only web's alerts fire. And a segment with a reference of its own (another
+model) is estimated by an estimator fitted on it."""
 
 from __future__ import annotations
 
