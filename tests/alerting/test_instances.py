@@ -117,9 +117,11 @@ def test_several_instances_send_every_transition_once(
         for log in logs:
             log.close()
         engine.dispose()
-    assert len(found) == WINDOWS + 1 and {(status, attempts) for _, status, attempts in found} == {
-        ("succeeded", 1)
-    }
+    # The instances run on the wall clock: an hour that begins during the test is a new (empty) window.
+    planted_end = first + timedelta(hours=WINDOWS + 1)
+    planted = [(status, attempts) for start, status, attempts in found if start < planted_end]
+    assert len(planted) == WINDOWS + 1 and set(planted) == {("succeeded", 1)}
+    assert len(found) - len(planted) <= 1  # the test lasts minutes: at most one hour can begin
     assert transitions == ["fired", "resolved"] * (WINDOWS // 2)  # every window changed the alert once
     heads = [r.json["text"].split()[0] for r in fake_slack.delivered()]
     assert heads == ["[FIRING:1]", "[RESOLVED]"] * (WINDOWS // 2)
