@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
@@ -128,6 +129,7 @@ class DaskBackend:
         self.sketch_k = sketch_k
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
+        self._lock = threading.Lock()
 
     @property
     def where(self) -> str:
@@ -136,9 +138,10 @@ class DaskBackend:
     @property
     def client(self) -> Client:
         """The connection to the cluster, made (or the local cluster started) on first use."""
-        if self._client is None:
-            self._client = self._connect() if self.address is not None else self._start_local()
-        return self._client
+        with self._lock:  # runs in threads share a backend: one connection, one local cluster
+            if self._client is None:
+                self._client = self._connect() if self.address is not None else self._start_local()
+            return self._client
 
     def _connect(self) -> Client:
         assert self.address is not None

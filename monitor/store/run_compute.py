@@ -34,9 +34,9 @@ def start_compute(
     run_id: int,
     token: str,
     backend: str,
-    address: str | None,
-    workers: int | None,
-    partitions: int | None,
+    address: str | None = None,
+    workers: int | None = None,
+    partitions: int | None = None,
 ) -> bool:
     """The attempt's backend, address, workers and partitions to do, none done yet; False: the claim
     is no longer ours."""
