@@ -67,13 +67,13 @@ def merge_tree(
     return level[0]
 
 
-def follow(futures: list[Any], progress: Progress | None, timeout: float | None) -> None:
+def follow(client: Client, futures: list[Any], progress: Progress | None, timeout: float | None) -> None:
     """Calls `progress(done, total)` as the futures finish (a TimeoutError past `timeout` seconds)."""
     total = len(futures)
     if progress is None:
         return
     progress(0, total)
-    for done, _ in enumerate(as_completed(futures, timeout=timeout), start=1):
+    for done, _ in enumerate(as_completed(futures, loop=client.loop, timeout=timeout), start=1):
         progress(done, total)
 
 
@@ -219,7 +219,7 @@ class DaskBackend:
             futures = client.compute([delayed(summarise)(part, sent) for part in parts])
             root = client.compute(merge_tree(futures, self.split_every, merge))
             try:
-                follow(futures, progress, limit)
+                follow(client, futures, progress, limit)
                 left = None if limit is None else max(0.0, limit - (time.monotonic() - began))
                 return root.result(timeout=left)
             except BaseException:

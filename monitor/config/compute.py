@@ -35,6 +35,8 @@ class ComputeConfig(_Strict):
     # How long a window may take on the cluster (a number is seconds); past it the window is cancelled
     # on the cluster and the run fails (and is retried as any failed run).
     timeout: Duration = timedelta(hours=1)
+    # How long connecting to the scheduler may take before the run fails (and is retried).
+    connect_timeout: Duration = timedelta(seconds=10)
 
     @field_validator("address")
     @classmethod
@@ -45,7 +47,7 @@ class ComputeConfig(_Strict):
             )
         return value.strip() if value is not None else None
 
-    @field_validator("timeout")
+    @field_validator("timeout", "connect_timeout")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
@@ -61,11 +63,12 @@ class ComputeConfig(_Strict):
             raise ValueError("`workers` sizes the local cluster started without `address`; not both")
         return self
 
-    def cluster_key(self) -> tuple[str | None, int | None, int, bool]:
+    def cluster_key(self) -> tuple[str | None, int | None, int, bool, float]:
         """What identifies the cluster: monitors with the same key share one connection (or LocalCluster)."""
+        wait = self.connect_timeout.total_seconds()
         if self.address is not None:
-            return (self.address, None, 1, True)
-        return (None, self.workers, self.threads_per_worker, self.processes)
+            return (self.address, None, 1, True, wait)
+        return (None, self.workers, self.threads_per_worker, self.processes, wait)
 
 
 def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:

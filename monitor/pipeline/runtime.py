@@ -34,7 +34,9 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Dask clusters (connections, or LocalClusters this process started), shared by the monitors
     # whose `compute` settings name the same cluster; closed with the runtime.
-    _backends: dict[tuple[str | None, int | None, int, bool], ComputeBackend] = field(default_factory=dict)
+    _backends: dict[tuple[str | None, int | None, int, bool, float], ComputeBackend] = field(
+        default_factory=dict
+    )
     _backend_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def monitor(self, name: str) -> MonitorConfig:
@@ -110,6 +112,7 @@ class Runtime:
                     "dask",
                     address=compute.address,
                     processes=compute.processes,
+                    connect_timeout=compute.connect_timeout.total_seconds(),
                     **({} if compute.address is not None else settings),
                 )
                 self._backends[key] = cached
