@@ -78,9 +78,11 @@ def test_progress_shows_while_a_run_computes_and_an_address_is_text(runtime: Run
         runtime.sessions, monitor_id=mid, start=day(2).start, end=day(2).end, trigger="schedule", now=now
     )
     assert claim.run_id is not None
-    run = dict(run_id=claim.run_id, token=claim.token)
-    assert start_compute(runtime.sessions, **run, backend="dask", address=HOSTILE, workers=4, partitions=9)
-    assert record_progress(runtime.sessions, **run, done=5, total=9)
+    run_id, token = claim.run_id, claim.token
+    assert start_compute(
+        runtime.sessions, run_id=run_id, token=token, backend="dask", address=HOSTILE, workers=4, partitions=9
+    )
+    assert record_progress(runtime.sessions, run_id=run_id, token=token, done=5, total=9)
     assert not record_progress(runtime.sessions, run_id=claim.run_id, token="not-ours", done=9, total=9)
     with serving(create_app(runtime)) as server, server.client() as http:
         http.headers.update(AUTH_HEADERS)
