@@ -232,12 +232,7 @@ def _compute_and_store(
         recent = run_store.recent_row_counts(
             session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
         )
-    if monitor.compute.backend == "dask":
-        run = ClusterRun(run_id, claim.token)
-        result = compute_window_on_cluster(runtime, name, window, run, now=now, recent_row_counts=recent)
-    else:
-        start_compute(runtime.sessions, run_id=run_id, token=claim.token, backend="local")
-        result = compute_window(runtime, name, window, run_id=run_id, now=now, recent_row_counts=recent)
+    result = _compute(runtime, name, window, claim, now=now, recent=recent)
     facts = _facts(result, window)
     labels_as_of = result.labels.as_of if result.labels else None
     with transaction(runtime.sessions) as session:
@@ -279,6 +274,18 @@ def _compute_and_store(
         alerts_fired=tuple(fired),
         quality_findings=tuple(c.text for c in result.quality.findings) if result.quality else (),
     )
+
+
+def _compute(
+    runtime: Runtime, name: str, window: Window, claim: claims.Claim, *, now: datetime, recent: list[int]
+) -> WindowComputation:
+    """The window computed where the monitor's `compute` says: this process, or its Dask cluster."""
+    assert claim.run_id is not None
+    if runtime.monitor(name).compute.backend == "dask":
+        run = ClusterRun(claim.run_id, claim.token)
+        return compute_window_on_cluster(runtime, name, window, run, now=now, recent_row_counts=recent)
+    start_compute(runtime.sessions, run_id=claim.run_id, token=claim.token, backend="local")
+    return compute_window(runtime, name, window, run_id=claim.run_id, now=now, recent_row_counts=recent)
 
 
 def _label_time(result: WindowComputation, step: timedelta | None) -> datetime | None:
