@@ -214,7 +214,9 @@ class RunDetailOut(RunOut):
             metric_history=[
                 MetricOut.from_row(m) for m in sorted(row.metric_values, key=lambda m: (m.version, m.id))
             ],
-            health=next((s.health for s in segments if s.segment == ""), None),
+            health=next(
+                (s.health.model_copy(update={"note": s.note}) for s in segments if s.segment == ""), None
+            ),
             segments=[s for s in segments if s.segment != ""],
             estimated_metrics=_estimates(row),
         )

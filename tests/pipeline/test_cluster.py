@@ -138,6 +138,10 @@ def test_a_dask_run_stores_what_the_local_run_stores(make: Any, cluster: LocalCl
     low = rows["score"].between(0.4, 0.6).mean()
     assert dask_detail.health.low_confidence_share == pytest.approx(low, abs=1e-12)
     assert dask_detail.health.score_quantiles == {}  # not computed on a cluster: the note says so
+    assert (
+        dask_detail.health.note is not None and "score quantiles are not computed" in dask_detail.health.note
+    )
+    assert local_detail.health.note is None and len(local_detail.health.score_quantiles) == 5
     assert dask_detail.compute is not None and local_detail.compute is not None
     assert local_detail.compute.backend == "local" and local_detail.compute.address is None
     where = dask_detail.compute
