@@ -6,18 +6,21 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.clock import Clock, system_clock
-from monitor.compute import ComputeBackend, build_backend
 from monitor.config import ComputeConfig, Config, MonitorConfig
 from monitor.notify import Notifier, build_notifiers
 from monitor.pipeline.estimator_cache import EstimatorCache
-from monitor.pipeline.reference import ProfileCache
+from monitor.pipeline.profile_cache import ProfileCache
 from monitor.sources import Source, build_source
 from monitor.sources.base import Role
 from monitor.store import Engine, SessionFactory, make_engine, make_session_factory, transaction
 from monitor.store.claims import Leasing
 from monitor.store.monitors import sync_monitor
+
+if TYPE_CHECKING:  # a window's computation imports it; building a runtime does not need it
+    from monitor.compute import ComputeBackend
 
 
 @dataclass
@@ -108,6 +111,8 @@ class Runtime:
             cached = self._backends.get(key)
             if cached is None:
                 settings = {"n_workers": compute.workers, "threads_per_worker": compute.threads_per_worker}
+                from monitor.compute import build_backend
+
                 cached = build_backend(
                     "dask",
                     address=compute.address,
