@@ -21,7 +21,7 @@ from tests.pipeline.faults import RunState, runs, stop_mid_window, write_xy_log
 DAYS = 8
 # Enough that a window takes a visible while (well over the 50 ms the kill waits, however fast
 # reading gets), so the kill lands inside one.
-ROWS_PER_DAY = 250_000
+ROWS_PER_DAY = 600_000
 LEASE_SECONDS = 2
 
 
