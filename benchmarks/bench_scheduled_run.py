@@ -134,7 +134,13 @@ def config(directory: Path, url: str, *, labels: bool, webhook: str) -> Path:
         },
         "drift": {"tests": ["ks", "chi2", "psi"], "thresholds": {"ks": 0.001, "chi2": 0.001, "psi": 0.2}},
         "alerts": [
-            {"name": "drift-share", "signal": "drift_share", "op": ">=", "threshold": 0.03, "notify": ["slack"]},
+            {
+                "name": "drift-share",
+                "signal": "drift_share",
+                "op": ">=",
+                "threshold": 0.03,
+                "notify": ["slack"],
+            },
             {"name": "num-0-drift", "signal": "column_drift", "column": "num_0", "notify": ["slack"]},
             {
                 "name": "new-categories",
@@ -177,7 +183,7 @@ def config(directory: Path, url: str, *, labels: bool, webhook: str) -> Path:
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[bytes] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         _Hook.received.append(body)
         self.send_response(200)
@@ -228,7 +234,7 @@ _STAGES = [
     ("monitor.pipeline.compute", "reference_profile", "profile"),
     ("monitor.pipeline.compute", "compare_datasets", "drift"),
     ("monitor.pipeline.compute", "run_labels", "labels"),
-    ("monitor.store.labels", "labels_of_ids", "labels.lookup"),
+    ("monitor.store.labels", "label_columns_of_ids", "labels.lookup"),
     ("monitor.pipeline.compute", "join_labels", "labels.join"),
     ("monitor.pipeline.compute", "window_metrics", "metrics"),
     ("monitor.pipeline.compute", "assess_window", "quality"),
