@@ -143,15 +143,29 @@ def _numeric_range(
     return QualityCheck("out_of_range", column, share, options.out_of_range_share, finding, message, details)
 
 
+def _new_values(current: pd.Series, known: frozenset[str]) -> tuple[int, pd.Series]:
+    """How many values are present, and those (as text, in row order) the reference never had.
+    A categorical is judged on its categories and codes: only the rows holding a new category
+    become strings (the same strings, in the same order, as converting every value would give)."""
+    if isinstance(current.dtype, pd.CategoricalDtype):
+        codes = current.cat.codes.to_numpy()
+        texts = current.cat.categories.astype(str)
+        unknown = np.flatnonzero(~texts.isin(known))
+        present = int(np.count_nonzero(codes >= 0))
+        return present, current[np.isin(codes, unknown)].astype(str)
+    values = current.dropna().astype(str)
+    return len(values), values[~values.isin(known)]
+
+
 def _new_categories(
     column: str, reference: ReferenceColumn, current: pd.Series, options: QualityOptions
 ) -> QualityCheck:
     known = reference.categories
     if known is None:
         raise ValueError(f"the reference summary of column {column!r} has no categories for a category check")
-    present = current.dropna().astype(str)
-    counts = present[~present.isin(known)].value_counts()
-    share = float(counts.sum() / len(present)) if len(present) else 0.0
+    present, new = _new_values(current, known)
+    counts = new.value_counts()
+    share = float(counts.sum() / present) if present else 0.0
     listed = {str(k): int(v) for k, v in counts.head(MAX_LISTED_CATEGORIES).items()}
     details = {"new": listed, "new_count": len(counts)}
     finding = len(counts) > 0 and share > options.new_category_share
