@@ -33,7 +33,10 @@ def prediction_ids(monitor: MonitorConfig, current: pd.DataFrame) -> list[str]:
     id_col = monitor.schema_.id_column
     if id_col not in current.columns:
         raise SourceError(f"predictions lack the id column {id_col!r}")
-    return [str(x) for x in current[id_col].dropna()]
+    ids = current[id_col].dropna()
+    if isinstance(ids.dtype, pd.StringDtype):  # already text: taken as is, without a loop in Python
+        return list(ids.tolist())
+    return [str(x) for x in ids]
 
 
 def _known(label_col: str, labels: Sequence[StoredLabel] | LabelColumns) -> pd.DataFrame:
