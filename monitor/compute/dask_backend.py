@@ -17,14 +17,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from types import TracebackType
 from typing import Any
 
 import pandas as pd
 from dask.delayed import delayed
-from distributed import Client, KilledWorker, LocalCluster, Security
+from distributed import Client, KilledWorker, LocalCluster, Security, as_completed
 
 from monitor.compute.base import ComputeError
 from monitor.drift import CurrentSummary, DriftOptions, ReferenceProfile, compact_plan, summarise_piece
@@ -35,6 +37,7 @@ from monitor.errors import mask_url_secrets
 
 CONNECT_TIMEOUT = 10.0  # seconds
 SPLIT_EVERY = 8  # summaries merged per task of the tree
+Progress = Callable[[int, int], None]  # (pieces done, pieces in all)
 # What a lost cluster raises on the client: connections closed or timed out, workers killed.
 CLUSTER_FAILURES = (OSError, TimeoutError, KilledWorker, CancelledError)
 
@@ -50,15 +53,28 @@ def local_only(processes: bool) -> dict[str, Any]:
     return {**settings, "host": "127.0.0.1"} if processes else settings
 
 
-def merge_tree(summaries: Sequence[Any], split_every: int = SPLIT_EVERY) -> Any:
-    """The delayed merge of delayed summaries, `split_every` at a time, level by level."""
+def merge_tree(
+    summaries: Sequence[Any], split_every: int = SPLIT_EVERY, merge: Callable[..., Any] = merge_summaries
+) -> Any:
+    """The delayed merge of delayed summaries (or futures), `split_every` at a time, level by level."""
     level = list(summaries)
+    if len(level) == 1 and not hasattr(level[0], "dask"):  # one future: a task that returns it
+        return delayed(merge)(level[0])
     while len(level) > 1:
         level = [
-            delayed(merge_summaries)(*level[start : start + split_every])
-            for start in range(0, len(level), split_every)
+            delayed(merge)(*level[start : start + split_every]) for start in range(0, len(level), split_every)
         ]
     return level[0]
+
+
+def follow(client: Client, futures: list[Any], progress: Progress | None, timeout: float | None) -> None:
+    """Calls `progress(done, total)` as the futures finish (a TimeoutError past `timeout` seconds)."""
+    total = len(futures)
+    if progress is None:
+        return
+    progress(0, total)
+    for done, _ in enumerate(as_completed(futures, loop=client.loop, timeout=timeout), start=1):
+        progress(done, total)
 
 
 def check_tls(where: str) -> None:
@@ -113,6 +129,7 @@ class DaskBackend:
         self.sketch_k = sketch_k
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
+        self._lock = threading.Lock()
 
     @property
     def where(self) -> str:
@@ -121,9 +138,10 @@ class DaskBackend:
     @property
     def client(self) -> Client:
         """The connection to the cluster, made (or the local cluster started) on first use."""
-        if self._client is None:
-            self._client = self._connect() if self.address is not None else self._start_local()
-        return self._client
+        with self._lock:  # runs in threads share a backend: one connection, one local cluster
+            if self._client is None:
+                self._client = self._connect() if self.address is not None else self._start_local()
+            return self._client
 
     def _connect(self) -> Client:
         assert self.address is not None
@@ -169,28 +187,54 @@ class DaskBackend:
         plan = compact_plan(
             profile, options, exact_limit=self.exact_limit, sketch_k=self.sketch_k, parallel=False
         )
-        client = self.client
-        try:
-            parts = self._parts(pieces)
-            if not parts:
-                raise ValueError("a window needs at least one piece (an empty DataFrame is one)")
-            shared = client.scatter(plan, broadcast=True, hash=False)
-            summaries = [delayed(summarise_piece)(part, shared) for part in parts]
-            merged = client.compute(merge_tree(summaries, self.split_every))
-            try:
-                result = merged.result(timeout=self.compute_timeout)
-            except BaseException:
-                merged.cancel()  # a window given up on (a timeout, an interrupt) stops on the cluster too
-                raise
-        except CLUSTER_FAILURES as exc:
-            raise ComputeError(
-                f"the Dask cluster at {self.where} failed to summarise the window: {exc}"
-            ) from None
+        result = self.map_pieces(pieces, summarise_piece, plan, merge_summaries)
         if not isinstance(result, CurrentSummary):
             raise ComputeError(
                 f"the Dask cluster at {self.where} returned {type(result).__name__}, not a summary"
             )
         return result
+
+    def map_pieces(
+        self,
+        pieces: Any,
+        summarise: Callable[[pd.DataFrame, Any], Any],
+        shared: Any,
+        merge: Callable[..., Any],
+        *,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """`summarise(piece, shared)` of each piece on the workers (`shared` sent to each worker once),
+        merged there by `merge(*summaries)` in a tree; the root comes back. `progress(done, total)`
+        is called here as pieces finish. Past `timeout` seconds (default: compute_timeout) the work
+        is cancelled on the cluster and a ComputeError raised."""
+        limit = self.compute_timeout if timeout is None else timeout
+        client = self.client
+        began = time.monotonic()
+        try:
+            parts = self._parts(pieces)
+            if not parts:
+                raise ValueError("a window needs at least one piece (an empty DataFrame is one)")
+            sent = client.scatter(shared, broadcast=True, hash=False)
+            futures = client.compute([delayed(summarise)(part, sent) for part in parts])
+            root = client.compute(merge_tree(futures, self.split_every, merge))
+            try:
+                follow(client, futures, progress, limit)
+                left = None if limit is None else max(0.0, limit - (time.monotonic() - began))
+                return root.result(timeout=left)
+            except BaseException:
+                root.cancel()  # a window given up on (a timeout, an interrupt) stops on the cluster too
+                client.cancel(futures)
+                raise
+        except CLUSTER_FAILURES as exc:
+            if isinstance(exc, TimeoutError) and limit is not None and time.monotonic() - began >= limit:
+                raise ComputeError(
+                    f"the Dask cluster at {self.where} did not finish the window within {limit:g} s "
+                    "(compute.timeout); it was cancelled on the cluster"
+                ) from None
+            raise ComputeError(
+                f"the Dask cluster at {self.where} failed to summarise the window: {exc}"
+            ) from None
 
     def describe(self) -> dict[str, Any]:
         threads = self.client.nthreads()

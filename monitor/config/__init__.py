@@ -55,6 +55,7 @@ from monitor.config.alerts import (
     WebhookNotifierConfig,
 )
 from monitor.config.auth import AuthConfig, ConfiguredKeyConfig, Scope
+from monitor.config.compute import ComputeConfig, dask_limits
 from monitor.config.deployments import (
     CANARY_METRICS,
     MISSING_VALUE,
@@ -120,6 +121,7 @@ __all__ = [
     "ColumnDriftConfig",
     "ColumnType",
     "Comparison",
+    "ComputeConfig",
     "Config",
     "ConfigError",
     "ConfiguredKeyConfig",
@@ -160,6 +162,7 @@ __all__ = [
     "ThresholdSetting",
     "WebhookNotifierConfig",
     "WindowConfig",
+    "dask_limits",
     "estimable",
     "estimation_columns",
     "feature_columns",
@@ -221,6 +224,13 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _notifiers_exist(self) -> Config:
         check_action_rules(self.notifiers, self.monitors)
+        return self
+
+    @model_validator(mode="after")
+    def _dask_computes_what_is_asked(self) -> Config:
+        for name, monitor in self.monitors.items():
+            for setting, why in dask_limits(monitor):
+                raise ValueError(f"monitors.{name}.{setting}: {why}")
         return self
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from monitor.config._base import Duration, _check_zone, _Strict
 from monitor.config.alerts import AlertRuleConfig
+from monitor.config.compute import ComputeConfig
 from monitor.config.deployments import CanaryConfig, SegmentsConfig, ServingConfig
 from monitor.config.drift import DriftConfig
 from monitor.config.estimation import EstimationConfig, estimable
@@ -208,6 +209,8 @@ class MonitorConfig(_Strict):
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
     # Performance estimated without labels; None: not estimated.
     estimation: EstimationConfig | None = None
+    # Where windows are computed: this process (local) or a Dask cluster (monitor/config/compute.py).
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     alerts: list[AlertRuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -279,6 +282,7 @@ class MonitorConfig(_Strict):
         return self.labels.label_column if self.labels is not None else "label"
 
     def config_hash(self) -> str:
-        """A digest of every setting: what caches built from this monitor's config are keyed by."""
-        dumped = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        """A digest of every setting that shapes results: what caches built from this monitor's config
+        are keyed by. Not `compute`: where a window is computed does not change its results."""
+        dumped = json.dumps(self.model_dump(mode="json", by_alias=True, exclude={"compute"}), sort_keys=True)
         return hashlib.sha256(dumped.encode()).hexdigest()

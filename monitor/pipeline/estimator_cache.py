@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from monitor.metrics.estimator import PerformanceEstimator
+if TYPE_CHECKING:
+    from monitor.metrics.estimator import PerformanceEstimator
 
 
 @dataclass

@@ -13,9 +13,11 @@ from monitor.alerting.context import AlertContext
 from monitor.alerting.facts import facts_to_json, failed_facts, window_facts
 from monitor.alerting.order import judge_in_order
 from monitor.clock import Clock, advancing
+from monitor.compute import ComputeError
 from monitor.errors import mask_url_secrets
 from monitor.label_time import checkpoint_at
 from monitor.notify.dispatch import deliver_pending
+from monitor.pipeline.cluster import ClusterRun, compute_window_on_cluster
 from monitor.pipeline.compute import RunLabels, WindowComputation, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
@@ -27,12 +29,14 @@ from monitor.store import labels as label_store
 from monitor.store import runs as run_store
 from monitor.store.estimates import save_estimates
 from monitor.store.monitors import monitor_id
+from monitor.store.run_compute import start_compute
 from monitor.store.segments import save_segments
 from monitor.windows import Window
 
 logger = logging.getLogger(__name__)
 
-_EXPECTED = (SourceError, ValueError, KeyError, OSError)  # bad data or an unreachable source
+# Bad data, an unreachable source or cluster.
+_EXPECTED = (SourceError, ComputeError, ValueError, KeyError, OSError)
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def _claim(
 
 def _describe(exc: Exception) -> str:
     """What a run's error says, stored and shown: URLs in it lose their passwords and secret values."""
-    if isinstance(exc, SourceError):
+    if isinstance(exc, SourceError | ComputeError):
         text = str(exc)
     elif isinstance(exc, _EXPECTED):
         text = f"{type(exc).__name__}: {exc}"
@@ -228,7 +232,7 @@ def _compute_and_store(
         recent = run_store.recent_row_counts(
             session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
         )
-    result = compute_window(runtime, name, window, run_id=run_id, now=now, recent_row_counts=recent)
+    result = _compute(runtime, name, window, claim, now=now, recent=recent)
     facts = _facts(result, window)
     labels_as_of = result.labels.as_of if result.labels else None
     with transaction(runtime.sessions) as session:
@@ -270,6 +274,18 @@ def _compute_and_store(
         alerts_fired=tuple(fired),
         quality_findings=tuple(c.text for c in result.quality.findings) if result.quality else (),
     )
+
+
+def _compute(
+    runtime: Runtime, name: str, window: Window, claim: claims.Claim, *, now: datetime, recent: list[int]
+) -> WindowComputation:
+    """The window computed where the monitor's `compute` says: this process, or its Dask cluster."""
+    assert claim.run_id is not None
+    if runtime.monitor(name).compute.backend == "dask":
+        run = ClusterRun(claim.run_id, claim.token)
+        return compute_window_on_cluster(runtime, name, window, run, now=now, recent_row_counts=recent)
+    start_compute(runtime.sessions, run_id=claim.run_id, token=claim.token, backend="local")
+    return compute_window(runtime, name, window, run_id=claim.run_id, now=now, recent_row_counts=recent)
 
 
 def _label_time(result: WindowComputation, step: timedelta | None) -> datetime | None:

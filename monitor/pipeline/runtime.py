@@ -6,17 +6,21 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.clock import Clock, system_clock
-from monitor.config import Config, MonitorConfig
+from monitor.config import ComputeConfig, Config, MonitorConfig
 from monitor.notify import Notifier, build_notifiers
 from monitor.pipeline.estimator_cache import EstimatorCache
-from monitor.pipeline.reference import ProfileCache
+from monitor.pipeline.profile_cache import ProfileCache
 from monitor.sources import Source, build_source
 from monitor.sources.base import Role
 from monitor.store import Engine, SessionFactory, make_engine, make_session_factory, transaction
 from monitor.store.claims import Leasing
 from monitor.store.monitors import sync_monitor
+
+if TYPE_CHECKING:  # a window's computation imports it; building a runtime does not need it
+    from monitor.compute import ComputeBackend
 
 
 @dataclass
@@ -31,6 +35,12 @@ class Runtime:
     # Sources keep connection pools (sql), so they are built once per monitor, role and config version.
     _sources: dict[tuple[str, Role, str], Source] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Dask clusters (connections, or LocalClusters this process started), shared by the monitors
+    # whose `compute` settings name the same cluster; closed with the runtime.
+    _backends: dict[tuple[str | None, int | None, int, bool, float], ComputeBackend] = field(
+        default_factory=dict
+    )
+    _backend_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def monitor(self, name: str) -> MonitorConfig:
         try:
@@ -93,7 +103,31 @@ class Runtime:
     def labels_source(self, name: str) -> Source | None:
         return None if self.monitor(name).labels is None else self.source_for(name, "labels")
 
+    def compute_backend(self, compute: ComputeConfig) -> ComputeBackend:
+        """The cluster of a monitor's `compute` settings (backend dask), made on first use; it
+        connects (or starts its LocalCluster) when first asked to compute."""
+        key = compute.cluster_key()
+        with self._backend_lock:
+            cached = self._backends.get(key)
+            if cached is None:
+                settings = {"n_workers": compute.workers, "threads_per_worker": compute.threads_per_worker}
+                from monitor.compute import build_backend
+
+                cached = build_backend(
+                    "dask",
+                    address=compute.address,
+                    processes=compute.processes,
+                    connect_timeout=compute.connect_timeout.total_seconds(),
+                    **({} if compute.address is not None else settings),
+                )
+                self._backends[key] = cached
+            return cached
+
     def close(self) -> None:
+        with self._backend_lock:
+            backends, self._backends = list(self._backends.values()), {}
+        for backend in backends:
+            backend.close()
         with self._lock:
             sources, self._sources = list(self._sources.values()), {}
         for source in sources:

@@ -24,18 +24,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from monitor.quality.facts import CategoryFacts, ColumnFacts, RangeFacts, column_facts
 from monitor.quality.reference import (
     CATEGORICAL,
     NUMERICAL,
     QualityReference,
     ReferenceColumn,
     family_kind,
-    finite_numbers,
-    missing_values,
-    value_family,
 )
 
 MAX_LISTED_CATEGORIES = 20
@@ -118,23 +115,22 @@ def _row_count(rows: int, recent: Sequence[int], options: QualityOptions) -> Qua
 
 
 def _numeric_range(
-    column: str, reference: ReferenceColumn, current: pd.Series, options: QualityOptions
+    column: str, reference: ReferenceColumn, facts: RangeFacts | None, options: QualityOptions
 ) -> QualityCheck:
-    if not reference.ranged:
+    if not reference.ranged or facts is None:
         raise ValueError(f"the reference summary of column {column!r} has no range for a range check")
-    cur = finite_numbers(current)
-    if reference.value_range is None or len(cur) == 0:
+    if reference.value_range is None or facts.numbers == 0:
         return QualityCheck(
             "out_of_range", column, None, options.out_of_range_share, False, "no values to compare"
         )
     low, high = reference.value_range
-    below, above = int(np.sum(cur < low)), int(np.sum(cur > high))
-    share = (below + above) / len(cur)
+    below, above = facts.below, facts.above
+    share = (below + above) / facts.numbers
     details = {
         "reference_min": low,
         "reference_max": high,
-        "current_min": float(cur.min()),
-        "current_max": float(cur.max()),
+        "current_min": facts.low,
+        "current_max": facts.high,
         "below": below,
         "above": above,
     }
@@ -143,29 +139,13 @@ def _numeric_range(
     return QualityCheck("out_of_range", column, share, options.out_of_range_share, finding, message, details)
 
 
-def _new_values(current: pd.Series, known: frozenset[str]) -> tuple[int, pd.Series]:
-    """How many values are present, and those (as text, in row order) the reference never had.
-    A categorical is judged on its categories and codes: only the rows holding a new category
-    become strings (the same strings, in the same order, as converting every value would give)."""
-    if isinstance(current.dtype, pd.CategoricalDtype):
-        codes = current.cat.codes.to_numpy()
-        texts = current.cat.categories.astype(str)
-        unknown = np.flatnonzero(~texts.isin(known))
-        present = int(np.count_nonzero(codes >= 0))
-        return present, current[np.isin(codes, unknown)].astype(str)
-    values = current.dropna().astype(str)
-    return len(values), values[~values.isin(known)]
-
-
 def _new_categories(
-    column: str, reference: ReferenceColumn, current: pd.Series, options: QualityOptions
+    column: str, reference: ReferenceColumn, facts: CategoryFacts | None, options: QualityOptions
 ) -> QualityCheck:
-    known = reference.categories
-    if known is None:
+    if reference.categories is None or facts is None:
         raise ValueError(f"the reference summary of column {column!r} has no categories for a category check")
-    present, new = _new_values(current, known)
-    counts = new.value_counts()
-    share = float(counts.sum() / present) if present else 0.0
+    counts = facts.counts()
+    share = float(counts.sum() / facts.present) if facts.present else 0.0
     listed = {str(k): int(v) for k, v in counts.head(MAX_LISTED_CATEGORIES).items()}
     details = {"new": listed, "new_count": len(counts)}
     finding = len(counts) > 0 and share > options.new_category_share
@@ -179,15 +159,13 @@ def _new_categories(
     )
 
 
-def _column_checks(
-    column: str, reference: QualityReference, current: pd.DataFrame, kind: str | None, options: QualityOptions
+def column_checks(
+    column: str, reference: QualityReference, facts: ColumnFacts, kind: str | None, options: QualityOptions
 ) -> list[QualityCheck]:
-    values = current[column]
-    missing = int(missing_values(values).sum())
-    share = missing / len(values)
-    in_reference = reference.has(column)
-    facts = reference.column(column) if in_reference else None
-    ref_share = facts.missing_share if facts is not None else 0.0
+    """The checks of a column present in the window, from its facts (monitor/quality/facts.py)."""
+    share = facts.missing / facts.rows
+    ref = reference.column(column) if reference.has(column) else None
+    ref_share = ref.missing_share if ref is not None else 0.0
     increase = share - ref_share
     checks = [
         QualityCheck(
@@ -197,12 +175,12 @@ def _column_checks(
             options.missing_share_increase,
             increase > options.missing_share_increase,
             f"{share:.1%} missing (reference {ref_share:.1%})",
-            {"reference_share": ref_share, "missing": missing},
+            {"reference_share": ref_share, "missing": facts.missing},
         )
     ]
-    if facts is None:
+    if ref is None:
         return checks
-    ref_family, cur_family = facts.family, value_family(values)
+    ref_family, cur_family = ref.family, facts.family
     if ref_family is not None and cur_family is not None and ref_family != cur_family:
         message = f"values are {cur_family}, the reference's are {ref_family}"
         checks.append(
@@ -220,10 +198,32 @@ def _column_checks(
     if kind is None:
         kind = family_kind(ref_family)
     if kind == NUMERICAL:
-        checks.append(_numeric_range(column, facts, values, options))
+        checks.append(_numeric_range(column, ref, facts.range, options))
     elif kind == CATEGORICAL:
-        checks.append(_new_categories(column, facts, values, options))
+        checks.append(_new_categories(column, ref, facts.categories, options))
     return checks
+
+
+def window_column_facts(
+    current: pd.DataFrame,
+    reference: QualityReference,
+    columns: Sequence[str],
+    kinds: Mapping[str, str] | None = None,
+) -> dict[str, ColumnFacts]:
+    """The facts of each of `columns` that `current` has (a whole window, or a piece of it). With
+    `kinds`, only the range or category facts the column's check uses (its kind, else the reference's
+    family); without, every fact the reference allows (pieces summarised before kinds are known)."""
+    facts = {}
+    for column in columns:
+        if column not in current.columns:
+            continue
+        ref = reference.column(column) if reference.has(column) else None
+        checks: tuple[str, ...] = (NUMERICAL, CATEGORICAL)
+        if kinds is not None and ref is not None:
+            kind = kinds.get(column) or family_kind(ref.family)
+            checks = (kind,) if kind is not None else ()
+        facts[column] = column_facts(current[column], ref, checks)
+    return facts
 
 
 def assess_window(
@@ -242,24 +242,52 @@ def assess_window(
     skipped, as the drift engine decided) picks the range or category check; without it the
     reference's value family decides. `present`: the names of every column of the data, when
     `current` holds only the columns the checks use (default: its own columns)."""
+    names = [str(c) for c in current.columns] if present is None else list(present)
+    facts = window_column_facts(current, reference, columns, kinds or {}) if len(current) else {}
+    return assess_facts(
+        len(current),
+        facts,
+        reference,
+        columns=columns,
+        present=names,
+        recent_row_counts=recent_row_counts,
+        ignore=ignore,
+        kinds=kinds,
+        options=options,
+    )
+
+
+def assess_facts(
+    rows: int,
+    facts: Mapping[str, ColumnFacts],
+    reference: QualityReference,
+    *,
+    columns: Sequence[str],
+    present: Sequence[str],
+    recent_row_counts: Sequence[int] = (),
+    ignore: Collection[str] = (),
+    kinds: Mapping[str, str] | None = None,
+    options: QualityOptions | None = None,
+) -> QualityReport:
+    """`assess_window` of a window given as its row count and the (merged) facts of the `columns` it
+    has; `present`: the names of every column of the data."""
     options = options or QualityOptions()
-    checks = [_row_count(len(current), recent_row_counts, options)]
-    if len(current) == 0:
+    checks = [_row_count(rows, recent_row_counts, options)]
+    if rows == 0:
         return QualityReport(0, tuple(checks))
     for column in columns:
-        if column not in current.columns:
+        if column not in facts:
             where = "in the reference" if reference.has(column) else "expected by the schema"
             checks.append(
                 QualityCheck("missing_column", column, None, None, True, f"the column is missing ({where})")
             )
             continue
         kind = (kinds or {}).get(column)  # "skipped" (ids, free text): no range or category check
-        checks.extend(_column_checks(column, reference, current, kind, options))
+        checks.extend(column_checks(column, reference, facts[column], kind, options))
     skip = set(ignore) | set(columns)
-    for column in current.columns if present is None else present:
-        name = str(column)
+    for name in present:
         if name not in skip and not reference.has(name):
             checks.append(
                 QualityCheck("new_column", name, None, None, True, "a column the reference does not have")
             )
-    return QualityReport(len(current), tuple(checks))
+    return QualityReport(rows, tuple(checks))

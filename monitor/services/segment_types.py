@@ -22,6 +22,9 @@ class HealthOut(BaseModel):
     low_confidence_share: float | None = None
     # Score quantile ("0.05" ... "0.95") -> value: the score distribution over time.
     score_quantiles: dict[str, float | None] = Field(default_factory=dict)
+    # What the whole window's health lacks and why (a window computed on a Dask cluster has no
+    # score quantiles); None: nothing.
+    note: str | None = None
 
 
 class SegmentMetricOut(BaseModel):

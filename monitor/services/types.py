@@ -107,6 +107,27 @@ class DriftResultOut(BaseModel):
         )
 
 
+class ComputeOut(BaseModel):
+    """Where a run's latest attempt was computed: `local` (the service's process) or `dask` (a
+    cluster: its scheduler's address, its workers, the window's partitions done of all)."""
+
+    backend: str
+    address: str | None = None
+    workers: int | None = None
+    partitions_total: int | None = None
+    partitions_done: int | None = None
+
+    @classmethod
+    def from_row(cls, row: RunRow) -> ComputeOut:
+        return cls(
+            backend=row.compute_backend or "local",  # runs from before migration 0015 ran locally
+            address=row.compute_address,
+            workers=row.compute_workers,
+            partitions_total=row.partitions_total,
+            partitions_done=row.partitions_done,
+        )
+
+
 class RunOut(BaseModel):
     id: int
     monitor: str
@@ -134,6 +155,7 @@ class RunOut(BaseModel):
     # Dataset-level drift when the monitor asks for it (drift.multivariate, drift.importance):
     # {"tests": [multivariate verdicts], "weighted": {drift_share, source, ranked features} or null}.
     dataset_drift: dict[str, Any] | None = None
+    compute: ComputeOut | None = None
 
     @classmethod
     def from_row(cls, row: RunRow, monitor: str) -> RunOut:
@@ -157,6 +179,7 @@ class RunOut(BaseModel):
             lease_until=row.lease_until,
             next_retry_at=row.next_retry_at,
             dataset_drift=row.dataset_drift,
+            compute=ComputeOut.from_row(row),
             error=row.error,
             metrics=latest_metrics(row.metric_values),
             quality_findings=[
@@ -191,7 +214,9 @@ class RunDetailOut(RunOut):
             metric_history=[
                 MetricOut.from_row(m) for m in sorted(row.metric_values, key=lambda m: (m.version, m.id))
             ],
-            health=next((s.health for s in segments if s.segment == ""), None),
+            health=next(
+                (s.health.model_copy(update={"note": s.note}) for s in segments if s.segment == ""), None
+            ),
             segments=[s for s in segments if s.segment != ""],
             estimated_metrics=_estimates(row),
         )

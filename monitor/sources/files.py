@@ -107,6 +107,20 @@ class FilesSource:
     ) -> pd.DataFrame:
         return self._frame(start, end, time_column, limit=limit)
 
+    def window_files(self, start: datetime | None, end: datetime | None) -> tuple[list[str], list[str]]:
+        """The Parquet files a window [start, end) may have rows in (partitions that cannot overlap it
+        left out), and the names of every column of the data, as `read` names them (no file: none
+        and the newest file's columns). For a reader elsewhere (a Dask cluster's workers)."""
+        everything = self._paths()
+        if self._format(everything) != "parquet":
+            raise SourceError(f"{self.pattern} is not Parquet: a Dask cluster reads Parquet files only")
+        paths = [p for p in everything if self._overlaps(p, start, end)]
+        try:
+            schema = _unified_dataset(paths or everything[-1:], "parquet").schema
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+            raise SourceError(f"cannot read {self.pattern}: {exc}") from None
+        return paths, list(schema.names)
+
     def _frame(
         self, start: datetime | None, end: datetime | None, time_column: str | None, *, limit: int | None
     ) -> pd.DataFrame:

@@ -92,6 +92,12 @@ class RunRow(Base):
     # When retention removed the window's raw results (bin counts, passed quality checks, superseded
     # metric versions); its summary, per-column statistics and final metrics stay.
     pruned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Where its latest attempt was computed (None: in the service's process) and how far it got.
+    compute_backend: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    compute_address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    compute_workers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    partitions_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    partitions_done: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     drift_results: Mapped[list[DriftResultRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="DriftResultRow.id"

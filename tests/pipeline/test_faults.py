@@ -18,16 +18,16 @@ from monitor.store.tables import AlertRow, DriftResultRow, RunRow
 from tests.conftest import DAY0, ConfigFactory, xy_monitor_config
 from tests.pipeline.faults import RunState, runs, stop_mid_window, write_xy_log
 
-DAYS = 12
+DAYS = 8
 # Enough that a window takes a visible while (well over the 50 ms the kill waits, however fast
 # reading gets), so the kill lands inside one.
-ROWS_PER_DAY = 600_000
+ROWS_PER_DAY = 250_000
 LEASE_SECONDS = 2
 
 
 @pytest.fixture
 def slow_monitor(tmp_path: Path, db_url: str, write_config: ConfigFactory) -> Path:
-    write_xy_log(tmp_path, DAY0, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=6, seed=5)
+    write_xy_log(tmp_path, DAY0, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=4, seed=5)
     data = xy_monitor_config(
         db_url,
         monitor={
@@ -76,7 +76,7 @@ def assert_every_window_once(engine: sa.Engine) -> list[RunState]:
         )
         fired = connection.scalar(sa.select(AlertRow.fired_at).where(AlertRow.rule == "drift"))
     assert set(per_run.values()) == {4}, per_run  # x and y by ks and psi, in every window, once
-    assert fired is not None  # drift from day 6 fired the alert
+    assert fired is not None  # drift from day 4 fired the alert
     return found
 
 

@@ -3,8 +3,7 @@ estimated without labels falls on the drift's first day with the realised value 
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +20,12 @@ from monitor.services.demo_data import CANARY_DAY, DAYS, DRIFT_DAY, NEW_CHANNEL,
 from monitor.services.estimate_types import EstimatedMetricOut
 from monitor.services.monitors import list_alerts, run_detail, runs_page
 from monitor.services.types import RunOut
-
-REPO = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+from tests.demo_build import NOW, demo_copy
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[RunOutcome]]:
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(REPO / "config", root / "config")
-    config = load_config(root / "config" / "demo.yaml", env={})
-    return root, prepare_demo(config, now=NOW)
+    return demo_copy(tmp_path_factory)
 
 
 def test_generated_log_matches_its_description(demo: tuple[Path, list[RunOutcome]]) -> None:

@@ -4,9 +4,7 @@ full-page screenshot of each in test-artifacts/screenshots/ (or $MONITOR_TEST_AR
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,25 +14,22 @@ import pytest
 
 from monitor.config import load_config
 from monitor.pipeline.runtime import build_runtime
-from monitor.services.demo import prepare_demo
 from monitor.web.app import create_app
 from tests.conftest import AUTH_HEADERS
+from tests.demo_build import NOW, demo_copy
 from tests.servers import serving
 from tests.web.watch import ACTION_TIMEOUT_MS, REPO, PageWatch, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 MONITOR = "credit-default"
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo of `make run` (60 daily windows, drift from day 40, alerts firing), served on 127.0.0.1."""
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(REPO / "config", root / "config")
+    root, _ = demo_copy(tmp_path_factory)
     config = load_config(root / "config" / "demo.yaml", env={})
-    prepare_demo(config, now=NOW)
     # The service's clock stands at the demo's now: the canary's rows are within the verdict's lookback.
     runtime = build_runtime(config, now=NOW, clock=lambda: NOW)
     try:

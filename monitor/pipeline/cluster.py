@@ -1,0 +1,188 @@
+"""Computing one window on a Dask cluster (`compute.backend: dask`): the window's Parquet files are read
+on the workers (only the columns a run uses, the time filter pushed into the reader), each partition
+is summarised there (monitor/compute/window.py), and only the merged summary comes back.
+
+The results have the shape `compute_window` gives, so the run stores them the same way: feature and
+output drift judged on the merged summaries (compare_summaries), data quality from the merged column
+facts, the whole window's serving health from merged counts. What this path cannot compute (labels,
+segments, estimation, latency percentiles...) is refused at config load (monitor.config.dask_limits).
+The run's row records the cluster and the partitions done as they finish (store.run_compute).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from monitor.compute import ComputeError, read_parquet_window
+from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces, summarise_window_piece
+from monitor.config import MonitorConfig, role_columns
+from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
+from monitor.errors import mask_url_secrets
+from monitor.metrics.serving_partial import HealthColumns, health_of_facts
+from monitor.pipeline.compute import WindowComputation, quality_options
+from monitor.pipeline.reference import drift_options, output_columns, reference_profile
+from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import WHOLE_WINDOW, SegmentComputation, hours
+from monitor.quality.checks import assess_facts
+from monitor.sources import SourceError
+from monitor.sources.files import FilesSource
+from monitor.store import SessionFactory
+from monitor.store.run_compute import record_progress, start_compute
+from monitor.windows import Window
+
+LOCAL = "a local cluster"
+PROGRESS_EVERY = 1.0  # seconds between progress writes (the last one is always written)
+NO_QUANTILES = "score quantiles are not computed on a Dask cluster (they need every score in one place)"
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    """The run being computed: what progress is written against."""
+
+    run_id: int
+    token: str
+
+
+def health_columns(monitor: MonitorConfig, names: Sequence[str]) -> HealthColumns:
+    serving, score = monitor.serving, monitor.schema_.score_column
+    return HealthColumns(
+        serving.error_column,
+        serving.error_values,
+        score if score in names else None,  # a default the data may lack, as health_of says
+        serving.low_confidence,
+    )
+
+
+def judged_columns(monitor: MonitorConfig, profile: ReferenceProfile) -> tuple[list[str], list[str]]:
+    """The features and the model's outputs a window's drift judges, as `compute_window` picks them."""
+    outputs = [c for c in output_columns(monitor) if c in profile.columns]
+    if monitor.schema_.features is not None:
+        return list(monitor.schema_.features), outputs
+    return [c for c in profile.columns if c not in outputs], outputs
+
+
+def window_plan(
+    monitor: MonitorConfig, profile: ReferenceProfile, names: Sequence[str]
+) -> tuple[WindowPlan, list[str]]:
+    """What the workers need, and the columns to read."""
+    features, outputs = judged_columns(monitor, profile)
+    feature_plan = compact_plan(profile, drift_options(monitor.drift, features), parallel=False)
+    output_plan = (
+        compact_plan(profile, drift_options(monitor.drift, outputs, dataset_level=False), parallel=False)
+        if outputs
+        else None
+    )
+    health = health_columns(monitor, names)
+    plan = WindowPlan(
+        feature_plan,
+        tuple(features),
+        output_plan,
+        tuple(outputs),
+        profile.quality,
+        tuple(features + outputs),
+        health,
+    )
+    wanted = [*features, *outputs, health.error_column, health.score_column]
+    return plan, list(dict.fromkeys(c for c in wanted if c is not None and c in names))
+
+
+def progress_writer(sessions: SessionFactory, run: ClusterRun) -> Callable[[int, int], None]:
+    """Writes `done` of `total` to the run's row at most every PROGRESS_EVERY seconds, and the last."""
+    last = [0.0]
+
+    def write(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done in (0, total) or now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            record_progress(sessions, run_id=run.run_id, token=run.token, done=done, total=total)
+
+    return write
+
+
+def window_pieces(monitor: MonitorConfig, window: Window, columns: list[str], paths: list[str]) -> Any:
+    """The window as a dask DataFrame of `columns`, read on the workers (no file: one empty piece)."""
+    if not paths:
+        return [pd.DataFrame({c: pd.Series(dtype=object) for c in columns})]
+    return read_parquet_window(
+        paths, columns, time_column=monitor.schema_.timestamp_column, start=window.start, end=window.end
+    )
+
+
+def summarise_on_cluster(
+    runtime: Runtime, name: str, window: Window, run: ClusterRun, profile: ReferenceProfile
+) -> tuple[WindowPiece, list[str]]:
+    """The window's merged piece, and the names of every column of its data."""
+    monitor = runtime.monitor(name)
+    source = runtime.source(name)
+    if not isinstance(source, FilesSource):
+        raise SourceError(
+            f"monitor {name!r}: a Dask cluster reads a files source, not {type(source).__name__}"
+        )
+    paths, names = source.window_files(window.start, window.end)
+    plan, columns = window_plan(monitor, profile, names)
+    pieces = window_pieces(monitor, window, columns, paths)
+    compute = monitor.compute
+    backend = runtime.compute_backend(compute)
+    total = pieces.npartitions if hasattr(pieces, "npartitions") else len(pieces)
+    record = functools.partial(start_compute, runtime.sessions, run_id=run.run_id, token=run.token)
+    # What is known before connecting, so a run that cannot reach its cluster still says which.
+    record(backend="dask", address=mask_url_secrets(compute.address or LOCAL), workers=None, partitions=total)
+    cluster = backend.describe()  # connects: an unreachable scheduler is a ComputeError here
+    record(backend="dask", address=cluster["scheduler"], workers=cluster["workers"], partitions=total)
+    map_pieces = getattr(backend, "map_pieces", None)
+    if map_pieces is None:
+        raise ComputeError(f"the {backend.name} backend cannot compute a scheduled window")
+    merged = map_pieces(
+        pieces,
+        summarise_window_piece,
+        plan,
+        merge_window_pieces,
+        progress=progress_writer(runtime.sessions, run),
+        timeout=compute.timeout.total_seconds(),
+    )
+    if not isinstance(merged, WindowPiece):
+        raise ComputeError(f"the Dask cluster returned {type(merged).__name__}, not a window's summary")
+    return merged, names
+
+
+def compute_window_on_cluster(
+    runtime: Runtime,
+    name: str,
+    window: Window,
+    run: ClusterRun,
+    *,
+    now: datetime,
+    recent_row_counts: Sequence[int] = (),
+) -> WindowComputation:
+    """What `compute_window` computes of a window, computed on the monitor's Dask cluster."""
+    monitor = runtime.monitor(name)
+    profile = reference_profile(runtime, name, now=now)
+    merged, names = summarise_on_cluster(runtime, name, window, run, profile)
+    features, outputs = judged_columns(monitor, profile)
+    drift = compare_summaries(profile, merged.features, drift_options(monitor.drift, features))
+    output_drift = None
+    if outputs and merged.outputs is not None:
+        options = drift_options(monitor.drift, outputs, dataset_level=False)
+        output_drift = compare_summaries(profile, merged.outputs, options)
+    ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
+    quality = assess_facts(
+        merged.rows,
+        merged.quality,
+        profile.quality,
+        columns=features + outputs,
+        present=names,
+        recent_row_counts=recent_row_counts,
+        ignore=ignore,
+        kinds={c.column: str(c.kind) for c in drift.columns},
+        options=quality_options(monitor),
+    )
+    health = health_of_facts(merged.health, health_columns(monitor, names), hours=hours(window))
+    whole = SegmentComputation(WHOLE_WINDOW, merged.rows, health, note=NO_QUANTILES)
+    return WindowComputation(merged.rows, drift, [], 0, output_drift, quality, None, [whole], None)

@@ -1,0 +1,120 @@
+"""`compute:`: local by default; dask with a scheduler address or a local cluster; and a config error,
+with its path, for whatever the dask path cannot compute (never a setting silently dropped)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import parse_config
+from tests.config.test_parse import errors_of, minimal
+
+DASK = {"backend": "dask"}
+LABELS = {"source": {"type": "files", "path": "labels.parquet"}}
+
+
+def parsed(**monitor: Any) -> Any:
+    return parse_config(minimal(**monitor), base_dir=Path("/cfg"), env={}).monitors["credit"]
+
+
+def test_compute_defaults_to_this_process() -> None:
+    compute = parsed().compute
+    assert (compute.backend, compute.address, compute.workers) == ("local", None, None)
+    assert compute.timeout == timedelta(hours=1)
+
+
+def test_dask_settings_are_read() -> None:
+    remote = parsed(compute={"backend": "dask", "address": " tls://scheduler.internal:8786", "timeout": 90})
+    assert (remote.compute.address, remote.compute.timeout) == (
+        "tls://scheduler.internal:8786",
+        timedelta(seconds=90),
+    )
+    local = parsed(compute={"backend": "dask", "workers": 3, "threads_per_worker": 2, "timeout": "30m"})
+    assert (local.compute.workers, local.compute.threads_per_worker) == (3, 2)
+    assert local.compute.timeout == timedelta(minutes=30)
+    assert local.compute.cluster_key() != remote.compute.cluster_key()
+
+
+def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
+    assert parsed(compute=DASK).config_hash() == parsed().config_hash()
+
+
+@pytest.mark.parametrize(
+    ("monitor", "path", "message"),
+    [
+        (
+            {"compute": {"backend": "dask", "address": "http://host:8786"}},
+            "monitors.credit.compute.address",
+            "is not a Dask scheduler address",
+        ),
+        (
+            {"compute": {"backend": "dask", "address": "tcp://host"}},
+            "monitors.credit.compute.address",
+            "is not a Dask scheduler address",
+        ),
+        (
+            {"compute": {"address": "tcp://host:8786"}},
+            "monitors.credit.compute",
+            "address apply to `backend: dask` only",
+        ),
+        (
+            {"compute": {"backend": "dask", "address": "tcp://h:1", "workers": 2}},
+            "monitors.credit.compute",
+            "not both",
+        ),
+        (
+            {"compute": {"backend": "dask", "timeout": 0}},
+            "monitors.credit.compute.timeout",
+            "must be a positive duration",
+        ),
+        ({"compute": {"backend": "spark"}}, "monitors.credit.compute.backend", "'local' or 'dask'"),
+        (
+            {"compute": DASK, "source": {"type": "sql", "url": "sqlite://", "table": "t"}},
+            "monitors.credit.compute.backend",
+            "dask needs a files source of Parquet files; reading a SQL source in time ranges",
+        ),
+        (
+            {"compute": DASK, "source": {"type": "ingest"}, "schema": {"features": ["x"]}},
+            "monitors.credit.compute.backend",
+            "dask needs a files source of Parquet files; rows pushed over HTTP",
+        ),
+        (
+            {"compute": DASK, "source": {"type": "files", "path": "p/*.csv"}},
+            "monitors.credit.compute.backend",
+            "p/*.csv is CSV",
+        ),
+        (
+            {"compute": DASK, "labels": LABELS},
+            "monitors.credit.labels",
+            "label metrics are not computed on a Dask",
+        ),
+        ({"compute": DASK, "segments": {"by": ["region"]}}, "monitors.credit.segments", "segments are not"),
+        ({"compute": DASK, "estimation": {}, "labels": LABELS}, "monitors.credit.labels", "label metrics"),
+        (
+            {"compute": DASK, "serving": {"latency_column": "ms"}},
+            "monitors.credit.serving.latency_column",
+            "latency percentiles need every value in one place",
+        ),
+        (
+            {"compute": DASK, "drift": {"multivariate": {"classifier": True}}},
+            "monitors.credit.drift.multivariate.classifier",
+            "dataset-level drift needs the window's rows",
+        ),
+        (
+            {"compute": DASK, "drift": {"columns": {"x": {"tests": ["evidently:psi"]}}}},
+            "monitors.credit.drift.tests",
+            "Evidently's tests need the window's rows",
+        ),
+    ],
+)
+def test_what_dask_cannot_compute_is_a_config_error(monitor: dict[str, Any], path: str, message: str) -> None:
+    errors = errors_of(minimal(**monitor))
+    assert any(where == path and message in text for where, text in errors), errors
+
+
+def test_the_same_settings_with_the_local_backend_are_fine() -> None:
+    monitor = parsed(labels=LABELS, segments={"by": ["region"]}, serving={"latency_column": "ms"})
+    assert monitor.compute.backend == "local"
