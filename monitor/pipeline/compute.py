@@ -72,7 +72,7 @@ def run_labels(
         assert mid is not None
         mark = label_store.watermark(session=session, monitor_id=mid)
         previous = label_store.run_checkpoint(session=session, run_id=run_id)
-        stored = label_store.labels_of_ids(session=session, monitor_id=mid, ids=ids)
+        stored = label_store.label_columns_of_ids(session=session, monitor_id=mid, ids=ids)
     if previous is not None:
         as_of: datetime | None = previous
     elif mark is not None:

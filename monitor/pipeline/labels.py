@@ -23,7 +23,7 @@ from monitor.metrics.partial import MetricSettings, Partial, partial_summary
 from monitor.metrics.score_histogram import ScoreGrid
 from monitor.pipeline.reference import output_columns
 from monitor.sources import SourceError
-from monitor.store.labels import StoredLabel
+from monitor.store.labels import LabelColumns, StoredLabel
 
 LABELLED_AT = "_labelled_at"  # when each joined label became known
 
@@ -33,10 +33,35 @@ def prediction_ids(monitor: MonitorConfig, current: pd.DataFrame) -> list[str]:
     id_col = monitor.schema_.id_column
     if id_col not in current.columns:
         raise SourceError(f"predictions lack the id column {id_col!r}")
-    return [str(x) for x in current[id_col].dropna()]
+    ids = current[id_col].dropna()
+    if isinstance(ids.dtype, pd.StringDtype):  # already text: taken as is, without a loop in Python
+        return list(ids.tolist())
+    return [str(x) for x in ids]
 
 
-def join_labels(monitor: MonitorConfig, current: pd.DataFrame, labels: Sequence[StoredLabel]) -> pd.DataFrame:
+def _known(label_col: str, labels: Sequence[StoredLabel] | LabelColumns) -> pd.DataFrame:
+    """The stored labels as a frame: join id, value, and when it became known."""
+    if isinstance(labels, LabelColumns):
+        ids = labels.join_ids.to_pylist()
+        values = labels.values
+        times = pd.Series(labels.labelled_at.to_numpy(zero_copy_only=False)).dt.tz_localize("UTC")
+    else:
+        ids = [x.join_id for x in labels]
+        values = [x.value for x in labels]
+        times = pd.Series([x.labelled_at for x in labels], dtype="datetime64[ns, UTC]")
+    return pd.DataFrame(
+        {
+            "_join_id": ids,
+            # Labels come back from JSON as Python scalars: let pandas find their common type.
+            label_col: pd.Series(values, dtype=object).infer_objects(),
+            LABELLED_AT: times.astype("datetime64[ns, UTC]"),
+        }
+    )
+
+
+def join_labels(
+    monitor: MonitorConfig, current: pd.DataFrame, labels: Sequence[StoredLabel] | LabelColumns
+) -> pd.DataFrame:
     """The window's predictions that have a stored label: their outputs, the label, and when it
     became known (LABELLED_AT)."""
     assert monitor.labels is not None
@@ -45,14 +70,7 @@ def join_labels(monitor: MonitorConfig, current: pd.DataFrame, labels: Sequence[
     segments = monitor.segments.by if monitor.segments else []
     wanted = dict.fromkeys((id_col, *output_columns(monitor), *segments))
     keep = [c for c in wanted if c in current.columns and c != label_col]
-    known = pd.DataFrame(
-        {
-            "_join_id": [x.join_id for x in labels],
-            # Labels come back from JSON as Python scalars: let pandas find their common type.
-            label_col: pd.Series([x.value for x in labels], dtype=object).infer_objects(),
-            LABELLED_AT: pd.Series([x.labelled_at for x in labels], dtype="datetime64[ns, UTC]"),
-        }
-    )
+    known = _known(label_col, labels)
     if current.empty or known.empty:
         return (
             current[keep]

@@ -112,10 +112,24 @@ def range_facts(values: pd.Series, reference: ReferenceColumn) -> RangeFacts:
     return RangeFacts(len(numbers), below, above, float(numbers.min()), float(numbers.max()))
 
 
+def _new_values(current: pd.Series, known: frozenset[str]) -> tuple[int, pd.Series]:
+    """How many values are present, and those (as text, in row order) the reference never had.
+    A categorical is judged on its categories and codes: only the rows holding a new category
+    become strings (the same strings, in the same order, as converting every value would give)."""
+    if isinstance(current.dtype, pd.CategoricalDtype):
+        codes = current.cat.codes.to_numpy()
+        texts = current.cat.categories.astype(str)
+        unknown = np.flatnonzero(~texts.isin(known))
+        present = int(np.count_nonzero(codes >= 0))
+        return present, current[np.isin(codes, unknown)].astype(str)
+    values = current.dropna().astype(str)
+    return len(values), values[~values.isin(known)]
+
+
 def category_facts(values: pd.Series, known: frozenset[str]) -> CategoryFacts:
-    present = values.dropna().astype(str)
-    counts = present[~present.isin(known)].value_counts(sort=False)
-    return CategoryFacts(len(present), {str(k): int(v) for k, v in counts.items()})
+    present, new = _new_values(values, known)
+    counts = new.value_counts(sort=False)
+    return CategoryFacts(present, {str(k): int(v) for k, v in counts.items()})
 
 
 def column_facts(

@@ -2,7 +2,8 @@
 
 The format (PostgreSQL docs, "COPY ... Binary Format"): a header, then per row a 16-bit field count
 and per field a 32-bit length (-1: NULL) and the value's bytes, then a 16-bit -1. Text, varchar and
-json values are their UTF-8 bytes; a timestamp is a 64-bit count of microseconds since 2000-01-01.
+json values are their UTF-8 bytes; an integer (int4, int8) its big-endian bytes; a timestamp is a
+64-bit count of microseconds since 2000-01-01.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def _field(column: pa.Array) -> pa.Array:
         micros = column.cast(pa.int64()).fill_null(0).to_numpy() - _POSTGRES_EPOCH_US
         data = _fixed_width(micros.astype(">i8").tobytes(), 8, rows)
         lengths = np.full(rows, 8, ">i4")
+    elif pa.types.is_int32(column.type) or pa.types.is_int64(column.type):
+        width = column.type.bit_width // 8
+        numbers = column.fill_null(0).to_numpy().astype(f">i{width}")
+        data = _fixed_width(numbers.tobytes(), width, rows)
+        lengths = np.full(rows, width, ">i4")
     elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         data = column.cast(pa.large_binary()).fill_null(b"")
         lengths = pc.binary_length(data).to_numpy().astype(">i4")
@@ -42,8 +48,8 @@ def _field(column: pa.Array) -> pa.Array:
 
 
 def binary_copy(columns: list[pa.Array]) -> list[bytes | memoryview]:
-    """The rows of equal-length string and naive timestamp[us] columns as a binary COPY stream, in
-    pieces to write one after the other (the rows' bytes are not copied again)."""
+    """The rows of equal-length string, int32 / int64 and naive timestamp[us] columns as a binary COPY
+    stream, in pieces to write one after the other (the rows' bytes are not copied again)."""
     count = pa.scalar(len(columns).to_bytes(2, "big"), pa.large_binary())
     rows = pc.binary_join_element_wise(count, *[_field(c) for c in columns], _NOTHING)
     offsets = np.frombuffer(rows.buffers()[1], np.int64, len(rows) + 1, rows.offset * 8)

@@ -9,23 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, insert, or_, select, update
+from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from monitor.store import bulk_labels
+from monitor.store.bulk_labels import LabelColumns as LabelColumns
+from monitor.store.bulk_labels import StoredLabel as StoredLabel
 from monitor.store.label_tables import LabelRow, WindowIdRow
 from monitor.store.tables import MonitorRow, RunRow
 
 _CHUNK = 500  # rows per statement: below SQLite's bound-parameter limit with every column
-
-
-@dataclass(frozen=True)
-class StoredLabel:
-    join_id: str
-    value: Any
-    labelled_at: datetime
-    pulled_through: datetime
 
 
 @dataclass(frozen=True)
@@ -94,16 +89,12 @@ def upsert_labels(
 
 def labels_of_ids(*, session: Session, monitor_id: int, ids: Sequence[str]) -> list[StoredLabel]:
     """The stored labels of these prediction ids (a window not yet stored)."""
-    found: list[StoredLabel] = []
-    unique = sorted(set(ids))
-    for i in range(0, len(unique), _CHUNK):
-        rows = session.execute(
-            select(LabelRow.join_id, LabelRow.value, LabelRow.labelled_at, LabelRow.pulled_through).where(
-                LabelRow.monitor_id == monitor_id, LabelRow.join_id.in_(unique[i : i + _CHUNK])
-            )
-        )
-        found += [StoredLabel(*row) for row in rows]
-    return found
+    return label_columns_of_ids(session=session, monitor_id=monitor_id, ids=ids).labels()
+
+
+def label_columns_of_ids(*, session: Session, monitor_id: int, ids: Sequence[str]) -> LabelColumns:
+    """The stored labels of these prediction ids, as columns, in one bulk lookup (bulk_labels.py)."""
+    return bulk_labels.labels_of_ids(session, monitor_id, ids)
 
 
 def labels_of_run(*, session: Session, run_id: int) -> list[StoredLabel]:
@@ -125,14 +116,9 @@ def run_checkpoint(*, session: Session, run_id: int) -> datetime | None:
 
 
 def save_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Iterable[str]) -> None:
-    """The window's prediction ids, replacing those of an earlier computation of it."""
+    """The window's prediction ids (each once), replacing those of an earlier computation of it."""
     session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
-    unique = sorted(set(ids))
-    for i in range(0, len(unique), _CHUNK):
-        session.execute(
-            insert(WindowIdRow),
-            [{"run_id": run_id, "monitor_id": monitor_id, "join_id": j} for j in unique[i : i + _CHUNK]],
-        )
+    bulk_labels.insert_window_ids(session, run_id, monitor_id, list(ids))
 
 
 def runs_with_uncounted_labels(

@@ -143,3 +143,39 @@ def test_signals_for_alert_rules(reference: QualityReference) -> None:
     assert signals["type_change"] == {"age": 0.0, "city": 0.0, "colour": 0.0}
     assert signals["out_of_range"] == {"age": 0.5}
     assert signals["row_count_change"] == {"": -0.5}
+
+
+def test_new_categories_of_a_categorical_are_those_of_its_strings() -> None:
+    """A categorical (as a files source reads string features) is checked on its codes: the same
+    check, counts, order of ties and listed categories as the same values given as strings."""
+    rng = np.random.default_rng(3)
+    known = [f"k{i}" for i in range(5)]
+    new = [f"n{i}" for i in range(30)]  # more than are listed, many with equal counts
+    values = rng.choice([*known, *new], size=2000).astype(object)
+    values[rng.random(2000) < 0.1] = None
+    reference = describe_reference(pd.DataFrame({"c": known * 3}))
+    as_strings = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    # Categories in another order than the values', one never used, and one known unused.
+    categories = [*reversed(new), "unused", *known]
+    as_categorical = pd.DataFrame({"c": pd.Categorical(values, categories=categories)})
+    expected = checks_of(assess_window(as_strings, reference, columns=["c"]), "new_categories")["c"]
+    found = checks_of(assess_window(as_categorical, reference, columns=["c"]), "new_categories")["c"]
+    assert found == expected
+    assert list(found.details["new"]) == list(expected.details["new"])
+    counts = pd.Series([v for v in values if v is not None and v not in known]).value_counts()
+    assert found.details["new_count"] == 30 and found.value == pytest.approx(counts.sum() / 1800, abs=0.05)
+    assert found.value == pytest.approx(counts.sum() / sum(v is not None for v in values))
+
+
+def test_new_categories_of_a_categorical_of_numbers_compare_their_text() -> None:
+    reference = describe_reference(pd.DataFrame({"c": ["1", "2", "2"]}))
+    codes = pd.DataFrame({"c": pd.Categorical([1, 2, 3, 3, None, 4])})
+    plain = pd.DataFrame({"c": pd.Series(["1", "2", "3", "3", None, "4"], dtype=object)})
+    (found,) = [
+        c for c in assess_window(codes, reference, columns=["c"]).checks if c.check == "new_categories"
+    ]
+    (expected,) = [
+        c for c in assess_window(plain, reference, columns=["c"]).checks if c.check == "new_categories"
+    ]
+    assert found == expected and found.details["new"] == {"3": 2, "4": 1}
+    assert found.value == pytest.approx(3 / 5)

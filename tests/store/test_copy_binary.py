@@ -41,8 +41,24 @@ def test_texts_and_timestamps_with_nulls_read_back_as_written(postgres_admin: sa
         assert cursor.fetchall() == list(zip(TEXTS, TIMES, TEXTS, strict=True))
 
 
+def test_integers_with_nulls_read_back_as_written(postgres_admin: sa.Engine) -> None:
+    small = [0, -1, 2**31 - 1, -(2**31), None]
+    large = [0, -1, 2**63 - 1, -(2**63), None]
+    pieces = binary_copy([pa.array(small, pa.int32()), pa.array(large, pa.int64())])
+    with postgres_admin.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("CREATE TEMPORARY TABLE copied_ints (n serial, a integer, b bigint)")
+        with cursor.copy("COPY copied_ints (a, b) FROM STDIN (FORMAT binary)") as copy:
+            for piece in pieces:
+                copy.write(piece)
+        cursor.execute("SELECT a, b FROM copied_ints ORDER BY n")
+        assert cursor.fetchall() == list(zip(small, large, strict=True))
+
+
 def test_other_column_types_are_refused() -> None:
     with pytest.raises(TypeError, match="no binary COPY encoding"):
-        binary_copy([pa.array([1, 2])])
+        binary_copy([pa.array([1.5, 2.0])])
+    with pytest.raises(TypeError, match="no binary COPY encoding"):
+        binary_copy([pa.array([1, 2], pa.int16())])
     with pytest.raises(TypeError, match="naive microseconds"):
         binary_copy([pa.array([datetime(2026, 1, 1)], pa.timestamp("ns"))])
