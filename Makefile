@@ -27,10 +27,11 @@ run: $(STAMP)
 	$(BIN)/monitor demo --config $(CONFIG)
 
 ## Lint, type-check and run the whole suite
-# worksteal: each worker takes a run of consecutive tests (a module's fixtures are built once per
-# worker that runs it) and an idle worker takes half of another's rest, so no long module is the tail.
+# loadfile: a module's tests run on one worker in order. worksteal was 17 min against about 23, but
+# it ran the signal tests of tests/pipeline/test_faults.py side by side, and one backfill then hung
+# after SIGTERM (docs/operations.md, "Known problems"); until that is understood, loadfile.
 test: $(STAMP) $(MLFLOW_STAMP) lint
-	$(BIN)/python -m pytest -n 2 --dist worksteal
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
