@@ -35,6 +35,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from fresh_database import postgres_database
 
 POSTGRES = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TOKEN = "mm_bench-ingest-key-0123456789abcdefghijkl"
@@ -114,16 +115,8 @@ def database(kind: str, root: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{root / f'monitor-{uuid.uuid4().hex[:8]}.db'}"
         return
-    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(POSTGRES, "bench_ingest") as url:
+        yield url
 
 
 @contextmanager

@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import yaml
+from fresh_database import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -134,16 +134,8 @@ def database(postgres: str | None, directory: Path) -> Iterator[str]:
     if postgres is None:
         yield f"sqlite:///{directory / 'bench.db'}"
         return
-    admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    name = f"bench_labels_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(postgres, "bench_labels") as url:
+        yield url
 
 
 def main() -> None:

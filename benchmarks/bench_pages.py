@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ import numpy as np
 import sqlalchemy as sa
 import yaml
 from fastapi.testclient import TestClient
+from fresh_database import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -358,16 +358,8 @@ def database(args: argparse.Namespace, root: Path) -> Iterator[str]:
         (root / "monitor.db").unlink(missing_ok=True)
         yield f"sqlite:///{root / 'monitor.db'}"
         return
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"bench_pages_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(args.postgres, "bench_pages") as url:
+        yield url
 
 
 def measure(runtime: Runtime, repeat: int) -> list[tuple[str, float, float, str]]:

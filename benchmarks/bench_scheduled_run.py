@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlalchemy as sa
 import yaml
+from fresh_database import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -214,16 +214,8 @@ def database(postgres: str | None, directory: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
         path.unlink(missing_ok=True)
         return
-    admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    name = f"bench_sched_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(postgres, "bench_sched") as url:
+        yield url
 
 
 # (module, attribute, stage): the pipeline's functions timed, where they are called from.
