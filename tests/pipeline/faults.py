@@ -20,16 +20,32 @@ RunState = tuple[int, str, int, str | None]  # id, status, attempts, claim reaso
 
 
 def write_xy_log(
-    directory: Path, first: datetime, *, days: int, rows_per_day: int, drift_from_day: int | None, seed: int
+    directory: Path,
+    first: datetime,
+    *,
+    days: int,
+    rows_per_day: int,
+    drift_from_day: int | None,
+    seed: int,
+    slow_day: int | None = None,
+    slow_rows: int = 0,
 ) -> None:
     """predictions.parquet of `days` daily windows from `first` (x shifts by 1.5 from `drift_from_day`)
-    and reference.parquet, for the monitor of `xy_monitor_config`."""
+    and reference.parquet, for the monitor of `xy_monitor_config`. Day `slow_day` holds `slow_rows`
+    rows, so its window takes long enough that a signal sent just after it begins lands inside it
+    even on a loaded machine, while the other windows stay quick."""
     rng = np.random.default_rng(seed)
-    n = days * rows_per_day
-    shift = 0.0 if drift_from_day is None else (np.arange(n) >= drift_from_day * rows_per_day) * 1.5
+    counts = [slow_rows if day == slow_day else rows_per_day for day in range(days)]
+    start = pd.Timestamp(first)
+    stamps = [
+        start + pd.to_timedelta(day * 86400 + np.linspace(0, 86399, n), "s") for day, n in enumerate(counts)
+    ]
+    day_of_row = np.repeat(np.arange(days), counts)
+    shift = 0.0 if drift_from_day is None else (day_of_row >= drift_from_day) * 1.5
+    n = int(sum(counts))
     pd.DataFrame(
         {
-            "timestamp": first + pd.to_timedelta(np.linspace(0, days * 86400 - 1, n), "s"),
+            "timestamp": np.concatenate([s.to_numpy() for s in stamps]) if n else [],
             "x": rng.normal(0, 1, n) + shift,
             "y": rng.normal(5, 2, n),
         }

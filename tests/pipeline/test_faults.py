@@ -19,15 +19,26 @@ from tests.conftest import DAY0, ConfigFactory, xy_monitor_config
 from tests.pipeline.faults import RunState, runs, stop_mid_window, write_xy_log
 
 DAYS = 8
-# Enough that a window takes a visible while (well over the 50 ms the kill waits, however fast
-# reading gets), so the kill lands inside one.
-ROWS_PER_DAY = 600_000
+ROWS_PER_DAY = 60_000
+# The window the tests stop (the third: they signal after two succeeded) holds far more rows, so it
+# runs for seconds and the signal, sent 50 ms after it is seen running, lands inside it however busy
+# the machine is; with every day slow, a signal could land after a quick window had committed.
+STOPPED_DAY, STOPPED_DAY_ROWS = 2, 3_000_000
 LEASE_SECONDS = 2
 
 
 @pytest.fixture
 def slow_monitor(tmp_path: Path, db_url: str, write_config: ConfigFactory) -> Path:
-    write_xy_log(tmp_path, DAY0, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=4, seed=5)
+    write_xy_log(
+        tmp_path,
+        DAY0,
+        days=DAYS,
+        rows_per_day=ROWS_PER_DAY,
+        drift_from_day=4,
+        seed=5,
+        slow_day=STOPPED_DAY,
+        slow_rows=STOPPED_DAY_ROWS,
+    )
     data = xy_monitor_config(
         db_url,
         monitor={
@@ -84,7 +95,7 @@ def test_a_backfill_killed_mid_window_is_taken_over_after_its_lease(
     slow_monitor: Path, database: sa.Engine
 ) -> None:
     first = backfill(slow_monitor)
-    killed = stop_mid_window(first, database, signal.SIGKILL, after=2)
+    killed = stop_mid_window(first, database, signal.SIGKILL, after=STOPPED_DAY)
     assert (killed, "running") in [(run_id, status) for run_id, status, _, _ in runs(database)]
     time.sleep(LEASE_SECONDS + 0.5)  # the dead process's lease runs out
     second = backfill(slow_monitor)
@@ -100,7 +111,7 @@ def test_a_stopped_backfill_leaves_its_window_abandoned_and_retried(
     slow_monitor: Path, database: sa.Engine, how: signal.Signals
 ) -> None:
     first = backfill(slow_monitor)
-    stopped = stop_mid_window(first, database, how, after=2)
+    stopped = stop_mid_window(first, database, how, after=STOPPED_DAY)
     assert first.returncode in (130, 128 + how)
     with database.connect() as connection:
         status, error = connection.execute(

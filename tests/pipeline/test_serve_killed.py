@@ -22,7 +22,10 @@ from tests.pipeline.faults import runs, stop_mid_window, write_xy_log
 from tests.servers import free_port
 
 DAYS = 10
-ROWS_PER_DAY = 250_000
+ROWS_PER_DAY = 60_000
+# The window killed (the fourth: after three succeeded) holds far more rows, so the kill lands inside
+# it however busy the machine is (see tests/pipeline/test_faults.py).
+KILLED_DAY, KILLED_DAY_ROWS = 3, 2_500_000
 
 
 def serve(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -40,7 +43,16 @@ def test_a_killed_serve_leaves_its_window_to_the_next_one(
     postgres_url: str, tmp_path: Path, make_runtime: RuntimeFactory
 ) -> None:
     first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
-    write_xy_log(tmp_path, first, days=DAYS, rows_per_day=ROWS_PER_DAY, drift_from_day=5, seed=2)
+    write_xy_log(
+        tmp_path,
+        first,
+        days=DAYS,
+        rows_per_day=ROWS_PER_DAY,
+        drift_from_day=5,
+        seed=2,
+        slow_day=KILLED_DAY,
+        slow_rows=KILLED_DAY_ROWS,
+    )
     data = xy_monitor_config(
         postgres_url,
         monitor={
@@ -61,7 +73,7 @@ def test_a_killed_serve_leaves_its_window_to_the_next_one(
     engine = sa.create_engine(postgres_url)
     first_serve = serve(config, log)
     try:
-        killed = stop_mid_window(first_serve, engine, signal.SIGKILL, after=3)
+        killed = stop_mid_window(first_serve, engine, signal.SIGKILL, after=KILLED_DAY)
         assert (killed, "running") in [(r, s) for r, s, _, _ in runs(engine)]
         second_serve = serve(config, log)
         try:
