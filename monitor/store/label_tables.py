@@ -39,10 +39,12 @@ class WindowIdRow(Base):
     __tablename__ = "window_ids"
     __table_args__ = (Index("ix_window_ids_monitor_join", "monitor_id", "join_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
-    join_id: Mapped[str] = mapped_column(String(255))
+    # No foreign keys and no surrogate id: a window stores a million of these at once, and the per-row
+    # checks were most of that (migration 0016). Runs and monitors are never deleted; a window's ids
+    # go when its labels are final (store.labels.forget_final_windows).
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    join_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(Integer)
 
 
 class MetricJudgementRow(Base):

@@ -166,7 +166,7 @@ def runs_with_uncounted_labels(
 def runs_without_ids(*, session: Session, monitor_id: int, ended_after: datetime) -> list[LabelledRun]:
     """Succeeded windows within the horizon computed before the label stream existed (an upgrade):
     no prediction ids stored, nothing counted as of a checkpoint."""
-    has_ids = select(WindowIdRow.id).where(WindowIdRow.run_id == RunRow.id).exists()
+    has_ids = select(WindowIdRow.run_id).where(WindowIdRow.run_id == RunRow.id).exists()
     rows = session.execute(
         select(
             RunRow.id,
