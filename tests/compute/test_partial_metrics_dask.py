@@ -17,6 +17,7 @@ from dask.delayed import delayed
 from distributed import Client, LocalCluster
 from sklearn import metrics as skm
 
+from monitor.compute.dask_backend import local_only
 from monitor.config import MonitorConfig
 from monitor.metrics import MetricValue
 from monitor.metrics.estimator import EstimatorInputs, fit_estimator
@@ -33,7 +34,7 @@ RANKING = ("roc_auc", "pr_auc")
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, **local_only(True)) as cluster,
         Client(cluster) as connected,
     ):
         yield connected
