@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(2000, 1, 3)  # a Monday, so weekly windows start on Mondays by default
@@ -57,6 +58,17 @@ class Window:
 
     def label(self) -> str:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    def split(self, count: int) -> list[Window]:
+        """`count` consecutive windows of (nearly) equal length covering this one exactly: each
+        piece ends where the next starts, so every moment of the window is in exactly one piece.
+        Fewer when the window has fewer microseconds than `count`."""
+        if count < 1:
+            raise ValueError(f"a window splits into at least one piece, not {count}")
+        span = self.end - self.start
+        count = min(count, span // timedelta(microseconds=1))
+        bounds = [self.start + span * i / count for i in range(count)] + [self.end]
+        return [Window(a, b) for a, b in pairwise(bounds)]
 
 
 @dataclass(frozen=True)

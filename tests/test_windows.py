@@ -244,3 +244,24 @@ def test_local_moment_reads_dates_and_naive_times_in_the_zone() -> None:
     assert local_moment(date(2024, 3, 31), "Europe/Berlin") == utc(2024, 3, 30, 23)
     assert local_moment(datetime(2024, 3, 31, 12), "Europe/Berlin") == utc(2024, 3, 31, 10)
     assert local_moment(datetime(2024, 3, 31, 12, tzinfo=UTC), "Europe/Berlin") == utc(2024, 3, 31, 12)
+
+
+def test_a_window_splits_into_pieces_that_cover_it_exactly() -> None:
+    day = Window(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+    pieces = day.split(5)
+    assert [(p.start.hour, p.start.minute, p.start.second) for p in pieces] == [
+        (0, 0, 0),
+        (4, 48, 0),
+        (9, 36, 0),
+        (14, 24, 0),
+        (19, 12, 0),
+    ]
+    assert pieces[-1].end == day.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
+    odd = Window(day.start, day.start + timedelta(microseconds=10)).split(3)
+    assert [(p.end - p.start).microseconds for p in odd] == [3, 4, 3]  # 10/3 and 20/3 rounded
+    tiny = Window(day.start, day.start + timedelta(microseconds=2))
+    assert len(tiny.split(7)) == 2
+    assert day.split(1) == [day]
+    with pytest.raises(ValueError, match="at least one piece"):
+        day.split(0)

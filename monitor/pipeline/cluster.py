@@ -1,6 +1,7 @@
 """Computing one window on a Dask cluster (`compute.backend: dask`): the window's Parquet files are read
-on the workers (only the columns a run uses, the time filter pushed into the reader), each partition
-is summarised there (monitor/compute/window.py), and only the merged summary comes back.
+on the workers (only the columns a run uses, the time filter pushed into the reader), or a SQL
+source's window in `compute.sql_ranges` time ranges, one query per worker task; each piece is
+summarised there (monitor/compute/window.py), and only the merged summary comes back.
 
 The results have the shape `compute_window` gives, so the run stores them the same way: feature and
 output drift judged on the merged summaries (compare_summaries), data quality from the merged column
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitor.compute import ComputeError, read_parquet_window
+from monitor.compute import ComputeError, read_parquet_window, read_pieces
 from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces, summarise_window_piece
 from monitor.config import MonitorConfig, role_columns
 from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
@@ -33,6 +34,7 @@ from monitor.pipeline.segments import WHOLE_WINDOW, SegmentComputation, hours
 from monitor.quality.checks import assess_facts
 from monitor.sources import SourceError
 from monitor.sources.files import FilesSource
+from monitor.sources.sql import SqlSource, read_sql_range
 from monitor.store import SessionFactory
 from monitor.store.run_compute import record_progress, start_compute
 from monitor.windows import Window
@@ -115,19 +117,35 @@ def window_pieces(monitor: MonitorConfig, window: Window, columns: list[str], pa
     )
 
 
+def source_pieces(
+    runtime: Runtime, name: str, window: Window, profile: ReferenceProfile
+) -> tuple[Any, WindowPlan, list[str]]:
+    """The window as pieces the workers read (Parquet partitions, or a SQL source's time ranges),
+    the plan they summarise them by, and the names of every column of the data."""
+    monitor = runtime.monitor(name)
+    source = runtime.source(name)
+    time_column = monitor.schema_.timestamp_column
+    if isinstance(source, FilesSource):
+        paths, names = source.window_files(window.start, window.end)
+        plan, columns = window_plan(monitor, profile, names)
+        return window_pieces(monitor, window, columns, paths), plan, names
+    if isinstance(source, SqlSource):
+        names = source.column_names(window.start, window.end, time_column=time_column)
+        plan, columns = window_plan(monitor, profile, names)
+        read = functools.partial(read_sql_range, source.settings, time_column, columns)
+        ranges = window.split(monitor.compute.sql_ranges)
+        return read_pieces(read, [(r.start, r.end) for r in ranges]), plan, names
+    raise SourceError(
+        f"monitor {name!r}: a Dask cluster reads a files or sql source, not {type(source).__name__}"
+    )
+
+
 def summarise_on_cluster(
     runtime: Runtime, name: str, window: Window, run: ClusterRun, profile: ReferenceProfile
 ) -> tuple[WindowPiece, list[str]]:
     """The window's merged piece, and the names of every column of its data."""
     monitor = runtime.monitor(name)
-    source = runtime.source(name)
-    if not isinstance(source, FilesSource):
-        raise SourceError(
-            f"monitor {name!r}: a Dask cluster reads a files source, not {type(source).__name__}"
-        )
-    paths, names = source.window_files(window.start, window.end)
-    plan, columns = window_plan(monitor, profile, names)
-    pieces = window_pieces(monitor, window, columns, paths)
+    pieces, plan, names = source_pieces(runtime, name, window, profile)
     compute = monitor.compute
     backend = runtime.compute_backend(compute)
     total = pieces.npartitions if hasattr(pieces, "npartitions") else len(pieces)

@@ -29,6 +29,14 @@ class SqlSource:
         chunk_size: int = 50_000,
     ) -> None:
         self.database = ExternalTable(url, table=table, schema=schema, query=query, chunk_size=chunk_size)
+        # What a reader elsewhere (a Dask worker) builds its own source from: the engine stays here.
+        self.settings: dict[str, Any] = {
+            "url": url,
+            "table": table,
+            "schema": schema,
+            "query": query,
+            "chunk_size": chunk_size,
+        }
 
     def describe(self) -> str:
         return self.database.describe()
@@ -50,6 +58,10 @@ class SqlSource:
             raise SourceError(str(exc)) from None
         return utc_frame_times(frame, time_column)
 
+    def column_names(self, start: datetime, end: datetime, *, time_column: str | None = None) -> list[str]:
+        """The names of the columns a read of [start, end) gives, from one row of it (LIMIT 1)."""
+        return [str(c) for c in self.sample(1, start, end, time_column=time_column).columns]
+
     def sample(
         self,
         limit: int,
@@ -64,6 +76,23 @@ class SqlSource:
         except ExternalSourceError as exc:
             raise SourceError(str(exc)) from None
         return utc_frame_times(frame, time_column)
+
+
+def read_sql_range(
+    settings: dict[str, Any],
+    time_column: str | None,
+    columns: list[str],
+    start: datetime,
+    end: datetime,
+) -> pd.DataFrame:
+    """The rows of [start, end) of the source `settings` describe (SqlSource.settings), only
+    `columns`: one piece of a window read on a Dask worker, with its own connection, closed after."""
+    source = SqlSource(**settings)
+    try:
+        frame = source.read(start, end, time_column=time_column)
+    finally:
+        source.close()
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 def _assemble(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:

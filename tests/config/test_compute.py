@@ -38,6 +38,13 @@ def test_dask_settings_are_read() -> None:
     assert local.compute.cluster_key() != remote.compute.cluster_key()
 
 
+def test_a_sql_source_is_read_on_the_cluster_in_time_ranges() -> None:
+    sql = {"type": "sql", "url": "postgresql://db/warehouse", "table": "predictions"}
+    compute = parsed(compute=DASK, source=sql).compute
+    assert (compute.backend, compute.sql_ranges) == ("dask", 24)
+    assert parsed(compute={**DASK, "sql_ranges": 96}, source=sql).compute.sql_ranges == 96
+
+
 def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
     assert parsed(compute=DASK).config_hash() == parsed().config_hash()
 
@@ -72,14 +79,14 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
         ),
         ({"compute": {"backend": "spark"}}, "monitors.credit.compute.backend", "'local' or 'dask'"),
         (
-            {"compute": DASK, "source": {"type": "sql", "url": "sqlite://", "table": "t"}},
-            "monitors.credit.compute.backend",
-            "dask needs a files source of Parquet files; reading a SQL source in time ranges",
-        ),
-        (
             {"compute": DASK, "source": {"type": "ingest"}, "schema": {"features": ["x"]}},
             "monitors.credit.compute.backend",
-            "dask needs a files source of Parquet files; rows pushed over HTTP",
+            "dask needs a files source of Parquet files or a sql source; rows pushed over HTTP",
+        ),
+        (
+            {"compute": {**DASK, "sql_ranges": 0}},
+            "monitors.credit.compute.sql_ranges",
+            "greater than or equal to 1",
         ),
         (
             {"compute": DASK, "source": {"type": "files", "path": "p/*.csv"}},
