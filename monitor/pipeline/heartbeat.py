@@ -28,6 +28,7 @@ class Heartbeat:
         self.sessions, self.run_id, self.token, self.lease, self.clock = sessions, run_id, token, lease, clock
         self.lost = False  # the claim was taken over: this attempt's results must not be stored
         self._stop = threading.Event()
+        self._storing = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}", daemon=True)
 
     def _beat(self) -> None:
@@ -37,6 +38,10 @@ class Heartbeat:
                 if not renew_lease(
                     self.sessions, run_id=self.run_id, token=self.token, until=self.clock() + self.lease
                 ):
+                    if self._storing.is_set():
+                        # The attempt is committing (or has committed: its claim is released), and
+                        # that transaction checks the claim itself (ClaimLost): nothing to report.
+                        return
                     self.lost = True
                     logger.warning(
                         "run %s: its claim was taken over; this attempt will not be stored", self.run_id
@@ -44,6 +49,11 @@ class Heartbeat:
                     return
             except Exception:  # a database blip: the next beat tries again before the lease runs out
                 logger.warning("run %s: the heartbeat could not renew its lease", self.run_id, exc_info=True)
+
+    def storing(self) -> None:
+        """The attempt is about to store its results: a renewal refused from now on means that its
+        own commit released the claim, not that another process took it over."""
+        self._storing.set()
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()

@@ -131,8 +131,9 @@ def _run_claimed(
     assert claim.run_id is not None
     lease = runtime.config.runs.lease
     try:
-        with Heartbeat(runtime.sessions, run_id=claim.run_id, token=claim.token, lease=lease, clock=clock):
-            outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock)
+        beat = Heartbeat(runtime.sessions, run_id=claim.run_id, token=claim.token, lease=lease, clock=clock)
+        with beat:
+            outcome = _compute_and_store(runtime, name, window, mid, claim, now=now, clock=clock, beat=beat)
     except claims.ClaimLost as exc:
         context = {"monitor": name, "window": window.label(), "run_id": claim.run_id}
         logger.warning("run %s of %s: %s", window.label(), name, exc, extra=context)
@@ -223,6 +224,7 @@ def _compute_and_store(
     *,
     now: datetime,
     clock: Clock,
+    beat: Heartbeat,
 ) -> RunOutcome:
     """Computes the window, then stores its results, alert changes and outbox rows in one transaction."""
     monitor = runtime.monitor(name)
@@ -235,6 +237,7 @@ def _compute_and_store(
     result = _compute(runtime, name, window, claim, now=now, recent=recent)
     facts = _facts(result, window)
     labels_as_of = result.labels.as_of if result.labels else None
+    beat.storing()
     with transaction(runtime.sessions) as session:
         # `now` is the logical time of the run; the finish time is read from the clock.
         run_store.save_results(
