@@ -230,11 +230,9 @@ def _compute_and_store(
     monitor = runtime.monitor(name)
     run_id = claim.run_id
     assert run_id is not None
-    with runtime.sessions() as session:
-        recent = run_store.recent_row_counts(
-            session=session, monitor_id=mid, before=window.start, limit=monitor.quality.recent_windows
-        )
-    result = _compute(runtime, name, window, claim, now=now, recent=recent)
+    result = _compute(
+        runtime, name, window, claim, now=now, recent=_recent_row_counts(runtime, name, mid, window)
+    )
     facts = _facts(result, window)
     labels_as_of = result.labels.as_of if result.labels else None
     beat.storing()
@@ -277,6 +275,13 @@ def _compute_and_store(
         alerts_fired=tuple(fired),
         quality_findings=tuple(c.text for c in result.quality.findings) if result.quality else (),
     )
+
+
+def _recent_row_counts(runtime: Runtime, name: str, mid: int, window: Window) -> list[int]:
+    """The row counts of the windows before this one, which the row-count check compares it with."""
+    limit = runtime.monitor(name).quality.recent_windows
+    with runtime.sessions() as session:
+        return run_store.recent_row_counts(session=session, monitor_id=mid, before=window.start, limit=limit)
 
 
 def _compute(
