@@ -5,8 +5,9 @@ summarised there (monitor/compute/window.py), and only the merged summary comes 
 
 The results have the shape `compute_window` gives, so the run stores them the same way: feature and
 output drift judged on the merged summaries (compare_summaries), data quality from the merged column
-facts, the whole window's serving health from merged counts. What this path cannot compute (labels,
-segments, estimation, latency percentiles...) is refused at config load (monitor.config.dask_limits).
+facts, the whole window's serving health from merged counts, and each segment's drift, quality and
+health from its own merged summary (cluster_segments.py). What this path cannot compute (labels,
+estimation, latency percentiles...) is refused at config load (monitor.config.dask_limits).
 The run's row records the cluster and the partitions done as they finish (store.run_compute).
 """
 
@@ -14,19 +15,32 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from monitor.compute import ComputeError, read_parquet_window, read_pieces
 from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces, summarise_window_piece
-from monitor.config import MonitorConfig, role_columns
+from monitor.config import OTHER_SEGMENT, MonitorConfig, role_columns
 from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
 from monitor.errors import mask_url_secrets
 from monitor.metrics.serving_partial import HealthColumns, health_of_facts
+from monitor.pipeline.cluster_segments import (
+    OwnReference,
+    SegmentedPiece,
+    SegmentJudging,
+    SegmentPlan,
+    add_counts,
+    count_segments,
+    judge_segment,
+    kept_segments,
+    merge_segmented,
+    own_references,
+    summarise_segmented,
+)
 from monitor.pipeline.compute import WindowComputation, quality_options
 from monitor.pipeline.reference import drift_options, output_columns, reference_profile
 from monitor.pipeline.runtime import Runtime
@@ -39,6 +53,7 @@ from monitor.store import SessionFactory
 from monitor.store.run_compute import record_progress, start_compute
 from monitor.windows import Window
 
+T = TypeVar("T")
 LOCAL = "a local cluster"
 PROGRESS_EVERY = 1.0  # seconds between progress writes (the last one is always written)
 NO_QUANTILES = "score quantiles are not computed on a Dask cluster (they need every score in one place)"
@@ -71,14 +86,19 @@ def judged_columns(monitor: MonitorConfig, profile: ReferenceProfile) -> tuple[l
 
 
 def window_plan(
-    monitor: MonitorConfig, profile: ReferenceProfile, names: Sequence[str]
+    monitor: MonitorConfig,
+    profile: ReferenceProfile,
+    names: Sequence[str],
+    judged: tuple[list[str], list[str]] | None = None,
 ) -> tuple[WindowPlan, list[str]]:
-    """What the workers need, and the columns to read."""
-    features, outputs = judged_columns(monitor, profile)
+    """What the workers need, and the columns to read. `judged`: the features and outputs judged
+    against another profile than the one they are picked from (a segment's own reference)."""
+    features, outputs = judged or judged_columns(monitor, profile)
+    present = [c for c in outputs if c in profile.columns]
     feature_plan = compact_plan(profile, drift_options(monitor.drift, features), parallel=False)
     output_plan = (
-        compact_plan(profile, drift_options(monitor.drift, outputs, dataset_level=False), parallel=False)
-        if outputs
+        compact_plan(profile, drift_options(monitor.drift, present, dataset_level=False), parallel=False)
+        if present
         else None
     )
     health = health_columns(monitor, names)
@@ -86,12 +106,13 @@ def window_plan(
         feature_plan,
         tuple(features),
         output_plan,
-        tuple(outputs),
+        tuple(present),
         profile.quality,
         tuple(features + outputs),
         health,
     )
-    wanted = [*features, *outputs, health.error_column, health.score_column]
+    by = monitor.segments.by if monitor.segments is not None else []
+    wanted = [*features, *outputs, health.error_column, health.score_column, *by]
     return plan, list(dict.fromkeys(c for c in wanted if c is not None and c in names))
 
 
@@ -117,35 +138,52 @@ def window_pieces(monitor: MonitorConfig, window: Window, columns: list[str], pa
     )
 
 
-def source_pieces(
-    runtime: Runtime, name: str, window: Window, profile: ReferenceProfile
-) -> tuple[Any, WindowPlan, list[str]]:
-    """The window as pieces the workers read (Parquet partitions, or a SQL source's time ranges),
-    the plan they summarise them by, and the names of every column of the data."""
+def source_reader(
+    runtime: Runtime, name: str, window: Window
+) -> tuple[Callable[[list[str]], Any], list[str]]:
+    """How the workers read the window (given the columns: Parquet partitions, or a SQL source's
+    time ranges), and the names of every column of the data."""
     monitor = runtime.monitor(name)
     source = runtime.source(name)
     time_column = monitor.schema_.timestamp_column
     if isinstance(source, FilesSource):
         paths, names = source.window_files(window.start, window.end)
-        plan, columns = window_plan(monitor, profile, names)
-        return window_pieces(monitor, window, columns, paths), plan, names
+        return functools.partial(window_pieces, monitor, window, paths=paths), names
     if isinstance(source, SqlSource):
         names = source.column_names(window.start, window.end, time_column=time_column)
-        plan, columns = window_plan(monitor, profile, names)
-        read = functools.partial(read_sql_range, source.settings, time_column, columns)
-        ranges = window.split(monitor.compute.sql_ranges)
-        return read_pieces(read, [(r.start, r.end) for r in ranges]), plan, names
+        ranges = [(r.start, r.end) for r in window.split(monitor.compute.sql_ranges)]
+
+        def read(columns: list[str]) -> Any:
+            return read_pieces(
+                functools.partial(read_sql_range, source.settings, time_column, columns), ranges
+            )
+
+        return read, names
     raise SourceError(
         f"monitor {name!r}: a Dask cluster reads a files or sql source, not {type(source).__name__}"
     )
 
 
+@dataclass(frozen=True)
+class ClusterWindow:
+    """What came back from the cluster: the window's merged summary, each kept segment's, and what
+    the service needs to judge them."""
+
+    whole: WindowPiece
+    names: list[str]
+    segments: Mapping[str, WindowPiece] = field(default_factory=dict)
+    own: Mapping[str, OwnReference] = field(default_factory=dict)
+    pooled: int = 0
+
+
 def summarise_on_cluster(
-    runtime: Runtime, name: str, window: Window, run: ClusterRun, profile: ReferenceProfile
-) -> tuple[WindowPiece, list[str]]:
-    """The window's merged piece, and the names of every column of its data."""
+    runtime: Runtime, name: str, window: Window, run: ClusterRun, profile: ReferenceProfile, *, now: datetime
+) -> ClusterWindow:
+    """The window summarised on the cluster: whole, and per segment with `segments`."""
     monitor = runtime.monitor(name)
-    pieces, plan, names = source_pieces(runtime, name, window, profile)
+    read, names = source_reader(runtime, name, window)
+    plan, columns = window_plan(monitor, profile, names)
+    pieces = read(columns)
     compute = monitor.compute
     backend = runtime.compute_backend(compute)
     total = pieces.npartitions if hasattr(pieces, "npartitions") else len(pieces)
@@ -157,17 +195,49 @@ def summarise_on_cluster(
     map_pieces = getattr(backend, "map_pieces", None)
     if map_pieces is None:
         raise ComputeError(f"the {backend.name} backend cannot compute a scheduled window")
-    merged = map_pieces(
-        pieces,
-        summarise_window_piece,
-        plan,
-        merge_window_pieces,
-        progress=progress_writer(runtime.sessions, run),
-        timeout=compute.timeout.total_seconds(),
+    deadline = time.monotonic() + compute.timeout.total_seconds()
+    progress = progress_writer(runtime.sessions, run)
+    if monitor.segments is None:
+        merged = map_pieces(
+            pieces,
+            summarise_window_piece,
+            plan,
+            merge_window_pieces,
+            progress=progress,
+            timeout=left(deadline),
+        )
+        return ClusterWindow(expect(merged, WindowPiece), names)
+    by = tuple(monitor.segments.by)
+    counted = map_pieces(
+        read([c for c in by if c in names] or columns), count_segments, by, add_counts, timeout=left(deadline)
     )
-    if not isinstance(merged, WindowPiece):
+    keep, pooled = kept_segments(expect(counted, dict), monitor.segments.max_segments)
+    own = own_references(runtime, name, sorted(counted if keep is None else [*keep, OTHER_SEGMENT]), now=now)
+    judged = judged_columns(monitor, profile)
+    own_plans = {
+        s: window_plan(monitor, o.profile, names, judged)[0] for s, o in own.items() if o.profile is not None
+    }
+    segmented = map_pieces(
+        pieces,
+        summarise_segmented,
+        SegmentPlan(by, keep, plan, own_plans),
+        merge_segmented,
+        progress=progress,
+        timeout=left(deadline),
+    )
+    merged_segments = expect(segmented, SegmentedPiece)
+    return ClusterWindow(merged_segments.whole, names, merged_segments.segments, own, pooled)
+
+
+def left(deadline: float) -> float:
+    """Seconds to the window's deadline (compute.timeout over all its passes); at least a little."""
+    return max(deadline - time.monotonic(), 0.001)
+
+
+def expect(merged: Any, kind: type[T]) -> T:
+    if not isinstance(merged, kind):
         raise ComputeError(f"the Dask cluster returned {type(merged).__name__}, not a window's summary")
-    return merged, names
+    return merged
 
 
 def compute_window_on_cluster(
@@ -182,7 +252,8 @@ def compute_window_on_cluster(
     """What `compute_window` computes of a window, computed on the monitor's Dask cluster."""
     monitor = runtime.monitor(name)
     profile = reference_profile(runtime, name, now=now)
-    merged, names = summarise_on_cluster(runtime, name, window, run, profile)
+    summarised = summarise_on_cluster(runtime, name, window, run, profile, now=now)
+    merged, names = summarised.whole, summarised.names
     features, outputs = judged_columns(monitor, profile)
     drift = compare_summaries(profile, merged.features, drift_options(monitor.drift, features))
     output_drift = None
@@ -203,4 +274,31 @@ def compute_window_on_cluster(
     )
     health = health_of_facts(merged.health, health_columns(monitor, names), hours=hours(window))
     whole = SegmentComputation(WHOLE_WINDOW, merged.rows, health, note=NO_QUANTILES)
-    return WindowComputation(merged.rows, drift, [], 0, output_drift, quality, None, [whole], None)
+    judging = SegmentJudging(
+        monitor, profile, features, outputs, names, ignore, health_columns(monitor, names), hours(window)
+    )
+    segments = [whole, *judge_segments(summarised, judging)]
+    return WindowComputation(merged.rows, drift, [], 0, output_drift, quality, None, segments, None)
+
+
+def judge_segments(summarised: ClusterWindow, judging: SegmentJudging) -> list[SegmentComputation]:
+    """Each kept segment's results, largest first; "(other)" says how many segments it pools."""
+    segments = judging.monitor.segments
+    if segments is None:
+        return []
+    pooled = (
+        f"{summarised.pooled} segments beyond segments.max_segments ({segments.max_segments}) are pooled"
+        if summarised.pooled
+        else None
+    )
+    order = sorted(summarised.segments.items(), key=lambda item: (-item[1].rows, item[0]))
+    return [
+        judge_segment(
+            segment,
+            piece,
+            summarised.own.get(segment),
+            judging,
+            "; ".join(n for n in (pooled if segment == OTHER_SEGMENT else None, NO_QUANTILES) if n),
+        )
+        for segment, piece in order
+    ]

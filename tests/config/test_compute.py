@@ -98,7 +98,6 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
             "monitors.credit.labels",
             "label metrics are not computed on a Dask",
         ),
-        ({"compute": DASK, "segments": {"by": ["region"]}}, "monitors.credit.segments", "segments are not"),
         ({"compute": DASK, "estimation": {}, "labels": LABELS}, "monitors.credit.labels", "label metrics"),
         (
             {"compute": DASK, "serving": {"latency_column": "ms"}},

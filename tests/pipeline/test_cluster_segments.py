@@ -1,0 +1,104 @@
+"""Segments (`segments.by`) on a Dask cluster: each segment's drift, quality and health equal the local
+run's, with the same pooling into "(other)" and a segment judged against its own reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from distributed import LocalCluster
+from scipy.stats import ks_2samp
+
+from monitor import pipeline
+from monitor.config import OTHER_SEGMENT
+from monitor.pipeline.cluster import NO_QUANTILES
+from monitor.pipeline.cluster_segments import add_counts, kept_segments
+from monitor.pipeline.runtime import Runtime
+from monitor.pipeline.segments import capped
+from monitor.services.segment_types import SegmentOut
+from monitor.store.segments import segments_of_run
+from tests.conftest import RuntimeFactory
+from tests.pipeline.test_cluster import NOW, WINDOW, cluster, files, make, monitor
+
+__all__ = ["cluster", "files", "make"]  # fixtures, shared with test_cluster.py
+# colour: red, green, blue, violet (new in the window's day) and missing; 4 kept at most, so the
+# two smallest are pooled. Green has a reference of its own.
+SEGMENTS = {
+    "by": ["colour"],
+    "max_segments": 4,
+    "references": {"green": {"type": "files", "path": "green.parquet"}},
+}
+
+
+def segment_results(runtime: Runtime, run_id: int | None) -> dict[str, SegmentOut]:
+    assert run_id is not None
+    with runtime.sessions() as session:
+        return {r.segment: SegmentOut.from_row(r) for r in segments_of_run(session=session, run_id=run_id)}
+
+
+def comparable(segment: SegmentOut) -> tuple[Any, ...]:
+    health = segment.health
+    return (
+        segment.row_count,
+        segment.drift_share,
+        segment.dataset_drifted,
+        segment.drifted_columns,
+        segment.reference,
+        segment.drift,
+        segment.quality_findings,
+        health.error_rate,
+        health.low_confidence_share,
+    )
+
+
+def test_segments_on_the_cluster_equal_the_local_ones(
+    make: Any,
+    make_runtime: RuntimeFactory,
+    db_url: str,
+    cluster: LocalCluster,
+    files: Path,
+    tmp_path: Path,
+) -> None:
+    """`make` links the module's files beside the config; the config is this test's own."""
+    reference = pd.read_parquet(files / "reference.parquet")
+    green = reference[reference["colour"] == "green"].assign(x=lambda f: f["x"] + 0.3)
+    green.to_parquet(tmp_path / "green.parquet")
+    dask = {"backend": "dask", "address": cluster.scheduler_address}
+    monitors = {name: {**monitor(c), "segments": SEGMENTS} for name, c in (("local", {}), ("dask", dask))}
+    runtime = make_runtime({"database": {"url": db_url}, "monitors": monitors})
+    assert runtime.monitor("dask").segments is not None
+    local = pipeline.run_monitor(runtime, "local", WINDOW, now=NOW, trigger="schedule")
+    on_cluster = pipeline.run_monitor(runtime, "dask", WINDOW, now=NOW, trigger="schedule")
+    assert (local.status, on_cluster.status) == ("succeeded", "succeeded"), on_cluster.error
+    mine, theirs = segment_results(runtime, on_cluster.run_id), segment_results(runtime, local.run_id)
+    assert set(mine) == set(theirs) == {"", "colour=red", "colour=green", "colour=blue", "(other)"}
+    for segment, result in theirs.items():
+        assert comparable(mine[segment]) == comparable(result), segment  # every statistic, bit for bit
+    assert mine["colour=green"].reference == "own" and mine["colour=red"].reference == "shared"
+    assert theirs["(other)"].note is not None and theirs["(other)"].note in (mine["(other)"].note or "")
+    assert NO_QUANTILES in (mine["colour=red"].note or "")
+    # Green's KS against its own reference, on the window's green rows read here with pandas.
+    log = pd.concat(pd.read_parquet(p) for p in sorted((files / "log").glob("*.parquet")))
+    rows = log[(log.timestamp >= WINDOW.start) & (log.timestamp < WINDOW.end) & (log.colour == "green")]
+    ks = ks_2samp(green["x"].dropna(), rows["x"].dropna())
+    found = {(d["column"], d["test"]): d for d in mine["colour=green"].drift}
+    assert found[("x", "ks")]["statistic"] == pytest.approx(ks.statistic, abs=1e-12)
+    assert mine["colour=green"].row_count == len(rows)
+
+
+@pytest.mark.parametrize("max_segments", [1, 2, 3, 5, 8])
+def test_segments_kept_from_counts_are_those_capped_from_rows(max_segments: int) -> None:
+    # Ties on purpose: b and c have 3 rows each, d and e 2; the names decide.
+    names = pd.Series(list("aaaa" + "bbb" + "ccc" + "dd" + "ee" + "f"))
+    capped_names, pooled = capped(names, max_segments)
+    keep, pooled_from_counts = kept_segments(
+        add_counts(count_map(names[:7]), count_map(names[7:])), max_segments
+    )
+    expected = set(capped_names) - {OTHER_SEGMENT} if pooled else None
+    assert (keep, pooled_from_counts) == (expected, pooled)
+
+
+def count_map(names: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in names.value_counts().items()}
