@@ -110,6 +110,22 @@ def results(detail: RunDetailOut) -> dict[tuple[str, str], tuple[Any, ...]]:
     }
 
 
+def assert_equal_to_local_and_rows(
+    dask_detail: RunDetailOut, local_detail: RunDetailOut, rows: pd.DataFrame, reference: Path
+) -> None:
+    """The dask run's statistics, quality and error rate equal the local run's, bit for bit, and
+    agree with scipy and pandas on the window's rows (read by the test)."""
+    assert results(dask_detail) == results(local_detail)
+    assert {t for _, t in results(dask_detail)} == set(TESTS)
+    ks = ks_2samp(pd.read_parquet(reference)["x"].dropna(), rows["x"].dropna())
+    assert results(dask_detail)[("x", "ks")][0] == pytest.approx(ks.statistic, abs=1e-12)
+    quality = {(q.check, q.column): (q.value, q.finding) for q in dask_detail.quality}
+    assert quality == {(q.check, q.column): (q.value, q.finding) for q in local_detail.quality}
+    assert quality[("missing_share", "x")][0] == pytest.approx(rows["x"].isna().mean(), abs=1e-12)
+    assert dask_detail.health is not None
+    assert dask_detail.health.error_rate == pytest.approx(rows["failed"].mean(), abs=1e-12)
+
+
 def test_a_dask_run_stores_what_the_local_run_stores(make: Any, cluster: LocalCluster, files: Path) -> None:
     address = cluster.scheduler_address
     runtime = make(local={}, dask={"backend": "dask", "address": address})
@@ -119,21 +135,13 @@ def test_a_dask_run_stores_what_the_local_run_stores(make: Any, cluster: LocalCl
     local_row, local_detail = stored(runtime, local.run_id)
     dask_row, dask_detail = stored(runtime, dask.run_id)
     assert dask_row.row_count == local_row.row_count == 1400
-    assert results(dask_detail) == results(local_detail)  # every statistic, bit for bit
-    assert {t for _, t in results(dask_detail)} == set(TESTS)
     assert any(r.column == "score" for r in dask_detail.output_drift)
-    # KS against scipy on the window's rows, read here with pandas.
     log = pd.concat(pd.read_parquet(p) for p in sorted((files / "log").glob("*.parquet")))
     rows = log[(log.timestamp >= WINDOW.start) & (log.timestamp < WINDOW.end)]
-    reference = pd.read_parquet(files / "reference.parquet")
-    ks = ks_2samp(reference["x"].dropna(), rows["x"].dropna())
-    assert results(dask_detail)[("x", "ks")][0] == pytest.approx(ks.statistic, abs=1e-12)
+    assert_equal_to_local_and_rows(dask_detail, local_detail, rows, files / "reference.parquet")
     quality = {(q.check, q.column): (q.value, q.finding) for q in dask_detail.quality}
-    assert quality == {(q.check, q.column): (q.value, q.finding) for q in local_detail.quality}
-    assert quality[("missing_share", "x")][0] == pytest.approx(rows["x"].isna().mean(), abs=1e-12)
     assert quality[("new_column", "extra")] == (None, True)
     assert dask_detail.health is not None and local_detail.health is not None
-    assert dask_detail.health.error_rate == pytest.approx(rows["failed"].mean(), abs=1e-12)
     assert dask_detail.health.error_rate == local_detail.health.error_rate
     low = rows["score"].between(0.4, 0.6).mean()
     assert dask_detail.health.low_confidence_share == pytest.approx(low, abs=1e-12)
