@@ -53,23 +53,31 @@ class _Samples:
         self.reference, self.current = reference, current
         self.n1, self.n2 = len(reference), len(current)
 
-    def counts(self, points: FloatArray) -> tuple[IntArray, IntArray]:
-        """How many reference and current values are <= each point."""
-        return (
-            np.searchsorted(self.reference, points, side="right"),
-            np.searchsorted(self.current, points, side="right"),
-        )
+    def counts(self, on_reference: bool, indices: IntArray) -> tuple[FloatArray, IntArray, IntArray]:
+        """The values at `indices` of one sample (the reference's if `on_reference`), and how many
+        reference and current values are <= each. Only the other sample needs a binary search: in its
+        own sample, the value at index i has i + 1 values <= it, unless the next value is equal."""
+        own, other = (self.reference, self.current) if on_reference else (self.current, self.reference)
+        points = own[indices]
+        in_own = indices + 1
+        tied = in_own < len(own)
+        tied[tied] = own[in_own[tied]] == points[tied]
+        if tied.any():
+            in_own[tied] = np.searchsorted(own, points[tied], side="right")
+        in_other = np.searchsorted(other, points, side="right")
+        return (points, in_own, in_other) if on_reference else (points, in_other, in_own)
 
     def difference(self, ref_count: IntArray, cur_count: IntArray) -> FloatArray:
         gap: FloatArray = ref_count / self.n1 - cur_count / self.n2
         return gap
 
 
-def _largest(samples: _Samples, own: FloatArray, sign: float, floor: float) -> tuple[float, float] | None:
-    """(the largest of sign * (F_ref - F_cur) over the values `own`, the smallest value reaching it),
-    provided it is >= `floor` (else the first item is some value below `floor`); None when narrowing
-    gives up. `sign` is 1.0 or -1.0: negating a float is exact, so -1.0 finds the minimum's float."""
-    n = len(own)
+def _largest(samples: _Samples, on_reference: bool, sign: float, floor: float) -> tuple[float, float] | None:
+    """(the largest of sign * (F_ref - F_cur) over the values of one sample (the reference's if
+    `on_reference`), the smallest value reaching it), provided it is >= `floor` (else the first item
+    is some value below `floor`); None when narrowing gives up. `sign` is 1.0 or -1.0: negating a
+    float is exact, so -1.0 finds the minimum's float."""
+    n = samples.n1 if on_reference else samples.n2
     length = _first_run_length(n)
     starts: IntArray = np.arange(0, n, length, dtype=np.int64)
     best, evaluated = floor, 0
@@ -80,8 +88,8 @@ def _largest(samples: _Samples, own: FloatArray, sign: float, floor: float) -> t
         if evaluated > max(MAX_WORK_SHARE * n, SMALL_ENOUGH):
             return None
         ends = np.minimum(starts + (length - 1), n - 1)
-        low, high = own[starts], own[ends]
-        (ref_low, cur_low), (ref_high, cur_high) = samples.counts(low), samples.counts(high)
+        low, ref_low, cur_low = samples.counts(on_reference, starts)
+        high, ref_high, cur_high = samples.counts(on_reference, ends)
         scores += [sign * samples.difference(ref_low, cur_low), sign * samples.difference(ref_high, cur_high)]
         points += [low, high]
         if len(starts):
@@ -110,12 +118,12 @@ def narrowed_extremes(reference: FloatArray, current: FloatArray) -> tuple[float
     if len(reference) == 0 or len(current) == 0:
         return None
     samples = _Samples(reference, current)
-    highest = _largest(samples, reference, 1.0, -np.inf)
-    lowest = _largest(samples, current, -1.0, -np.inf)
+    highest = _largest(samples, True, 1.0, -np.inf)
+    lowest = _largest(samples, False, -1.0, -np.inf)
     if highest is None or lowest is None:
         return None
     # A reference value at the minimum comes first in scipy's order: look for one, from the minimum.
-    also_reference = _largest(samples, reference, -1.0, lowest[0])
+    also_reference = _largest(samples, True, -1.0, lowest[0])
     if also_reference is None:
         return None
     max_s, max_at = highest
