@@ -1,8 +1,8 @@
 """KS's largest and smallest F_ref - F_cur, found by narrowing down rather than evaluating everywhere.
 
 scipy's ks_2samp evaluates F_ref - F_cur (each a count of values <= x over its sample's size) at every
-value of both samples: four binary searches per pair of values, and at a million values a side that
-was most of a column's time. Most of those evaluations cannot matter. Over a run of consecutive
+value of both samples, two binary searches for each of the n1 + n2 values; at a million values a side
+that was most of a column's time. Most of those evaluations cannot matter. Over a run of consecutive
 values of one sample, from x_lo to x_hi, both counts lie between their values at the ends (counts
 only grow with x), so F_ref(x) - F_cur(x) <= R(x_hi) / n1 - C(x_lo) / n2 there: a run whose bound is
 below a value already found cannot hold the maximum and is not looked at again. The runs that may
