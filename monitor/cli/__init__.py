@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from monitor.cli._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
-from monitor.cli.alerts import (
-    cmd_alerts_deliver,
-    cmd_alerts_notifications,
-    cmd_alerts_resend,
-    cmd_alerts_test,
-    cmd_silence_add,
-    cmd_silence_expire,
-    cmd_silence_list,
-)
-from monitor.cli.keys import cmd_apikey_create, cmd_apikey_list, cmd_apikey_revoke
 from monitor.cli.logs import configure as configure_logging
-from monitor.cli.reports import cmd_report
-from monitor.cli.runs import (
-    cmd_backfill,
-    cmd_config_validate,
-    cmd_db_upgrade,
-    cmd_drift,
-    cmd_prune,
-    cmd_run,
-    cmd_runs_list,
-)
-from monitor.cli.serve import cmd_demo, cmd_schedule, cmd_serve
-from monitor.config import ConfigError
 from monitor.errors import UserError
-from monitor.store import DatabaseUnavailable
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "main"]
 
@@ -64,6 +42,18 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command's function, imported only when that command runs: each command module imports what
+    it needs (the database, the config, the drift engine), so `monitor drift` on two files starts
+    without SQLAlchemy, Alembic and pydantic (about 0.4 s of imports)."""
+
+    def run(args: argparse.Namespace) -> int:
+        function = getattr(importlib.import_module(f"monitor.cli.{module}"), name)
+        return int(function(args))
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Watch ML models in production.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -91,11 +81,11 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--no-scheduler", action="store_true", help="web only (the scheduler runs elsewhere)")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=_command("serve", "cmd_serve"))
 
     p = sub.add_parser("schedule", help="the scheduler alone (beside `serve --no-scheduler` web workers)")
     p.add_argument("--config", required=True)
-    p.set_defaults(func=cmd_schedule)
+    p.set_defaults(func=_command("serve", "cmd_schedule"))
 
     p = sub.add_parser("run", help="one monitoring run now, printed as a summary")
     p.add_argument("monitor")
@@ -103,7 +93,7 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--window-end", type=_parse_moment, help="end of the window (ISO 8601); default: last closed"
     )
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=_command("runs", "cmd_run"))
     _add_backfill(sub)
 
     p = sub.add_parser("runs", help="stored runs")
@@ -113,7 +103,7 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     q.add_argument("--monitor", help="one monitor (default: all)")
     q.add_argument("--status", choices=["running", "succeeded", "failed"])
     q.add_argument("--limit", type=int, default=1000)
-    q.set_defaults(func=cmd_runs_list)
+    q.set_defaults(func=_command("runs", "cmd_runs_list"))
 
     p = sub.add_parser("drift", help="compare two CSV or Parquet files, no database needed")
     p.add_argument("reference")
@@ -123,20 +113,20 @@ def _add_run_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=["json", "table", "html"], default="table")
     p.add_argument("--drift-share", type=float, default=0.5)
     p.add_argument("-o", "--output")
-    p.set_defaults(func=cmd_drift)
+    p.set_defaults(func=_command("runs", "cmd_drift"))
 
     p = sub.add_parser("report", help="one day's self-contained HTML drift report (opens from disk)")
     p.add_argument("monitor")
     p.add_argument("--config", required=True)
     p.add_argument("--date", required=True, help="the day, YYYY-MM-DD (in the monitor's time zone)")
     p.add_argument("-o", "--output", help="the file to write (default: the configured reports folder)")
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=_command("reports", "cmd_report"))
 
     p = sub.add_parser("demo", help="generate the demo data, backfill it, serve the dashboard")
     p.add_argument("--config", default="config/demo.yaml")
     p.add_argument("--regenerate", action="store_true", help="write the demo data anew")
     p.add_argument("--no-serve", action="store_true")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=_command("serve", "cmd_demo"))
 
 
 def _add_backfill(sub: Subparsers[argparse.ArgumentParser]) -> None:
@@ -160,7 +150,7 @@ def _add_backfill(sub: Subparsers[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="also compute, whole, the windows that start before --from or end after --to",
     )
-    p.set_defaults(func=cmd_backfill)
+    p.set_defaults(func=_command("runs", "cmd_backfill"))
 
 
 def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
@@ -168,11 +158,11 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     db = p.add_subparsers(dest="db_command", required=True)
     q = db.add_parser("upgrade", help="apply Alembic migrations")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_db_upgrade)
+    q.set_defaults(func=_command("runs", "cmd_db_upgrade"))
 
     p = sub.add_parser("prune", help="remove data older than the retention settings, now")
     p.add_argument("--config", required=True)
-    p.set_defaults(func=cmd_prune)
+    p.set_defaults(func=_command("runs", "cmd_prune"))
 
     p = sub.add_parser("apikey", help="API keys: create (the token is shown once), list, revoke")
     keys = p.add_subparsers(dest="apikey_command", required=True)
@@ -183,14 +173,14 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     q.add_argument("--model", action="append", help="ingest keys: a model it may push for (repeatable)")
     q.add_argument("--monitor", action="append", help="ingest keys: the model of this monitor (repeatable)")
     q.add_argument("--expires", help="e.g. 90d, 12h (default: never)")
-    q.set_defaults(func=cmd_apikey_create)
+    q.set_defaults(func=_command("keys", "cmd_apikey_create"))
     q = keys.add_parser("list", help="every key with its scope, state and last use")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_apikey_list)
+    q.set_defaults(func=_command("keys", "cmd_apikey_list"))
     q = keys.add_parser("revoke", help="revoke a key now (its browser sessions end too)")
     q.add_argument("name")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_apikey_revoke)
+    q.set_defaults(func=_command("keys", "cmd_apikey_revoke"))
 
     p = sub.add_parser("config", help="configuration file")
     cfg = p.add_subparsers(dest="config_command", required=True)
@@ -206,7 +196,7 @@ def _add_admin_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
         help="also open every monitor's source, reference and labels, read a small sample of each, "
         "and check the configured columns and their types",
     )
-    q.set_defaults(func=cmd_config_validate)
+    q.set_defaults(func=_command("runs", "cmd_config_validate"))
 
 
 def _add_alert_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
@@ -215,23 +205,23 @@ def _add_alert_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     q = alerts.add_parser("test", help="send a test message to a configured channel now")
     q.add_argument("channel")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_alerts_test)
+    q.set_defaults(func=_command("alerts", "cmd_alerts_test"))
     q = alerts.add_parser("deliver", help="one dispatcher pass over the outbox")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_alerts_deliver)
+    q.set_defaults(func=_command("alerts", "cmd_alerts_deliver"))
     q = alerts.add_parser("notifications", help="the delivery log, newest first")
     q.add_argument("--config", required=True)
     q.add_argument("--status", choices=["pending", "sending", "delivered", "dead"])
     q.add_argument("--limit", type=int, default=50)
-    q.set_defaults(func=cmd_alerts_notifications)
+    q.set_defaults(func=_command("alerts", "cmd_alerts_notifications"))
     q = alerts.add_parser("dead-letters", help="notifications that were given up")
     q.add_argument("--config", required=True)
     q.add_argument("--limit", type=int, default=50)
-    q.set_defaults(func=cmd_alerts_notifications, status="dead")
+    q.set_defaults(func=_command("alerts", "cmd_alerts_notifications"), status="dead")
     q = alerts.add_parser("resend", help="queue dead letters again (same idempotency key)")
     q.add_argument("ids", type=int, nargs="+")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_alerts_resend)
+    q.set_defaults(func=_command("alerts", "cmd_alerts_resend"))
 
 
 def _add_silence_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
@@ -244,15 +234,15 @@ def _add_silence_commands(sub: Subparsers[argparse.ArgumentParser]) -> None:
     q.add_argument("--comment", required=True, help="why (an incident, a known change)")
     q.add_argument("--duration", default="2h", help="e.g. 30m, 2h, 3d (default 2h)")
     q.add_argument("--until", type=_parse_moment, help="end time (ISO 8601) instead of --duration")
-    q.set_defaults(func=cmd_silence_add)
+    q.set_defaults(func=_command("alerts", "cmd_silence_add"))
     q = silence.add_parser("list", help="active and pending silences")
     q.add_argument("--config", required=True)
     q.add_argument("--all", action="store_true", help="expired ones too")
-    q.set_defaults(func=cmd_silence_list)
+    q.set_defaults(func=_command("alerts", "cmd_silence_list"))
     q = silence.add_parser("expire", help="end silences now")
     q.add_argument("ids", type=int, nargs="+")
     q.add_argument("--config", required=True)
-    q.set_defaults(func=cmd_silence_expire)
+    q.set_defaults(func=_command("alerts", "cmd_silence_expire"))
 
 
 def _terminate(signum: int, _frame: object) -> None:
@@ -266,7 +256,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(verbose=args.verbose, fmt=args.log_format)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        code = _failure(exc, args)
+        if code is None:
+            raise
+        return code
+
+
+def _failure(exc: Exception, args: argparse.Namespace) -> int | None:
+    """The exit code of an error the user can act on, said plainly on stderr; None for any other."""
+    # Imported on the way out with an error, not at the top: commands that never use the config or
+    # the database (`monitor drift`) do not pay for importing them.
+    from monitor.config import ConfigError
+    from monitor.store import DatabaseUnavailable
+
+    if isinstance(exc, ConfigError):
         print(
             f"configuration error in {getattr(args, 'config', None) or getattr(args, 'file', '')}:",
             file=sys.stderr,
@@ -274,12 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path, message in exc.errors:
             print(f"  {path or '(file)'}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except DatabaseUnavailable as exc:
+    if isinstance(exc, DatabaseUnavailable):
         # The driver's message names host and port, never the password.
         print(f"error: cannot reach the database: {exc.orig}", file=sys.stderr)
         return EXIT_FAILED
-    except UserError as exc:
+    if isinstance(exc, UserError):
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+    return None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.clock import system_clock
-from monitor.config import Config, load_config
 from monitor.errors import UserError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,6 +25,8 @@ def _now() -> datetime:
 
 
 def _load(path: str) -> Config:
+    from monitor.config import load_config  # pydantic: imported by the commands that read a config
+
     return load_config(path)
 
 

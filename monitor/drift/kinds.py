@@ -87,9 +87,12 @@ def _strings(values: pd.Series, what: str) -> tuple[ColumnKind, str]:
 def _whole_numbers(values: pd.Series) -> pd.Series | None:
     """The finite values if every one is a whole number, else None (usually known from the first few)."""
     numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    head = numbers[:1000]
+    head = head[np.isfinite(head)]
+    if not np.array_equal(head, np.floor(head)):  # a fraction among the first values: no copy made
+        return None
     finite = numbers[np.isfinite(numbers)]
-    head = finite[:1000]
-    if not len(finite) or not np.array_equal(head, np.floor(head)):
+    if not len(finite):
         return None
     return pd.Series(finite) if np.array_equal(finite, np.floor(finite)) else None
 
@@ -102,6 +105,11 @@ def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
         return _strings(series, "string")
     series = normalise_dtype(series)
     dtype = series.dtype
+    if ptypes.is_float_dtype(dtype):  # before dropping missing values: floats need no copy of them
+        whole = _whole_numbers(series)
+        if whole is not None:
+            return _few_values(whole, "whole-number float")
+        return ColumnKind.NUMERICAL, "float"
     values = series.dropna()
     if ptypes.is_bool_dtype(dtype):
         return ColumnKind.CATEGORICAL, "boolean"
@@ -113,11 +121,6 @@ def infer_kind(series: pd.Series) -> tuple[ColumnKind, str]:
         return _strings(values.astype(str), "pandas categorical")
     if ptypes.is_integer_dtype(dtype):
         return _few_values(values, "integer")
-    if ptypes.is_float_dtype(dtype):
-        whole = _whole_numbers(values)
-        if whole is not None:
-            return _few_values(whole, "whole-number float")
-        return ColumnKind.NUMERICAL, "float"
     if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):  # e.g. decimal types
         return ColumnKind.NUMERICAL, str(dtype)
     if ptypes.is_string_dtype(dtype) and not ptypes.is_object_dtype(dtype):

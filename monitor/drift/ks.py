@@ -1,12 +1,13 @@
 """Two-sample Kolmogorov-Smirnov test, exactly `scipy.stats.ks_2samp(ref, cur)` (method "auto").
 
-The statistic is the largest difference of the two empirical CDFs, evaluated at every distinct value
-of both samples from their sorted summaries (pair.py); the CDF values are the same integer counts
-divided by the same sizes as in scipy, so the statistic, its location and its sign are scipy's
-bit for bit. The p-value follows scipy's rules: the exact distribution when both samples have at
-most 10,000 values (scipy's own exact routine), else Smirnov's asymptotic `kstwo` distribution; when
-the exact computation fails scipy warns and falls back to the asymptotic one, and so do we, keeping
-scipy's message in `details["warnings"]` rather than on stderr.
+The statistic is the largest difference of the two empirical CDFs over the values of both samples.
+From both samples' sorted values it is found by narrowing down to where it can be (narrowing.py),
+else evaluated at every distinct value of both (pair.py, steps.py); either way the CDF values are
+the same integer counts divided by the same sizes as in scipy, so the statistic, its location and
+its sign are scipy's bit for bit. The p-value follows scipy's rules: the exact distribution when
+both samples have at most 10,000 values (scipy's own exact routine), else Smirnov's asymptotic
+`kstwo` distribution; when the exact computation fails scipy warns and falls back to the asymptotic
+one, and so do we, keeping scipy's message in `details["warnings"]` rather than on stderr.
 
 The effect size is the statistic itself: the largest gap between the two CDFs, in [0, 1].
 
@@ -28,8 +29,10 @@ from scipy.stats._stats_py import _attempt_exact_2kssamp
 
 from monitor.drift.base import Direction, DriftTest, TestOutcome
 from monitor.drift.compact import Approximation
+from monitor.drift.narrowing import narrowed_extremes
 from monitor.drift.pair import ColumnPair
 from monitor.drift.steps import FloatArray, Steps
+from monitor.drift.summary import NumericSummary
 from monitor.drift.types import ColumnKind
 
 MAX_EXACT_N = 10_000  # scipy's MAX_AUTO_N: above it `method="auto"` is asymptotic
@@ -115,7 +118,9 @@ class KSTest(DriftTest):
     def compare(self, pair: ColumnPair, threshold: float) -> TestOutcome:
         ref, cur = pair.numeric_sides()
         n1, n2 = ref.count, cur.count
-        d, location, sign = ks_extremes(pair.steps, n1, n2)
+        # From both samples' values, narrowing finds the extremes without evaluating everywhere.
+        narrowed = narrowed_extremes(ref.values, cur.values) if isinstance(cur, NumericSummary) else None
+        d, location, sign = narrowed if narrowed is not None else ks_extremes(pair.steps, n1, n2)
         d, p_value, method, warnings = ks_p_value(d, n1, n2)
         details = {
             "reference_n": n1,

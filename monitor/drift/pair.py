@@ -82,6 +82,8 @@ class ColumnPair:
     @property
     def approximation(self) -> Approximation | None:
         """How the steps of a compact current side were computed; None: from the values, exactly."""
+        if not isinstance(self.current, CompactNumericSummary):
+            return None  # known without computing the steps, which KS may not need (narrowing.py)
         return self._cdfs[1]
 
     def category_summaries(self) -> tuple[CategorySummary, CategorySummary]:

@@ -66,3 +66,19 @@ def test_empty_and_all_missing_columns_do_not_raise() -> None:
     assert infer_kind(pd.Series([], dtype=float))[0] is NUM
     assert infer_kind(pd.Series([None, None], dtype=object))[0] is CAT
     assert infer_kind(pd.Series([np.nan, np.nan]))[0] is NUM
+
+
+@pytest.mark.parametrize("dtype", ["float64", "Float64", "float32"])
+def test_whole_number_floats_are_judged_on_every_value_not_only_the_first(dtype: str) -> None:
+    flags = np.tile([0.0, 1.0], 1500)  # 3,000 values: more than the first thousand looked at first
+    assert infer_kind(pd.Series(flags, dtype=dtype)) == (
+        CAT,
+        "whole-number float with 2 <= 10 distinct values",
+    )
+    with_a_fraction = flags.copy()
+    with_a_fraction[2500] = 0.5  # past the first thousand
+    assert infer_kind(pd.Series(with_a_fraction, dtype=dtype)) == (NUM, "float")
+    # Missing values and infinities among the first values are not whole numbers, nor fractions.
+    leading = np.concatenate([[np.nan, np.inf, -np.inf] * 400, flags])
+    assert infer_kind(pd.Series(leading, dtype=dtype))[0] is CAT
+    assert infer_kind(pd.Series([np.nan] * 5, dtype=dtype)) == (NUM, "float")

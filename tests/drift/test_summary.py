@@ -21,7 +21,7 @@ from monitor.drift import (
     compare_summaries,
     summarise_current,
 )
-from monitor.drift.summary import CategorySummary, NumericSummary, summarise
+from monitor.drift.summary import QUANTILES, CategorySummary, NumericSummary, sorted_quantiles, summarise
 
 from .strategies import categories, finite_floats
 
@@ -180,3 +180,24 @@ def test_the_callers_data_is_never_modified() -> None:
     summarise_current(cur, build_profile(ref))
     pd.testing.assert_frame_equal(ref, before[0])
     pd.testing.assert_frame_equal(cur, before[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 3000),
+    scale=st.sampled_from([1e-300, 1e-3, 1.0, 1e6, 1e300]),
+    decimals=st.one_of(st.none(), st.integers(0, 2)),
+)
+def test_quantiles_of_sorted_values_are_numpys_bit_for_bit(
+    seed: int, n: int, scale: float, decimals: int | None
+) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0, 1, n)
+    if decimals is not None:  # ties
+        values = np.round(values, decimals)
+    values = np.sort(values * scale)
+    expected = np.quantile(values, QUANTILES)
+    assert np.array_equal(sorted_quantiles(values, QUANTILES), expected)
+    quantiles = tuple(rng.uniform(0, 1, 5))
+    assert np.array_equal(sorted_quantiles(values, quantiles), np.quantile(values, quantiles))
