@@ -27,6 +27,7 @@ class Heartbeat:
     ) -> None:
         self.sessions, self.run_id, self.token, self.lease, self.clock = sessions, run_id, token, lease, clock
         self.lost = False  # the claim was taken over: this attempt's results must not be stored
+        self.released = False  # the attempt's own commit released the claim: the beat ended quietly
         self._stop = threading.Event()
         self._storing = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}", daemon=True)
@@ -41,6 +42,7 @@ class Heartbeat:
                     if self._storing.is_set():
                         # The attempt is committing (or has committed: its claim is released), and
                         # that transaction checks the claim itself (ClaimLost): nothing to report.
+                        self.released = True
                         return
                     self.lost = True
                     logger.warning(

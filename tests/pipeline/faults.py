@@ -36,16 +36,13 @@ def write_xy_log(
     even on a loaded machine, while the other windows stay quick."""
     rng = np.random.default_rng(seed)
     counts = [slow_rows if day == slow_day else rows_per_day for day in range(days)]
-    start = pd.Timestamp(first)
-    stamps = [
-        start + pd.to_timedelta(day * 86400 + np.linspace(0, 86399, n), "s") for day, n in enumerate(counts)
-    ]
+    seconds = np.concatenate([day * 86400 + np.linspace(0, 86399, n) for day, n in enumerate(counts)])
     day_of_row = np.repeat(np.arange(days), counts)
     shift = 0.0 if drift_from_day is None else (day_of_row >= drift_from_day) * 1.5
     n = int(sum(counts))
     pd.DataFrame(
         {
-            "timestamp": np.concatenate([s.to_numpy() for s in stamps]) if n else [],
+            "timestamp": pd.Timestamp(first) + pd.to_timedelta(seconds, "s"),
             "x": rng.normal(0, 1, n) + shift,
             "y": rng.normal(5, 2, n),
         }
