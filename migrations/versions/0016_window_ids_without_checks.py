@@ -24,6 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Two label passes adopting one window at once could store its ids twice; the new key allows one.
+    op.execute(
+        "DELETE FROM window_ids WHERE id NOT IN (SELECT MIN(id) FROM window_ids GROUP BY run_id, join_id)"
+    )
     with op.batch_alter_table("window_ids", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_window_ids_run_id"))
         batch_op.drop_constraint(batch_op.f("fk_window_ids_run_id_runs"), type_="foreignkey")

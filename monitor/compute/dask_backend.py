@@ -203,12 +203,15 @@ class DaskBackend:
         *,
         progress: Progress | None = None,
         timeout: float | None = None,
+        budget: float | None = None,
     ) -> Any:
         """`summarise(piece, shared)` of each piece on the workers (`shared` sent to each worker once),
         merged there by `merge(*summaries)` in a tree; the root comes back. `progress(done, total)`
         is called here as pieces finish. Past `timeout` seconds (default: compute_timeout) the work
-        is cancelled on the cluster and a ComputeError raised."""
+        is cancelled on the cluster and a ComputeError raised, naming `budget` (default: `timeout`):
+        the whole window's time limit, when this call is one of its passes."""
         limit = self.compute_timeout if timeout is None else timeout
+        said = limit if budget is None else budget
         client = self.client
         began = time.monotonic()
         try:
@@ -229,7 +232,7 @@ class DaskBackend:
         except CLUSTER_FAILURES as exc:
             if isinstance(exc, TimeoutError) and limit is not None and time.monotonic() - began >= limit:
                 raise ComputeError(
-                    f"the Dask cluster at {self.where} did not finish the window within {limit:g} s "
+                    f"the Dask cluster at {self.where} did not finish the window within {said:g} s "
                     "(compute.timeout); it was cancelled on the cluster"
                 ) from None
             raise ComputeError(

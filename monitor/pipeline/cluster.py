@@ -205,11 +205,17 @@ def summarise_on_cluster(
             merge_window_pieces,
             progress=progress,
             timeout=left(deadline),
+            budget=compute.timeout.total_seconds(),
         )
         return ClusterWindow(expect(merged, WindowPiece), names)
     by = tuple(monitor.segments.by)
     counted = map_pieces(
-        read([c for c in by if c in names] or columns), count_segments, by, add_counts, timeout=left(deadline)
+        read([c for c in by if c in names] or columns),
+        count_segments,
+        by,
+        add_counts,
+        timeout=left(deadline),
+        budget=compute.timeout.total_seconds(),
     )
     keep, pooled = kept_segments(expect(counted, dict), monitor.segments.max_segments)
     own = own_references(runtime, name, sorted(counted if keep is None else [*keep, OTHER_SEGMENT]), now=now)
@@ -220,10 +226,11 @@ def summarise_on_cluster(
     segmented = map_pieces(
         pieces,
         summarise_segmented,
-        SegmentPlan(by, keep, plan, own_plans),
+        SegmentPlan(by, frozenset(counted) if keep is None else keep, plan, own_plans),
         merge_segmented,
         progress=progress,
         timeout=left(deadline),
+        budget=compute.timeout.total_seconds(),
     )
     merged_segments = expect(segmented, SegmentedPiece)
     return ClusterWindow(merged_segments.whole, names, merged_segments.segments, own, pooled)

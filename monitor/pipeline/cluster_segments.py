@@ -57,7 +57,8 @@ def kept_segments(counts: Mapping[str, int], max_segments: int) -> tuple[frozens
 @dataclass(frozen=True)
 class SegmentPlan:
     by: tuple[str, ...]
-    keep: frozenset[str] | None  # None: every segment is kept
+    # The segments kept: rows of any other (pooled, or new since the first pass) go to "(other)".
+    keep: frozenset[str] | None
     whole: WindowPlan
     own: Mapping[str, WindowPlan]  # segments judged against their own reference
 

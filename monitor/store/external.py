@@ -111,6 +111,11 @@ class ExternalTable:
         except (SQLAlchemyError, NoSuchModuleError) as exc:
             reason = getattr(exc, "orig", None) or exc
             raise ExternalSourceError(f"cannot read {self.describe()}: {str(reason).strip()}") from None
+        except pd.errors.DatabaseError as exc:
+            # pandas wraps a statement that fails as it starts (with its SQL and parameters, which
+            # are not said); it is an OSError, which a Dask client would take for a cluster failure.
+            reason = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+            raise ExternalSourceError(f"cannot read {self.describe()}: {str(reason).strip()}") from None
 
     def arrow_window(
         self, start: datetime | None = None, end: datetime | None = None, *, time_column: str | None = None

@@ -117,6 +117,9 @@ def run_checkpoint(*, session: Session, run_id: int) -> datetime | None:
 
 def save_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Iterable[str]) -> None:
     """The window's prediction ids (each once), replacing those of an earlier computation of it."""
+    # The run's row locked first (as storing results locks it): two saves of one run's ids (a label
+    # pass adopting it while another does) take turns instead of colliding on the key or deadlocking.
+    session.execute(select(RunRow.id).where(RunRow.id == run_id).with_for_update())
     session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
     bulk_labels.insert_window_ids(session, run_id, monitor_id, list(ids))
 

@@ -105,6 +105,18 @@ def test_a_query_with_bound_start_and_end(database: tuple[str, pd.DataFrame], sq
     assert list(window.columns) == ["prediction_id", "Event Time", "score"]
 
 
+def test_a_query_that_fails_in_the_database_is_a_source_error(
+    database: tuple[str, pd.DataFrame], sql_source: Source
+) -> None:
+    """Not pandas' DatabaseError (an OSError, which a Dask client takes for a cluster failure)."""
+    url, _ = database
+    source = sql_source(url, query="SELECT * FROM no_such_table WHERE t >= :start AND t < :end")
+    said = r"cannot read the query at .*(no such table|does not exist)"
+    with pytest.raises(SourceError, match=said) as info:
+        source.read(DAY0, DAY0 + timedelta(days=1), time_column="t")
+    assert not isinstance(info.value, OSError)
+
+
 @pytest.mark.postgres
 def test_timestamptz_columns_compare_in_utc(postgres_url: str, sql_source: Source) -> None:
     engine = sa.create_engine(postgres_url)

@@ -3,6 +3,7 @@ given twice, or holding quotes, backslashes, JSON-like text and non-ASCII charac
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,3 +121,40 @@ def test_window_ids_are_stored_once_each_and_replaced_on_recompute(
         label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=[])
     with sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(WindowIdRow)) == 0
+
+
+def test_an_id_with_a_nul_is_refused(store: tuple[sa.orm.sessionmaker[sa.orm.Session], int, int]) -> None:
+    """PostgreSQL's text cannot hold it; SQLite's JSON functions would cut the id there."""
+    sessions, mid, run_id = store
+    with pytest.raises(ValueError, match="NUL character"), transaction(sessions) as session:
+        label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=["a\x00b", "a\x00c"])
+    with pytest.raises(ValueError, match="NUL character"), sessions() as session:
+        label_store.label_columns_of_ids(session=session, monitor_id=mid, ids=["plain\x00x"])
+
+
+def test_two_saves_of_one_run_take_turns(store: tuple[sa.orm.sessionmaker[sa.orm.Session], int, int]) -> None:
+    """The second waits for the first to commit (the run's row is locked first), then replaces its ids."""
+    sessions, mid, run_id = store
+    first = sessions()
+    first.begin()
+    label_store.save_window_ids(session=first, run_id=run_id, monitor_id=mid, ids=["x", "y"])
+    saved: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            with transaction(sessions) as session:
+                label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=["x", "y"])
+            saved.append(None)
+        except BaseException as exc:
+            saved.append(exc)
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(timeout=1)  # PostgreSQL: blocked on the run's row; SQLite: on the database's lock
+    first.commit()
+    first.close()
+    worker.join(timeout=60)
+    assert saved == [None]
+    with sessions() as session:
+        stored = session.scalars(sa.select(WindowIdRow.join_id).where(WindowIdRow.run_id == run_id)).all()
+    assert sorted(stored) == ["x", "y"]
