@@ -33,8 +33,9 @@ from monitor.drift.types import ColumnKind
 from monitor.quality.reference import QualityReference, ReferenceColumn, describe_column
 
 # Bumped whenever what a profile holds changes: a stored profile of another format is built again.
-# 2: the data-quality facts (`quality`). 3: dataset-level drift (`dataset`).
-PROFILE_FORMAT = 3
+# 2: the data-quality facts (`quality`). 3: dataset-level drift (`dataset`). 4: the quality facts'
+# known categories labelled by value (monitor.quality.labels: 1 and 1.0 are both "1").
+PROFILE_FORMAT = 4
 
 
 @dataclass(frozen=True)

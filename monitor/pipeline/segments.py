@@ -19,6 +19,7 @@ from monitor.pipeline.labels import window_metrics
 from monitor.pipeline.reference import drift_options, reference_profile
 from monitor.pipeline.runtime import Runtime
 from monitor.quality import QualityOptions, QualityReport, assess_window
+from monitor.quality.labels import category_labels
 from monitor.rules import WindowFacts
 from monitor.sources import SourceError
 from monitor.store.segments import SegmentRecord
@@ -45,13 +46,18 @@ class SegmentComputation:
 
 def segment_names(frame: pd.DataFrame, by: list[str]) -> pd.Series:
     """Each row's segment: `column=value`, joined by "," for several columns. A missing column or
-    value is a value of its own, never a dropped row."""
+    value is a value of its own, never a dropped row. Values are labelled as categories are
+    (monitor.quality.labels), so an integer column that is float where it has a missing value, in
+    one window or one piece of a window read on a cluster, names its segments the same."""
     parts = []
     for column in by:
-        values = (
-            frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-        )
-        text = values.astype(object).where(values.notna(), MISSING_VALUE).astype(str)
+        text = pd.Series(MISSING_VALUE, index=frame.index, dtype=object)
+        if column in frame.columns:
+            values = frame[column]
+            present = values.notna().to_numpy()
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype(values.cat.categories.dtype)
+            text[present] = category_labels(values[present])
         parts.append(column + "=" + text)
     names = parts[0]
     for part in parts[1:]:

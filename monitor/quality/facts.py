@@ -21,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from monitor.quality.labels import category_labels
 from monitor.quality.reference import (
     CATEGORICAL,
     NUMERICAL,
@@ -113,17 +114,19 @@ def range_facts(values: pd.Series, reference: ReferenceColumn) -> RangeFacts:
 
 
 def _new_values(current: pd.Series, known: frozenset[str]) -> tuple[int, pd.Series]:
-    """How many values are present, and those (as text, in row order) the reference never had.
-    A categorical is judged on its categories and codes: only the rows holding a new category
-    become strings (the same strings, in the same order, as converting every value would give)."""
+    """How many values are present, and the labels of those (in row order) the reference never had.
+    Labels depend on the value alone (monitor.quality.labels), so an integer column that is float
+    in a window with a missing value still matches. A categorical is judged on its categories and
+    codes: only the rows holding a new category are labelled."""
     if isinstance(current.dtype, pd.CategoricalDtype):
         codes = current.cat.codes.to_numpy()
-        texts = current.cat.categories.astype(str)
-        unknown = np.flatnonzero(~texts.isin(known))
+        texts = category_labels(pd.Series(current.cat.categories))
+        unknown = np.flatnonzero(~pd.Index(texts).isin(known))
         present = int(np.count_nonzero(codes >= 0))
-        return present, current[np.isin(codes, unknown)].astype(str)
-    values = current.dropna().astype(str)
-    return len(values), values[~values.isin(known)]
+        return present, pd.Series(texts[codes[np.isin(codes, unknown)]], dtype=object)
+    values = current.dropna()
+    labels = pd.Series(category_labels(values), dtype=object)
+    return len(values), labels[~labels.isin(known)]
 
 
 def category_facts(values: pd.Series, known: frozenset[str]) -> CategoryFacts:

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitor.quality.labels import category_labels
+
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
 
@@ -75,7 +77,11 @@ def finite_numbers(values: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
 
 
 def category_set(values: pd.Series) -> frozenset[str]:
-    return frozenset(values.dropna().astype(str).unique())
+    """The labels of the reference's values (monitor.quality.labels: 1 and 1.0 are both "1")."""
+    present = values.dropna()
+    if isinstance(present.dtype, pd.CategoricalDtype):  # labelled as its categories' own values
+        present = present.astype(present.cat.categories.dtype)
+    return frozenset(category_labels(present))
 
 
 def check_kinds(family: str | None, kind: str | None) -> set[str | None]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from distributed import LocalCluster
 from scipy.stats import ks_2samp
 
@@ -102,3 +104,38 @@ def test_segments_kept_from_counts_are_those_capped_from_rows(max_segments: int)
 
 def count_map(names: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in names.value_counts().items()}
+
+
+def test_an_integer_segment_column_with_missing_values_names_its_segments_alike_in_every_piece(
+    make: Any, make_runtime: RuntimeFactory, db_url: str, cluster: LocalCluster, files: Path
+) -> None:
+    """Read from SQL, an INTEGER column is int64 in a piece without NULL and float64 in one with:
+    its segments are named by value ("region=1") in both, on the cluster and locally alike."""
+    log = pd.concat(pd.read_parquet(p) for p in sorted((files / "log").glob("*.parquet")))
+    log["timestamp"] = log["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
+    region = pd.Series(np.arange(len(log)) % 3, dtype="Int64")
+    late = (log["timestamp"].dt.hour >= 22).to_numpy()  # NULLs in the last pieces of each day only
+    log["region"] = region.mask(late & (np.arange(len(log)) % 2 == 0)).to_numpy()
+    engine = sa.create_engine(db_url)
+    try:
+        log.to_sql("segment_log", engine, index=False, dtype={"region": sa.Integer()})
+    finally:
+        engine.dispose()
+    source = {"type": "sql", "url": db_url, "table": "segment_log"}
+    dask = {"backend": "dask", "address": cluster.scheduler_address, "sql_ranges": 6}
+    monitors = {
+        name: {**monitor(c), "source": source, "segments": {"by": ["region"]}}
+        for name, c in (("local", {}), ("dask", dask))
+    }
+    runtime = make_runtime({"database": {"url": db_url}, "monitors": monitors})
+    local = pipeline.run_monitor(runtime, "local", WINDOW, now=NOW, trigger="schedule")
+    on_cluster = pipeline.run_monitor(runtime, "dask", WINDOW, now=NOW, trigger="schedule")
+    assert (local.status, on_cluster.status) == ("succeeded", "succeeded"), on_cluster.error
+    mine, theirs = segment_results(runtime, on_cluster.run_id), segment_results(runtime, local.run_id)
+    assert set(mine) == set(theirs) == {"", "region=0", "region=1", "region=2", "region=(missing)"}
+    for segment, result in theirs.items():
+        assert comparable(mine[segment]) == comparable(result), segment
+    in_window = (log["timestamp"] >= WINDOW.start.replace(tzinfo=None)) & (
+        log["timestamp"] < WINDOW.end.replace(tzinfo=None)
+    )
+    assert mine["region=1"].row_count == int((log.loc[in_window, "region"] == 1).sum())

@@ -156,11 +156,21 @@ def _numeric_range(
     return QualityCheck("out_of_range", column, share, options.out_of_range_share, finding, message, details)
 
 
+def _label(value: object) -> str:
+    """A category's name by its value, written independently of monitor.quality.labels (the one
+    change to this oracle since e0f095a, which used str() of the column's dtype): a number that is a
+    whole number below 2**53 is written as an integer, so 1, 1.0 and numpy.int64(1) are all "1"."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    number = float(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 2.0**53 else str(number)
+
+
 def _new_categories(
     column: str, reference: pd.Series, current: pd.Series, options: QualityOptions
 ) -> QualityCheck:
-    known = set(reference.dropna().astype(str).unique())
-    present = current.dropna().astype(str)
+    known = {_label(v) for v in reference.dropna()}
+    present = pd.Series([_label(v) for v in current.dropna()], dtype=object)
     counts = present[~present.isin(known)].value_counts()
     share = float(counts.sum() / len(present)) if len(present) else 0.0
     listed = {str(k): int(v) for k, v in counts.head(MAX_LISTED_CATEGORIES).items()}

@@ -179,3 +179,17 @@ def test_new_categories_of_a_categorical_of_numbers_compare_their_text() -> None
     ]
     assert found == expected and found.details["new"] == {"3": 2, "4": 1}
     assert found.value == pytest.approx(3 / 5)
+
+
+def test_an_integer_column_that_is_float_where_a_value_is_missing_has_no_new_categories() -> None:
+    """1 and 1.0 are one category (monitor.quality.labels): a window whose missing value made the
+    column float, or a piece of it read on a cluster, finds only its truly new values."""
+    reference = describe_reference(pd.DataFrame({"c": [1, 2, 2, 3]}), kinds={"c": "categorical"})
+    window = pd.DataFrame({"c": [1.0, 2.0, None, 7.0, 7.0]})
+    (found,) = [
+        c
+        for c in assess_window(window, reference, columns=["c"], kinds={"c": "categorical"}).checks
+        if c.check == "new_categories"
+    ]
+    assert found.details["new"] == {"7": 2}
+    assert found.value == pytest.approx(2 / 4)
