@@ -27,8 +27,11 @@ class SqlSource:
         schema: str | None = None,
         query: str | None = None,
         chunk_size: int = 50_000,
+        columns: list[str] | None = None,
     ) -> None:
-        self.database = ExternalTable(url, table=table, schema=schema, query=query, chunk_size=chunk_size)
+        self.database = ExternalTable(
+            url, table=table, schema=schema, query=query, chunk_size=chunk_size, columns=columns
+        )
         # What a reader elsewhere (a Dask worker) builds its own source from: the engine stays here.
         self.settings: dict[str, Any] = {
             "url": url,
@@ -59,8 +62,9 @@ class SqlSource:
         return utc_frame_times(frame, time_column)
 
     def column_names(self, start: datetime, end: datetime, *, time_column: str | None = None) -> list[str]:
-        """The names of the columns a read of [start, end) gives, from one row of it (LIMIT 1)."""
-        return [str(c) for c in self.sample(1, start, end, time_column=time_column).columns]
+        """The names of the columns a read of [start, end) gives, from none of its rows (LIMIT 0: a
+        query with ORDER BY or aggregates is not run whole here, only planned)."""
+        return [str(c) for c in self.sample(0, start, end, time_column=time_column).columns]
 
     def sample(
         self,
@@ -87,7 +91,7 @@ def read_sql_range(
 ) -> pd.DataFrame:
     """The rows of [start, end) of the source `settings` describe (SqlSource.settings), only
     `columns`: one piece of a window read on a Dask worker, with its own connection, closed after."""
-    source = SqlSource(**settings)
+    source = SqlSource(**settings, columns=columns)  # a table: only these columns selected
     try:
         frame = source.read(start, end, time_column=time_column)
     finally:

@@ -14,7 +14,7 @@ Times: timestamps without a time zone are taken to be UTC. PostgreSQL sessions r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,9 +52,12 @@ class ExternalTable:
         schema: str | None = None,
         query: str | None = None,
         chunk_size: int = 50_000,
+        columns: Sequence[str] | None = None,
     ) -> None:
         if (table is None) == (query is None):
             raise ValueError("give exactly one of table or query")
+        # A table's columns to select (those it has; none: every column); a query selects its own.
+        self.columns = list(columns) if columns is not None else None
         self.url = url
         self.table_name = table
         self.schema = schema
@@ -132,7 +135,7 @@ class ExternalTable:
             with self._connect().connect() as connection:
                 statement = self._table_select(connection, start, end, time_column)
                 assert self._table is not None
-                types = [(c.name, arrow_type(c.type)) for c in self._table.c]
+                types = [(c.name, arrow_type(c.type)) for c in statement.selected_columns]
                 if any(t is None for _, t in types):
                     return None
                 return copy_table(connection, statement, [(n, t) for n, t in types if t is not None])
@@ -153,7 +156,8 @@ class ExternalTable:
             except NoSuchTableError:
                 raise ExternalSourceError(f"{self.describe()} does not exist") from None
         table = self._table
-        statement = select(table)
+        chosen = [table.c[c] for c in self.columns or [] if c in table.c]
+        statement = select(*chosen) if chosen else select(table)
         if time_column is None or (start is None and end is None):
             return statement
         if time_column not in table.c:

@@ -102,7 +102,8 @@ def copy_table(
                 return pa_csv.read_csv(
                     stream,
                     read_options=pa_csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES),
-                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                    # A row of one column holding NULL is an empty line: a row, not a line to skip.
+                    parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
                     convert_options=convert,
                 )
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

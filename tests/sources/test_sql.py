@@ -105,6 +105,22 @@ def test_a_query_with_bound_start_and_end(database: tuple[str, pd.DataFrame], sq
     assert list(window.columns) == ["prediction_id", "Event Time", "score"]
 
 
+def test_a_table_read_for_some_columns_selects_only_those(
+    database: tuple[str, pd.DataFrame], sql_source: Source
+) -> None:
+    """What a Dask worker reads of a table (on PostgreSQL through COPY): the columns a run needs,
+    filtered on the time column it does not select; names it lacks are left out, not an error."""
+    url, log = database
+    source = sql_source(url, table=TABLE, columns=["score", "prediction_id", "absent"])
+    start, end = DAY0 + timedelta(days=1), DAY0 + timedelta(days=2)
+    window = source.read(start, end, time_column="Event Time")
+    expected = log[(log["Event Time"] >= start) & (log["Event Time"] < end)]
+    assert list(window.columns) == ["score", "prediction_id"]
+    assert sorted(window.prediction_id) == sorted(expected.prediction_id)
+    whole = sql_source(url, table=TABLE)  # the service's own source: every column's name
+    assert whole.column_names(start, end, time_column="Event Time") == list(log.columns)
+
+
 def test_a_query_that_fails_in_the_database_is_a_source_error(
     database: tuple[str, pd.DataFrame], sql_source: Source
 ) -> None:

@@ -106,3 +106,26 @@ def test_other_column_types_and_empty_windows_read_as_before(postgres_url: str) 
         assert empty(DAY0 + timedelta(days=9), DAY0 + timedelta(days=10), time_column="ts") is None
     finally:
         source.close()
+
+
+@pytest.mark.parametrize("column", ["n", "s", "aware"])
+def test_one_column_with_nulls_keeps_every_row(table_url: str, column: str) -> None:
+    """A NULL in a one-column COPY is an empty line, which is still a row (a Dask worker reads a
+    segment column alone)."""
+    source = SqlSource(table_url, table=TABLE, columns=[column])
+    assert source.database.arrow_window(None, None, time_column="ts") is not None  # COPY is taken
+    frame = source.read(None, None, time_column="ts")
+    source.close()
+    engine = sa.create_engine(table_url)
+    with engine.connect() as conn:
+        quoted = TABLE.replace(chr(34), chr(34) * 2)
+        rows, nulls = conn.execute(
+            sa.text(f'SELECT count(*), count(*) - count({column}) FROM "{quoted}"')
+        ).one()
+    engine.dispose()
+    assert list(frame.columns) == [column]
+    assert (
+        (len(frame), int(frame[column].isna().sum()))
+        == (rows, nulls)
+        == (300, {"n": 60, "s": 24, "aware": 28}[column])
+    )
