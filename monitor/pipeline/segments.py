@@ -147,8 +147,8 @@ def compute_segments(
             else inputs.counted[counted_names == segment]
         )
         computed = _one_segment(runtime, name, str(segment), rows, counted, inputs, window, now=now)
-        if segment == OTHER_SEGMENT and note:
-            computed = replace(computed, note=note)
+        if segment == OTHER_SEGMENT and note:  # beside, not instead of, a note of its own
+            computed = replace(computed, note="; ".join(n for n in (note, computed.note) if n))
         out.append(computed)
     return out
 
