@@ -55,6 +55,18 @@ def comparable(segment: SegmentOut) -> tuple[Any, ...]:
     )
 
 
+def run_both(runtime: Runtime) -> tuple[dict[str, SegmentOut], dict[str, SegmentOut]]:
+    """The window run by monitors "dask" and "local"; each segment's results, the same bit for bit."""
+    local = pipeline.run_monitor(runtime, "local", WINDOW, now=NOW, trigger="schedule")
+    on_cluster = pipeline.run_monitor(runtime, "dask", WINDOW, now=NOW, trigger="schedule")
+    assert (local.status, on_cluster.status) == ("succeeded", "succeeded"), on_cluster.error
+    mine, theirs = segment_results(runtime, on_cluster.run_id), segment_results(runtime, local.run_id)
+    assert set(mine) == set(theirs)
+    for segment, result in theirs.items():
+        assert comparable(mine[segment]) == comparable(result), segment
+    return mine, theirs
+
+
 def test_segments_on_the_cluster_equal_the_local_ones(
     make: Any,
     make_runtime: RuntimeFactory,
@@ -71,13 +83,8 @@ def test_segments_on_the_cluster_equal_the_local_ones(
     monitors = {name: {**monitor(c), "segments": SEGMENTS} for name, c in (("local", {}), ("dask", dask))}
     runtime = make_runtime({"database": {"url": db_url}, "monitors": monitors})
     assert runtime.monitor("dask").segments is not None
-    local = pipeline.run_monitor(runtime, "local", WINDOW, now=NOW, trigger="schedule")
-    on_cluster = pipeline.run_monitor(runtime, "dask", WINDOW, now=NOW, trigger="schedule")
-    assert (local.status, on_cluster.status) == ("succeeded", "succeeded"), on_cluster.error
-    mine, theirs = segment_results(runtime, on_cluster.run_id), segment_results(runtime, local.run_id)
-    assert set(mine) == set(theirs) == {"", "colour=red", "colour=green", "colour=blue", "(other)"}
-    for segment, result in theirs.items():
-        assert comparable(mine[segment]) == comparable(result), segment  # every statistic, bit for bit
+    mine, theirs = run_both(runtime)
+    assert set(mine) == {"", "colour=red", "colour=green", "colour=blue", "(other)"}
     assert mine["colour=green"].reference == "own" and mine["colour=red"].reference == "shared"
     assert theirs["(other)"].note is not None and theirs["(other)"].note in (mine["(other)"].note or "")
     assert NO_QUANTILES in (mine["colour=red"].note or "")
@@ -128,13 +135,8 @@ def test_an_integer_segment_column_with_missing_values_names_its_segments_alike_
         for name, c in (("local", {}), ("dask", dask))
     }
     runtime = make_runtime({"database": {"url": db_url}, "monitors": monitors})
-    local = pipeline.run_monitor(runtime, "local", WINDOW, now=NOW, trigger="schedule")
-    on_cluster = pipeline.run_monitor(runtime, "dask", WINDOW, now=NOW, trigger="schedule")
-    assert (local.status, on_cluster.status) == ("succeeded", "succeeded"), on_cluster.error
-    mine, theirs = segment_results(runtime, on_cluster.run_id), segment_results(runtime, local.run_id)
-    assert set(mine) == set(theirs) == {"", "region=0", "region=1", "region=2", "region=(missing)"}
-    for segment, result in theirs.items():
-        assert comparable(mine[segment]) == comparable(result), segment
+    mine, _ = run_both(runtime)
+    assert set(mine) == {"", "region=0", "region=1", "region=2", "region=(missing)"}
     in_window = (log["timestamp"] >= WINDOW.start.replace(tzinfo=None)) & (
         log["timestamp"] < WINDOW.end.replace(tzinfo=None)
     )
