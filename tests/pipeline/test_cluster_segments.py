@@ -141,3 +141,17 @@ def test_an_integer_segment_column_with_missing_values_names_its_segments_alike_
         log["timestamp"] < WINDOW.end.replace(tzinfo=None)
     )
     assert mine["region=1"].row_count == int((log.loc[in_window, "region"] == 1).sum())
+
+
+def test_a_segment_whose_own_reference_cannot_be_read_is_judged_on_the_rest_alike(
+    make: Any, make_runtime: RuntimeFactory, db_url: str, cluster: LocalCluster
+) -> None:
+    segments = {"by": ["colour"], "references": {"green": {"type": "files", "path": "absent.parquet"}}}
+    dask = {"backend": "dask", "address": cluster.scheduler_address}
+    monitors = {name: {**monitor(c), "segments": segments} for name, c in (("local", {}), ("dask", dask))}
+    mine, theirs = run_both(make_runtime({"database": {"url": db_url}, "monitors": monitors}))
+    for found in (mine["colour=green"], theirs["colour=green"]):
+        assert found.reference == "own" and found.drift == [] and found.drift_share is None
+        assert found.note is not None and "its own reference could not be read" in found.note
+    assert mine["colour=green"].quality_findings == theirs["colour=green"].quality_findings
+    assert mine["colour=red"].drift and mine["colour=red"].reference == "shared"
