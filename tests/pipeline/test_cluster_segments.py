@@ -155,3 +155,21 @@ def test_a_segment_whose_own_reference_cannot_be_read_is_judged_on_the_rest_alik
         assert found.note is not None and "its own reference could not be read" in found.note
     assert mine["colour=green"].quality_findings == theirs["colour=green"].quality_findings
     assert mine["colour=red"].drift and mine["colour=red"].reference == "shared"
+
+
+def test_a_segment_column_the_data_lacks_makes_one_missing_segment_alike(
+    make: Any, make_runtime: RuntimeFactory, db_url: str, cluster: LocalCluster
+) -> None:
+    dask = {"backend": "dask", "address": cluster.scheduler_address}
+    monitors = {
+        name: {**monitor(c), "segments": {"by": ["absent", "colour"], "max_segments": 2}}
+        for name, c in (("local", {}), ("dask", dask))
+    }
+    mine, _ = run_both(make_runtime({"database": {"url": db_url}, "monitors": monitors}))
+    kept = [name for name in mine if name not in ("", "(other)")]
+    assert len(mine) == 3 and len(kept) == 1 and kept[0].startswith("absent=(missing),colour=")
+    assert mine[kept[0]].row_count + mine["(other)"].row_count == mine[""].row_count == 1400
+    assert (
+        mine["(other)"].note is not None
+        and "segments beyond segments.max_segments (2)" in mine["(other)"].note
+    )
