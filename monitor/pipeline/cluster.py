@@ -24,10 +24,10 @@ import pandas as pd
 
 from monitor.compute import ComputeError, read_parquet_window, read_pieces
 from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces, summarise_window_piece
-from monitor.config import OTHER_SEGMENT, MonitorConfig, role_columns
+from monitor.config import OTHER_SEGMENT, MonitorConfig
 from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
 from monitor.errors import mask_url_secrets
-from monitor.metrics.serving_partial import HealthColumns, health_of_facts
+from monitor.metrics.serving_partial import health_of_facts
 from monitor.pipeline.cluster_segments import (
     OwnReference,
     SegmentedPiece,
@@ -42,9 +42,9 @@ from monitor.pipeline.cluster_segments import (
     summarise_segmented,
 )
 from monitor.pipeline.compute import WindowComputation, quality_options
-from monitor.pipeline.reference import drift_options, output_columns, reference_profile
+from monitor.pipeline.reference import drift_options, judged_columns, quality_ignored, reference_profile
 from monitor.pipeline.runtime import Runtime
-from monitor.pipeline.segments import WHOLE_WINDOW, SegmentComputation, hours
+from monitor.pipeline.segments import WHOLE_WINDOW, SegmentComputation, health_columns, hours
 from monitor.quality.checks import assess_facts
 from monitor.sources import SourceError
 from monitor.sources.files import FilesSource
@@ -65,24 +65,6 @@ class ClusterRun:
 
     run_id: int
     token: str
-
-
-def health_columns(monitor: MonitorConfig, names: Sequence[str]) -> HealthColumns:
-    serving, score = monitor.serving, monitor.schema_.score_column
-    return HealthColumns(
-        serving.error_column,
-        serving.error_values,
-        score if score in names else None,  # a default the data may lack, as health_of says
-        serving.low_confidence,
-    )
-
-
-def judged_columns(monitor: MonitorConfig, profile: ReferenceProfile) -> tuple[list[str], list[str]]:
-    """The features and the model's outputs a window's drift judges, as `compute_window` picks them."""
-    outputs = [c for c in output_columns(monitor) if c in profile.columns]
-    if monitor.schema_.features is not None:
-        return list(monitor.schema_.features), outputs
-    return [c for c in profile.columns if c not in outputs], outputs
 
 
 def window_plan(
@@ -267,7 +249,7 @@ def compute_window_on_cluster(
     if outputs and merged.outputs is not None:
         options = drift_options(monitor.drift, outputs, dataset_level=False)
         output_drift = compare_summaries(profile, merged.outputs, options)
-    ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
+    ignore = quality_ignored(monitor)
     quality = assess_facts(
         merged.rows,
         merged.quality,

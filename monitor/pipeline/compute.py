@@ -9,13 +9,13 @@ from datetime import datetime
 
 import pandas as pd
 
-from monitor.config import MonitorConfig, role_columns
+from monitor.config import MonitorConfig
 from monitor.drift import DatasetDrift, compare_datasets
 from monitor.label_time import first_checkpoint
 from monitor.metrics import MetricValue
 from monitor.pipeline.estimates import WindowEstimates, estimate_window
 from monitor.pipeline.labels import counted_as_of, join_labels, prediction_ids, window_metrics
-from monitor.pipeline.reference import drift_options, output_columns, reference_profile
+from monitor.pipeline.reference import drift_options, judged_columns, quality_ignored, reference_profile
 from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import SegmentComputation, SegmentInputs, compute_segments
 from monitor.quality import QualityOptions, QualityReport, assess_window
@@ -97,14 +97,8 @@ def compute_window(
     schema = monitor.schema_
     profile = reference_profile(runtime, name, now=now)
     current = runtime.source(name).read(window.start, window.end, time_column=schema.timestamp_column)
-    outputs = [c for c in output_columns(monitor) if c in profile.columns]
-    features = (
-        list(schema.features)
-        if schema.features is not None
-        else [c for c in profile.columns if c not in outputs]
-    )
+    features, outputs = judged_columns(monitor, profile)
     drift = compare_datasets(profile, current, drift_options(monitor.drift, features))
-    # The outputs' drift needs them in the reference (a training set may hold only features and labels).
     output_drift = (
         compare_datasets(profile, current, drift_options(monitor.drift, outputs, dataset_level=False))
         if outputs
@@ -112,8 +106,7 @@ def compute_window(
     )
     labels = run_labels(runtime, name, current, window, run_id)
     metrics = window_metrics(monitor, labels.counted) if labels is not None else []
-    # Times, ids and labels are never new columns; outputs the reference lacks are reported as new.
-    ignore = {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
+    ignore = quality_ignored(monitor)
     # Quality compares the window with the profile's summary of the reference, which is not read.
     # Every column of the data, read or not: a column new in it is a finding.
     present = source_columns(current)

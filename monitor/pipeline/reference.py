@@ -49,6 +49,22 @@ def output_columns(monitor: MonitorConfig) -> list[str]:
     return list(dict.fromkeys(outputs))
 
 
+def judged_columns(monitor: MonitorConfig, profile: ReferenceProfile) -> tuple[list[str], list[str]]:
+    """The features and the model's outputs a window's drift judges. The outputs' drift needs them in
+    the reference (a training set may hold only features and labels); the default features are the
+    reference's other columns."""
+    outputs = [c for c in output_columns(monitor) if c in profile.columns]
+    if monitor.schema_.features is not None:
+        return list(monitor.schema_.features), outputs
+    return [c for c in profile.columns if c not in outputs], outputs
+
+
+def quality_ignored(monitor: MonitorConfig) -> set[str]:
+    """Columns data quality never reports as new: times, ids and labels (outputs the reference
+    lacks are reported)."""
+    return {r.column for r in role_columns(monitor) if r.role not in ("prediction", "score")}
+
+
 def _importance(drift: DriftConfig) -> ImportanceOptions:
     if isinstance(drift.importance, dict):
         return ImportanceOptions(weights=dict(drift.importance))

@@ -5,6 +5,7 @@ serving health. Pure of storage: the run stores what this returns."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from monitor.config import MISSING_VALUE, OTHER_SEGMENT, MonitorConfig
 from monitor.drift import DatasetDrift, ReferenceProfile, compare_datasets
 from monitor.metrics import MetricValue
 from monitor.metrics.serving import ServingHealth, serving_health
+from monitor.metrics.serving_partial import HealthColumns
 from monitor.pipeline.labels import window_metrics
 from monitor.pipeline.reference import drift_options, reference_profile
 from monitor.pipeline.runtime import Runtime
@@ -91,16 +93,27 @@ def hours(window: Window) -> float:
     return (window.end - window.start).total_seconds() / 3600
 
 
-def health_of(monitor: MonitorConfig, rows: pd.DataFrame, window: Window) -> ServingHealth:
+def health_columns(monitor: MonitorConfig, names: Sequence[str]) -> HealthColumns:
+    """The columns serving health reads, of a window whose columns are `names`."""
     serving, score = monitor.serving, monitor.schema_.score_column
+    return HealthColumns(
+        serving.error_column,
+        serving.error_values,
+        # The score column is a default the data may lack; the serving columns are named on purpose.
+        score if score in names else None,
+        serving.low_confidence,
+    )
+
+
+def health_of(monitor: MonitorConfig, rows: pd.DataFrame, window: Window) -> ServingHealth:
+    columns = health_columns(monitor, list(rows.columns))
     return serving_health(
         rows,
-        latency_column=serving.latency_column,
-        error_column=serving.error_column,
-        error_values=serving.error_values,
-        # The score column is a default the data may lack; the serving columns are named on purpose.
-        score_column=score if score in rows.columns else None,
-        low_confidence=serving.low_confidence,
+        latency_column=monitor.serving.latency_column,
+        error_column=columns.error_column,
+        error_values=columns.error_values,
+        score_column=columns.score_column,
+        low_confidence=columns.low_confidence,
         hours=hours(window),
     )
 
