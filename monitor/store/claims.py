@@ -127,18 +127,25 @@ def _takeover_reason(run: RunRow, *, trigger: str, now: datetime, recompute: boo
     return "retry"
 
 
-def renew_lease(factory: sessionmaker[Session], *, run_id: int, token: str, until: datetime) -> bool:
-    """The heartbeat: False when the claim is no longer ours (it ran out and was taken over)."""
+def update_claimed_run(
+    factory: sessionmaker[Session], run_id: int, token: str, values: dict[str, Any]
+) -> bool:
+    """Writes `values` to the run's row while its claim is ours (token, still running); False: not."""
     with factory() as session, session.begin():
-        renewed = cast(
+        changed = cast(
             CursorResult[Any],
             session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.claim_token == token, RunRow.status == "running")
-                .values(lease_until=until)
+                .values(**values)
             ),
         ).rowcount
-    return renewed == 1
+    return changed == 1
+
+
+def renew_lease(factory: sessionmaker[Session], *, run_id: int, token: str, until: datetime) -> bool:
+    """The heartbeat: False when the claim is no longer ours (it ran out and was taken over)."""
+    return update_claimed_run(factory, run_id, token, {"lease_until": until})
 
 
 class ClaimLost(Exception):

@@ -7,25 +7,9 @@ done so far. Both write only while the claim is ours (the token), and never touc
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.store.tables import RunRow
-
-
-def _update_claimed(factory: sessionmaker[Session], run_id: int, token: str, values: dict[str, Any]) -> bool:
-    with factory() as session, session.begin():
-        changed = cast(
-            CursorResult[Any],
-            session.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id, RunRow.claim_token == token, RunRow.status == "running")
-                .values(**values)
-            ),
-        ).rowcount
-    return changed == 1
+from monitor.store.claims import update_claimed_run
 
 
 def start_compute(
@@ -47,11 +31,11 @@ def start_compute(
         "partitions_total": partitions,
         "partitions_done": 0 if partitions is not None else None,
     }
-    return _update_claimed(factory, run_id, token, values)
+    return update_claimed_run(factory, run_id, token, values)
 
 
 def record_progress(
     factory: sessionmaker[Session], *, run_id: int, token: str, done: int, total: int
 ) -> bool:
     """`done` of `total` partitions summarised; False: the claim is no longer ours."""
-    return _update_claimed(factory, run_id, token, {"partitions_done": done, "partitions_total": total})
+    return update_claimed_run(factory, run_id, token, {"partitions_done": done, "partitions_total": total})
