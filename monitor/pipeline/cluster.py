@@ -199,8 +199,9 @@ def summarise_on_cluster(
         timeout=left(deadline),
         budget=compute.timeout.total_seconds(),
     )
-    keep, pooled = kept_segments(expect(counted, dict), monitor.segments.max_segments)
-    own = own_references(runtime, name, sorted(counted if keep is None else [*keep, OTHER_SEGMENT]), now=now)
+    kept, pooled = kept_segments(expect(counted, dict), monitor.segments.max_segments)
+    keep = frozenset(counted) if kept is None else kept
+    own = own_references(runtime, name, sorted(keep if kept is None else [*keep, OTHER_SEGMENT]), now=now)
     judged = judged_columns(monitor, profile)
     own_plans = {
         s: window_plan(monitor, o.profile, names, judged)[0] for s, o in own.items() if o.profile is not None
@@ -208,7 +209,7 @@ def summarise_on_cluster(
     segmented = map_pieces(
         pieces,
         summarise_segmented,
-        SegmentPlan(by, frozenset(counted) if keep is None else keep, plan, own_plans),
+        SegmentPlan(by, keep, plan, own_plans),
         merge_segmented,
         progress=progress,
         timeout=left(deadline),

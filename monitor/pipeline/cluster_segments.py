@@ -58,7 +58,7 @@ def kept_segments(counts: Mapping[str, int], max_segments: int) -> tuple[frozens
 class SegmentPlan:
     by: tuple[str, ...]
     # The segments kept: rows of any other (pooled, or new since the first pass) go to "(other)".
-    keep: frozenset[str] | None
+    keep: frozenset[str]
     whole: WindowPlan
     own: Mapping[str, WindowPlan]  # segments judged against their own reference
 
@@ -78,8 +78,7 @@ class SegmentedPiece:
 def summarise_segmented(frame: pd.DataFrame, plan: SegmentPlan) -> SegmentedPiece:
     """One piece summarised whole and per segment (second pass, on a worker)."""
     names = segment_names(frame, list(plan.by))
-    if plan.keep is not None:
-        names = names.where(names.isin(plan.keep), OTHER_SEGMENT)
+    names = names.where(names.isin(plan.keep), OTHER_SEGMENT)
     segments = {
         str(name): summarise_window_piece(frame[names == name], plan.own.get(str(name), plan.whole))
         for name in names.unique()
