@@ -88,8 +88,6 @@ def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:
         source.format == "csv" or (source.format == "auto" and source.path.lower().endswith(".csv"))
     ):
         limits.append(("compute.backend", f"{need}; {source.path} is CSV (set backend: local)"))
-    if monitor.labels is not None:
-        limits.append(("labels", "label metrics are not computed on a Dask cluster yet; use backend: local"))
     if monitor.estimation is not None:
         limits.append(("estimation", "estimation is not computed on a Dask cluster yet; use backend: local"))
     multivariate = monitor.drift.multivariate

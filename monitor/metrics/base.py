@@ -17,6 +17,9 @@ class MetricValue:
     status: str
     ci_low: float | None = None
     ci_high: float | None = None
+    # |value - the value on the exact rows| <= bound, when computed from merged summaries (ROC and
+    # PR AUC from score histograms: monitor.metrics.partial); None: exact.
+    bound: float | None = None
 
     @classmethod
     def of(cls, metric: str, value: float, n: int, interval: Interval) -> MetricValue:

@@ -24,6 +24,7 @@ What is approximate, with a bound reported beside the value (MergedMetric.bound)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import reduce
 
 import numpy as np
@@ -131,5 +132,9 @@ def merged_metrics(partial: Partial, settings: MetricSettings) -> list[MergedMet
 
 
 def metrics_from(partial: Partial, settings: MetricSettings) -> list[MetricValue]:
-    """The window's metrics as the pipeline stores them (names, values, counts, statuses, intervals)."""
-    return [m.value for m in merged_metrics(partial, settings)]
+    """The window's metrics as the pipeline stores them (names, values, counts, statuses, intervals),
+    each approximate one with its bound."""
+    return [
+        m.value if m.exact or m.value.value is None else replace(m.value, bound=m.bound)
+        for m in merged_metrics(partial, settings)
+    ]

@@ -45,10 +45,11 @@ class RunLabels:
     """What a run knows of its window's labels: the ids to find late ones by, and the checkpoint
     its metrics count the labels as of."""
 
-    ids: list[str]
-    counted: pd.DataFrame
+    ids: list[str] | None  # None: stored by a cluster's workers as they read the window
+    labelled: int  # the rows whose label the metrics count
     as_of: datetime | None  # None: no label was ever pulled
     pulled_through: datetime | None
+    counted: pd.DataFrame | None = None  # those rows, when the window was read here
 
 
 def quality_options(monitor: MonitorConfig) -> QualityOptions:
@@ -58,29 +59,45 @@ def quality_options(monitor: MonitorConfig) -> QualityOptions:
     )
 
 
-def run_labels(
-    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, run_id: int
-) -> RunLabels | None:
-    """The window's labels as of its first checkpoint (when it is run, in data time), or as of the
-    checkpoint of its latest metrics when it is computed again."""
+def label_checkpoint(runtime: Runtime, name: str, window: Window, run_id: int) -> LabelCheckpoint:
+    """The checkpoint a window's metrics count its labels as of: its first (when it is run, in data
+    time), or that of its latest metrics when it is computed again."""
     monitor = runtime.monitor(name)
-    if monitor.labels is None:
-        return None
-    ids = prediction_ids(monitor, current)
+    assert monitor.labels is not None
     with runtime.sessions() as session:
         mid = monitor_id(session=session, name=name)
         assert mid is not None
         mark = label_store.watermark(session=session, monitor_id=mid)
         previous = label_store.run_checkpoint(session=session, run_id=run_id)
-        stored = label_store.label_columns_of_ids(session=session, monitor_id=mid, ids=ids)
     if previous is not None:
         as_of: datetime | None = previous
     elif mark is not None:
         as_of = first_checkpoint(window.end, monitor.schedule.delay, mark, monitor.labels.recompute_every)
     else:
         as_of = None
-    counted = counted_as_of(join_labels(monitor, current, stored), as_of)
-    return RunLabels(ids, counted, as_of, mark)
+    return LabelCheckpoint(mid, as_of, mark)
+
+
+@dataclass(frozen=True)
+class LabelCheckpoint:
+    monitor_id: int
+    as_of: datetime | None  # None: no label was ever pulled
+    pulled_through: datetime | None  # the label stream's watermark
+
+
+def run_labels(
+    runtime: Runtime, name: str, current: pd.DataFrame, window: Window, run_id: int
+) -> RunLabels | None:
+    """The window's labels as of its label checkpoint (label_checkpoint)."""
+    monitor = runtime.monitor(name)
+    if monitor.labels is None:
+        return None
+    ids = prediction_ids(monitor, current)
+    point = label_checkpoint(runtime, name, window, run_id)
+    with runtime.sessions() as session:
+        stored = label_store.label_columns_of_ids(session=session, monitor_id=point.monitor_id, ids=ids)
+    counted = counted_as_of(join_labels(monitor, current, stored), point.as_of)
+    return RunLabels(ids, len(counted), point.as_of, point.pulled_through, counted)
 
 
 def compute_window(
@@ -105,7 +122,8 @@ def compute_window(
         else None
     )
     labels = run_labels(runtime, name, current, window, run_id)
-    metrics = window_metrics(monitor, labels.counted) if labels is not None else []
+    counted = labels.counted if labels is not None else None
+    metrics = window_metrics(monitor, counted) if counted is not None else []
     ignore = quality_ignored(monitor)
     # Quality compares the window with the profile's summary of the reference, which is not read.
     # Every column of the data, read or not: a column new in it is a finding.
@@ -120,10 +138,10 @@ def compute_window(
         options=quality_options(monitor),
         present=present,
     )
-    labelled = len(labels.counted) if labels is not None else 0
+    labelled = labels.labelled if labels is not None else 0
     inputs = SegmentInputs(
         current,
-        labels.counted if labels is not None else None,
+        counted,
         profile,
         features,
         outputs,

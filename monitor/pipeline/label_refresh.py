@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.alerting.context import AlertContext
 from monitor.alerting.judge import judge_late_metrics
+from monitor.compute import ComputeError
 from monitor.label_time import change_checkpoints, checkpoint_at, final_checkpoint
-from monitor.metrics import MetricValue
+from monitor.pipeline.cluster_label_runs import adopt_on_cluster, versions_on_cluster
 from monitor.pipeline.label_stream import pull_quietly
-from monitor.pipeline.labels import LABELLED_AT, counted_as_of, join_labels, prediction_ids, window_metrics
+from monitor.pipeline.labels import (
+    LABELLED_AT,
+    MetricVersion,
+    counted_as_of,
+    join_labels,
+    prediction_ids,
+    window_metrics,
+)
 from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import split_counted
 from monitor.sources import SourceError
@@ -53,19 +61,6 @@ class LabelRefresh:
         return (
             f"{self.monitor} {self.window.label()}: {self.labelled_count} labelled rows, {what}{when}{fired}"
         )
-
-
-@dataclass(frozen=True)
-class _Version:
-    run_id: int
-    window: Window
-    as_of: datetime
-    metrics: list[MetricValue]
-    coverage: float | None
-    labelled_count: int
-    # Each stored segment's metrics and labelled rows as of the same checkpoint.
-    segments: dict[str, list[MetricValue]] = field(default_factory=dict)
-    segment_labelled: dict[str, int] = field(default_factory=dict)
 
 
 def refresh_late_labels(runtime: Runtime, name: str, *, now: datetime) -> list[LabelRefresh]:
@@ -103,11 +98,11 @@ def advance_labels(
         runs = label_store.runs_with_uncounted_labels(
             session=session, monitor_id=mid, ended_after=open_after, as_of=as_of
         )
-    versions: list[_Version] = []
+    versions: list[MetricVersion] = []
     for run in runs:
         try:
-            versions += _versions(runtime, name, run, as_of=as_of)
-        except (SourceError, ValueError, KeyError, OSError) as exc:
+            versions += _versions(runtime, name, mid, run, as_of=as_of)
+        except (SourceError, ComputeError, ValueError, KeyError, OSError) as exc:
             # Its labels stay uncounted, so the next pass tries this window again.
             logger.warning(
                 "late labels of %s %s not applied: %s", name, Window(run.start, run.end).label(), exc
@@ -134,12 +129,16 @@ def _adopt_older_windows(
     with runtime.sessions() as session:
         older = label_store.runs_without_ids(session=session, monitor_id=mid, ended_after=ended_after)
     for run in older:
+        ids: list[str] | None = None  # None: stored by the cluster's workers
         try:
-            current = runtime.source(name).read(
-                run.start, run.end, time_column=monitor.schema_.timestamp_column
-            )
-            ids = prediction_ids(monitor, current)
-        except (SourceError, ValueError, KeyError, OSError) as exc:
+            if monitor.compute.backend == "dask":
+                adopt_on_cluster(runtime, name, run, mid)
+            else:
+                current = runtime.source(name).read(
+                    run.start, run.end, time_column=monitor.schema_.timestamp_column
+                )
+                ids = prediction_ids(monitor, current)
+        except (SourceError, ComputeError, ValueError, KeyError, OSError) as exc:
             logger.warning(
                 "%s %s: prediction ids not read: %s", name, Window(run.start, run.end).label(), exc
             )
@@ -151,12 +150,16 @@ def _adopt_older_windows(
 
 
 def _versions(
-    runtime: Runtime, name: str, run: label_store.LabelledRun, *, as_of: datetime
-) -> list[_Version]:
+    runtime: Runtime, name: str, mid: int, run: label_store.LabelledRun, *, as_of: datetime
+) -> list[MetricVersion]:
     """The window's metrics as of each checkpoint at which labels of its rows became known, since the
     checkpoint its latest metrics were computed as of."""
     monitor = runtime.monitor(name)
     assert monitor.labels is not None
+    with runtime.sessions() as session:
+        known = [r.segment for r in segments_of_run(session=session, run_id=run.run_id) if r.segment]
+    if monitor.compute.backend == "dask":
+        return versions_on_cluster(runtime, name, run, mid, as_of=as_of, known=known)
     step, window = monitor.labels.recompute_every, Window(run.start, run.end)
     through = min(as_of, final_checkpoint(run.end, monitor.labels.horizon, step))
     current = runtime.source(name).read(run.start, run.end, time_column=monitor.schema_.timestamp_column)
@@ -180,15 +183,13 @@ def _versions(
     ]
     if late and through not in points:
         points.append(through)
-    with runtime.sessions() as session:
-        known = [r.segment for r in segments_of_run(session=session, run_id=run.run_id) if r.segment]
     out = []
     for point in points:
         counted = counted_as_of(joined, point)
         coverage = len(counted) / len(current) if len(current) else None
         by_segment = split_counted(monitor, counted, known)
         out.append(
-            _Version(
+            MetricVersion(
                 run.run_id,
                 window,
                 point,
@@ -203,10 +204,10 @@ def _versions(
 
 
 def _store_in_order(
-    runtime: Runtime, name: str, mid: int, versions: list[_Version], *, mark: datetime, now: datetime
+    runtime: Runtime, name: str, mid: int, versions: list[MetricVersion], *, mark: datetime, now: datetime
 ) -> list[LabelRefresh]:
     """Each checkpoint in turn: its versions, then the metric rules judging as of it."""
-    by_point: dict[datetime, list[_Version]] = defaultdict(list)
+    by_point: dict[datetime, list[MetricVersion]] = defaultdict(list)
     for v in versions:
         by_point[v.as_of].append(v)
     refreshed: list[LabelRefresh] = []

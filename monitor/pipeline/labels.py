@@ -11,7 +11,7 @@ and keep the history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +24,7 @@ from monitor.metrics.score_histogram import ScoreGrid
 from monitor.pipeline.reference import output_columns
 from monitor.sources import SourceError
 from monitor.store.labels import LabelColumns, StoredLabel
+from monitor.windows import Window
 
 LABELLED_AT = "_labelled_at"  # when each joined label became known
 
@@ -160,3 +161,18 @@ def window_partial(monitor: MonitorConfig, labelled: pd.DataFrame, settings: Met
     return partial_summary(
         settings, found.labels, found.predictions, found.scores, class_scores=found.class_scores
     )
+
+
+@dataclass(frozen=True)
+class MetricVersion:
+    """A window's metrics as of a label checkpoint, as a late-label pass stores them."""
+
+    run_id: int
+    window: Window
+    as_of: datetime
+    metrics: list[MetricValue]
+    coverage: float | None
+    labelled_count: int
+    # Each stored segment's metrics and labelled rows as of the same checkpoint.
+    segments: dict[str, list[MetricValue]] = field(default_factory=dict)
+    segment_labelled: dict[str, int] = field(default_factory=dict)

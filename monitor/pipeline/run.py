@@ -18,6 +18,7 @@ from monitor.errors import mask_url_secrets
 from monitor.label_time import checkpoint_at
 from monitor.notify.dispatch import deliver_pending
 from monitor.pipeline.cluster import ClusterRun, compute_window_on_cluster
+from monitor.pipeline.cluster_label_runs import add_cluster_labels
 from monitor.pipeline.compute import RunLabels, WindowComputation, compute_window
 from monitor.pipeline.heartbeat import Heartbeat
 from monitor.pipeline.runtime import Runtime
@@ -291,7 +292,8 @@ def _compute(
     assert claim.run_id is not None
     if runtime.monitor(name).compute.backend == "dask":
         run = ClusterRun(claim.run_id, claim.token)
-        return compute_window_on_cluster(runtime, name, window, run, now=now, recent_row_counts=recent)
+        computed = compute_window_on_cluster(runtime, name, window, run, now=now, recent_row_counts=recent)
+        return add_cluster_labels(runtime, name, window, run, computed)
     start_compute(runtime.sessions, run_id=claim.run_id, token=claim.token, backend="local")
     return compute_window(runtime, name, window, run_id=claim.run_id, now=now, recent_row_counts=recent)
 
@@ -332,13 +334,14 @@ def _facts(result: WindowComputation, window: Window) -> WindowFacts:
 
 def save_run_labels(session: Session, run_id: int, mid: int, labels: RunLabels, *, now: datetime) -> None:
     """The window's prediction ids (late labels find it by them) and what its metrics counted."""
-    label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=labels.ids)
+    if labels.ids is not None:
+        label_store.save_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=labels.ids)
     if labels.as_of is not None and labels.pulled_through is not None:
         label_store.mark_counted(
             session=session,
             run_id=run_id,
             as_of=labels.as_of,
             pulled_through=labels.pulled_through,
-            labelled_count=len(labels.counted),
+            labelled_count=labels.labelled,
             now=now,
         )

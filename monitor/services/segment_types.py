@@ -31,6 +31,7 @@ class SegmentMetricOut(BaseModel):
     value: float | None
     ci_low: float | None = None
     ci_high: float | None = None
+    bound: float | None = None  # as MetricOut.bound
     sample_count: int = 0
     status: str = "ok"
 

@@ -35,6 +35,9 @@ class MetricOut(BaseModel):
     computed_at: datetime | None
     # The label checkpoint (data time) of the version: it counts the labels known before then.
     labels_as_of: datetime | None = None
+    # |value - the value on the exact rows| <= bound, for a metric computed from merged summaries on
+    # a Dask cluster (ROC and PR AUC, from score histograms); null: exact.
+    bound: float | None = None
 
     @classmethod
     def from_row(cls, row: MetricValueRow) -> MetricOut:
@@ -49,6 +52,7 @@ class MetricOut(BaseModel):
             version=row.version,
             computed_at=row.computed_at,
             labels_as_of=row.labels_as_of,
+            bound=row.bound,
         )
 
 

@@ -10,7 +10,13 @@ from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.store.engine import make_engine, make_session_factory, transaction, upgrade_database
+from monitor.store.engine import (
+    make_engine,
+    make_session_factory,
+    process_sessions,
+    transaction,
+    upgrade_database,
+)
 
 SessionFactory = sessionmaker[Session]
 
@@ -23,6 +29,7 @@ __all__ = [
     "SessionFactory",
     "make_engine",
     "make_session_factory",
+    "process_sessions",
     "transaction",
     "upgrade_database",
 ]

@@ -204,12 +204,19 @@ def _postgres_labels(session: Session, monitor_id: int, ids: Sequence[str]) -> L
         session.execute(text(f"DROP TABLE IF EXISTS {_TEMP_IDS}"))
 
 
-def insert_window_ids(session: Session, run_id: int, monitor_id: int, ids: Sequence[str]) -> None:
-    """Stores each distinct id of the window once (SQLite: from a JSON array; PostgreSQL: binary COPY)."""
+def insert_window_ids(
+    session: Session, run_id: int, monitor_id: int, ids: Sequence[str], *, beside: bool = False
+) -> None:
+    """Stores each distinct id of the window once (SQLite: from a JSON array; PostgreSQL: binary COPY).
+    `beside`: the ids of one piece of the window, added beside those other pieces stored (an id in
+    two pieces is kept once), as a cluster's workers store a window they read a piece each of."""
     if not ids:
         return
     # In id order, made distinct and sorted by Arrow: both indexes grow at their end.
     unique = _distinct_sorted(ids)
+    if beside:
+        _add_window_ids(session, run_id, monitor_id, unique)
+        return
     if session.get_bind().dialect.name != "postgresql":
         with _sqlite_cache(session):
             session.execute(
@@ -235,3 +242,21 @@ def insert_window_ids(session: Session, run_id: int, monitor_id: int, ids: Seque
                 copy.write(piece)
     finally:
         cursor.close()
+
+
+def _add_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.Array) -> None:
+    """Adds ids an earlier piece may have stored: those already there are left as they are."""
+    params = {"run_id": run_id, "monitor_id": monitor_id}
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            "INSERT OR IGNORE INTO window_ids (run_id, monitor_id, join_id) "
+            "SELECT :run_id, :monitor_id, value FROM json_each(:ids)"
+        )
+        with _sqlite_cache(session):
+            session.execute(text(statement), {**params, "ids": _sqlite_json(unique)})
+        return
+    statement = (
+        "INSERT INTO window_ids (run_id, monitor_id, join_id) "
+        "SELECT :run_id, :monitor_id, unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING"
+    )
+    session.execute(text(statement), {**params, "ids": unique.to_pylist()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_PROCESS_SESSIONS: dict[str, sessionmaker[Session]] = {}
+_PROCESS_LOCK = threading.Lock()
+
+
+def process_sessions(url: str) -> sessionmaker[Session]:
+    """Sessions of one engine per database and process: a cluster's worker reads and writes the store
+    from many tasks through one connection pool, not a new engine (and connection) per task."""
+    with _PROCESS_LOCK:
+        found = _PROCESS_SESSIONS.get(url)
+        if found is None:
+            found = _PROCESS_SESSIONS[url] = make_session_factory(make_engine(url))
+        return found
 
 
 @contextmanager

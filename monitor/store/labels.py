@@ -124,6 +124,17 @@ def save_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Iter
     bulk_labels.insert_window_ids(session, run_id, monitor_id, list(ids))
 
 
+def clear_window_ids(*, session: Session, run_id: int) -> None:
+    """Forgets the run's prediction ids, before a cluster's workers store them again piece by piece."""
+    session.execute(select(RunRow.id).where(RunRow.id == run_id).with_for_update())
+    session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
+
+
+def add_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Sequence[str]) -> None:
+    """Adds the ids of one piece of the run's window beside those of other pieces (each id once)."""
+    bulk_labels.insert_window_ids(session, run_id, monitor_id, ids, beside=True)
+
+
 def runs_with_uncounted_labels(
     *, session: Session, monitor_id: int, ended_after: datetime | None, as_of: datetime
 ) -> list[LabelledRun]:
@@ -190,10 +201,12 @@ def runs_without_ids(*, session: Session, monitor_id: int, ended_after: datetime
 
 
 def adopt(
-    *, session: Session, run_id: int, monitor_id: int, ids: Iterable[str], pulled_through: datetime
+    *, session: Session, run_id: int, monitor_id: int, ids: Iterable[str] | None, pulled_through: datetime
 ) -> None:
-    """Gives an older window its prediction ids; every label of it counts as new."""
-    save_window_ids(session=session, run_id=run_id, monitor_id=monitor_id, ids=ids)
+    """Gives an older window its prediction ids (None: a cluster's workers stored them); every label
+    of it counts as new."""
+    if ids is not None:
+        save_window_ids(session=session, run_id=run_id, monitor_id=monitor_id, ids=ids)
     session.execute(update(RunRow).where(RunRow.id == run_id).values(labels_pulled_through=pulled_through))
 
 

@@ -54,6 +54,7 @@ def _same(row: MetricValueRow, metric: MetricValue, coverage: float | None) -> b
         row.value == finite(metric.value)
         and row.ci_low == finite(metric.ci_low)
         and row.ci_high == finite(metric.ci_high)
+        and row.bound == finite(metric.bound)
         and row.sample_count == metric.sample_count
         and row.status == metric.status
         and row.label_coverage == coverage
@@ -87,6 +88,7 @@ def record_metrics(
             value=finite(m.value),
             ci_low=finite(m.ci_low),
             ci_high=finite(m.ci_high),
+            bound=finite(m.bound),
             sample_count=m.sample_count,
             label_coverage=coverage,
             status=m.status,

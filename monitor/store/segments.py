@@ -40,6 +40,7 @@ def metrics_json(metrics: Sequence[MetricValue]) -> dict[str, Any]:
             "value": finite(m.value),
             "ci_low": finite(m.ci_low),
             "ci_high": finite(m.ci_high),
+            "bound": finite(m.bound),
             "sample_count": m.sample_count,
             "status": m.status,
         }

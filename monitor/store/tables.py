@@ -152,6 +152,9 @@ class MetricValueRow(Base):
     # 95% confidence interval; the method per metric is in monitor.metrics.intervals.
     ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
     ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # |value - the value on the exact rows| <= bound, for a metric computed from merged summaries
+    # (ROC and PR AUC on a Dask cluster, from score histograms); None: exact.
+    bound: Mapped[float | None] = mapped_column(Float, nullable=True)
     sample_count: Mapped[int] = mapped_column(Integer)
     label_coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(40))

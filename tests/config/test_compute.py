@@ -94,12 +94,6 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
             "p/*.csv is CSV",
         ),
         (
-            {"compute": DASK, "labels": LABELS},
-            "monitors.credit.labels",
-            "label metrics are not computed on a Dask",
-        ),
-        ({"compute": DASK, "estimation": {}, "labels": LABELS}, "monitors.credit.labels", "label metrics"),
-        (
             {"compute": DASK, "serving": {"latency_column": "ms"}},
             "monitors.credit.serving.latency_column",
             "latency percentiles need every value in one place",
@@ -124,3 +118,8 @@ def test_what_dask_cannot_compute_is_a_config_error(monitor: dict[str, Any], pat
 def test_the_same_settings_with_the_local_backend_are_fine() -> None:
     monitor = parsed(labels=LABELS, segments={"by": ["region"]}, serving={"latency_column": "ms"})
     assert monitor.compute.backend == "local"
+
+
+def test_label_metrics_are_computed_on_the_cluster() -> None:
+    monitor = parsed(compute=DASK, labels=LABELS, segments={"by": ["region"]})
+    assert (monitor.compute.backend, monitor.labels is not None) == ("dask", True)

@@ -1,0 +1,149 @@
+"""The label passes a Dask monitor's runs and label refreshes send to its cluster (cluster_labels.py):
+a window's first metrics and ids, an older window's ids, and a window's later metric versions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from monitor.compute import ComputeError
+from monitor.label_time import final_checkpoint
+from monitor.metrics.partial import metrics_from
+from monitor.pipeline.cluster import ClusterRun, source_reader
+from monitor.pipeline.cluster_labels import (
+    LabelPiece,
+    LabelPlan,
+    run_label_pass,
+    segment_metrics,
+)
+from monitor.pipeline.compute import RunLabels, WindowComputation, label_checkpoint
+from monitor.pipeline.labels import MetricVersion, metric_settings
+from monitor.pipeline.runtime import Runtime
+from monitor.store import labels as label_store
+from monitor.store import transaction
+from monitor.windows import Window
+
+
+def worker_database(runtime: Runtime) -> str:
+    """The store's URL as the workers connect to it; a database only this process holds is refused."""
+    url = runtime.config.database_url()
+    if url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url:
+        raise ComputeError(
+            "labels computed on a Dask cluster need a database the workers can reach; "
+            "an in-memory SQLite database lives in the service's process only"
+        )
+    return url
+
+
+def label_pass(runtime: Runtime, name: str, window: Window, plan: LabelPlan) -> LabelPiece:
+    """The window read on the monitor's cluster once more, for its labels."""
+    monitor = runtime.monitor(name)
+    read, names = source_reader(runtime, name, window)
+    budget = monitor.compute.timeout.total_seconds()
+    backend = runtime.compute_backend(monitor.compute)
+    map_pieces = getattr(backend, "map_pieces", None)
+    if map_pieces is None:
+        raise ComputeError(f"the {backend.name} backend cannot compute a window's labels")
+
+    def mapped(pieces: object, summarise: object, shared: object, merge: object) -> object:
+        return map_pieces(pieces, summarise, shared, merge, timeout=budget, budget=budget)
+
+    return run_label_pass(read, names, plan, mapped)
+
+
+def add_cluster_labels(
+    runtime: Runtime, name: str, window: Window, run: ClusterRun, result: WindowComputation
+) -> WindowComputation:
+    """A window computed on the cluster, with its metrics as of its label checkpoint, each segment's,
+    and its prediction ids stored by the workers."""
+    monitor = runtime.monitor(name)
+    if monitor.labels is None:
+        return result
+    point = label_checkpoint(runtime, name, window, run.run_id)
+    with transaction(runtime.sessions) as session:  # an earlier attempt's ids, if any
+        label_store.clear_window_ids(session=session, run_id=run.run_id)
+    settings = metric_settings(monitor)
+    known = tuple(s.segment for s in result.segments if s.segment)
+    plan = LabelPlan(
+        monitor,
+        worker_database(runtime),
+        point.monitor_id,
+        run.run_id,
+        True,
+        point.as_of,
+        point.as_of,
+        settings,
+        known,
+    )
+    merged = label_pass(runtime, name, window, plan)
+    counted = merged.as_of(point.as_of, monitor.task)
+    metrics = metrics_from(counted.whole, settings)
+    by_segment = segment_metrics(counted, settings, known)
+    segments = [
+        replace(s, labelled_count=by_segment[s.segment][0], metrics=by_segment[s.segment][1])
+        if s.segment
+        else s
+        for s in result.segments
+    ]
+    labels = RunLabels(None, counted.rows, point.as_of, point.pulled_through)
+    return replace(result, metrics=metrics, labelled_count=counted.rows, labels=labels, segments=segments)
+
+
+def adopt_on_cluster(runtime: Runtime, name: str, run: label_store.LabelledRun, mid: int) -> None:
+    """An older window's prediction ids, stored by the workers (nothing counted)."""
+    monitor = runtime.monitor(name)
+    with transaction(runtime.sessions) as session:
+        label_store.clear_window_ids(session=session, run_id=run.run_id)
+    plan = LabelPlan(
+        monitor, worker_database(runtime), mid, run.run_id, True, None, None, metric_settings(monitor)
+    )
+    label_pass(runtime, name, Window(run.start, run.end), plan)
+
+
+def versions_on_cluster(
+    runtime: Runtime, name: str, run: label_store.LabelledRun, mid: int, *, as_of: datetime, known: list[str]
+) -> list[MetricVersion]:
+    """The window's metrics as of each checkpoint at which labels of its rows became known, since the
+    checkpoint its latest metrics were computed as of (label_refresh._versions, on the cluster)."""
+    monitor = runtime.monitor(name)
+    assert monitor.labels is not None
+    step, window = monitor.labels.recompute_every, Window(run.start, run.end)
+    through = min(as_of, final_checkpoint(run.end, monitor.labels.horizon, step))
+    settings = metric_settings(monitor)
+    after = run.labels_as_of
+    plan = LabelPlan(
+        monitor,
+        worker_database(runtime),
+        mid,
+        run.run_id,
+        False,
+        after,
+        through,
+        settings,
+        tuple(known),
+        run.labels_pulled_through,
+    )
+    merged = label_pass(runtime, name, window, plan)
+    if after is None and run.labels_pulled_through is not None:
+        points = [through]  # computed before the label stream: its history is not replayed
+    else:
+        points = sorted(p for p in merged.counted if after is None or p > after)
+    if merged.late and through not in points:
+        points.append(through)
+    out = []
+    for point in points:
+        counted = merged.as_of(point, monitor.task)
+        by_segment = segment_metrics(counted, settings, tuple(known))
+        out.append(
+            MetricVersion(
+                run.run_id,
+                window,
+                point,
+                metrics_from(counted.whole, settings),
+                counted.rows / merged.rows if merged.rows else None,
+                counted.rows,
+                {s: metrics for s, (_, metrics) in by_segment.items()},
+                {s: rows for s, (rows, _) in by_segment.items()},
+            )
+        )
+    return out
