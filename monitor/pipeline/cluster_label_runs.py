@@ -24,10 +24,9 @@ from monitor.store import transaction
 from monitor.windows import Window
 
 
-def worker_database(runtime: Runtime) -> str:
+def worker_database(url: str) -> str:
     """The store's URL as the workers connect to it; a database only this process holds is refused."""
-    url = runtime.config.database_url()
-    if url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url:
+    if url == "sqlite://" or ":memory:" in url:
         raise ComputeError(
             "labels computed on a Dask cluster need a database the workers can reach; "
             "an in-memory SQLite database lives in the service's process only"
@@ -66,7 +65,7 @@ def add_cluster_labels(
     known = tuple(s.segment for s in result.segments if s.segment)
     plan = LabelPlan(
         monitor,
-        worker_database(runtime),
+        worker_database(runtime.config.database_url()),
         point.monitor_id,
         run.run_id,
         True,
@@ -95,7 +94,14 @@ def adopt_on_cluster(runtime: Runtime, name: str, run: label_store.LabelledRun, 
     with transaction(runtime.sessions) as session:
         label_store.clear_window_ids(session=session, run_id=run.run_id)
     plan = LabelPlan(
-        monitor, worker_database(runtime), mid, run.run_id, True, None, None, metric_settings(monitor)
+        monitor,
+        worker_database(runtime.config.database_url()),
+        mid,
+        run.run_id,
+        True,
+        None,
+        None,
+        metric_settings(monitor),
     )
     label_pass(runtime, name, Window(run.start, run.end), plan)
 
@@ -113,7 +119,7 @@ def versions_on_cluster(
     after = run.labels_as_of
     plan = LabelPlan(
         monitor,
-        worker_database(runtime),
+        worker_database(runtime.config.database_url()),
         mid,
         run.run_id,
         False,

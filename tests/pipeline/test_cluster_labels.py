@@ -21,13 +21,20 @@ from distributed import LocalCluster
 from sklearn import metrics as skm
 
 from monitor import pipeline
+from monitor.compute import ComputeError
 from monitor.compute.dask_backend import local_only
+from monitor.config import parse_config
+from monitor.pipeline.cluster_label_runs import worker_database
+from monitor.pipeline.cluster_labels import LabelPlan, label_piece
 from monitor.pipeline.label_refresh import refresh_late_labels
+from monitor.pipeline.labels import metric_settings
 from monitor.pipeline.runtime import Runtime
 from monitor.store.label_tables import WindowIdRow
 from monitor.store.segment_tables import SegmentResultRow
 from monitor.store.tables import MetricValueRow, MonitorRow, RunRow
+from monitor.web.app import create_app
 from tests.conftest import RuntimeFactory
+from tests.servers import serving
 
 DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 4
@@ -231,3 +238,29 @@ def test_label_metrics_on_the_cluster_equal_the_local_engine_before_and_after_la
     joined = day.merge(known, on="prediction_id")
     assert auc.sample_count == len(joined) > 200
     assert abs(auc.value - skm.roc_auc_score(joined.label, joined.score)) <= auc.bound < 0.01
+    # The API and the run's page say how close the binned value is; exact metrics carry no bound.
+    with serving(create_app(runtime)) as server, server.client() as http:
+        run = http.get(f"/api/v1/runs/{auc.run_id}").json()
+        page = http.get(f"/runs/{auc.run_id}").text
+    latest = {m["metric"]: m for m in run["metrics"]}
+    assert latest["roc_auc"]["bound"] == auc.bound and latest["accuracy"]["bound"] is None
+    assert f"±{auc.bound:.4f}" in page
+
+
+def test_workers_that_cannot_reach_the_database_fail_the_pass_saying_so(files: Path) -> None:
+    config = parse_config(
+        {"monitors": {"clf": monitor("binary_classification", {})}}, base_dir=files, env={}
+    ).monitors["clf"]
+    plan = LabelPlan(
+        config, "postgresql://127.0.0.1:9/nowhere", 1, 1, True, DAY0, DAY0, metric_settings(config)
+    )
+    piece = pd.read_parquet(files / "log" / "part-0.parquet")
+    with pytest.raises(ComputeError, match="a Dask worker could not use the service's database"):
+        label_piece(piece, plan)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused_for_label_metrics_on_a_cluster(url: str) -> None:
+    with pytest.raises(ComputeError, match="in-memory SQLite database lives in the service's process"):
+        worker_database(url)
+    assert worker_database("sqlite:////srv/monitor.db") == "sqlite:////srv/monitor.db"
