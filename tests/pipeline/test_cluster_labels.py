@@ -242,8 +242,8 @@ def test_label_metrics_on_the_cluster_equal_the_local_engine_before_and_after_la
     with serving(create_app(runtime)) as server, server.client() as http:
         run = http.get(f"/api/v1/runs/{auc.run_id}").json()
         page = http.get(f"/runs/{auc.run_id}").text
-    latest = {m["metric"]: m for m in run["metrics"]}
-    assert latest["roc_auc"]["bound"] == auc.bound and latest["accuracy"]["bound"] is None
+    shown = {m["metric"]: m for m in run["metrics"]}
+    assert shown["roc_auc"]["bound"] == auc.bound and shown["accuracy"]["bound"] is None
     assert f"±{auc.bound:.4f}" in page
 
 
