@@ -23,6 +23,7 @@ of each case's first repeat. Each result is a JSON line in benchmarks/results/sc
     python benchmarks/bench_scheduled_run.py                       # SQLite, without and with labels
     python benchmarks/bench_scheduled_run.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_scheduled_run.py --repeats 3 --tag after --profile /tmp/prof
+    python benchmarks/bench_scheduled_run.py --backend dask     # on a LocalCluster of 2 workers
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def write_data(directory: Path, rows: int, reference_rows: int) -> None:
     pq.write_table(reference, directory / "reference.parquet")
 
 
-def config(directory: Path, url: str, *, labels: bool, webhook: str) -> Path:
+def config(directory: Path, url: str, *, labels: bool, webhook: str, backend: str = "local") -> Path:
     features = [f"num_{j}" for j in range(NUMERICAL)] + [f"cat_{j}" for j in range(CATEGORICAL)]
     monitor: dict[str, Any] = {
         "model": "bench-1m",
@@ -133,6 +134,8 @@ def config(directory: Path, url: str, *, labels: bool, webhook: str) -> Path:
             "score_column": "score",
         },
         "drift": {"tests": ["ks", "chi2", "psi"], "thresholds": {"ks": 0.001, "chi2": 0.001, "psi": 0.2}},
+        # dask: a LocalCluster of 2 worker processes, started (and warmed) before the clock starts.
+        "compute": {"backend": "dask", "workers": 2} if backend == "dask" else {},
         "alerts": [
             {
                 "name": "drift-share",
@@ -222,6 +225,8 @@ def database(postgres: str | None, directory: Path) -> Iterator[str]:
 _STAGES = [
     ("monitor.services.scheduling", "refresh_late_labels", "label_pass"),
     ("monitor.pipeline.run", "compute_window", "compute_window"),
+    ("monitor.pipeline.run", "compute_window_on_cluster", "compute_window_on_cluster"),
+    ("monitor.pipeline.run", "add_cluster_labels", "cluster_labels"),
     ("monitor.sources.files.FilesSource", "read", "read"),
     ("monitor.pipeline.compute", "reference_profile", "profile"),
     ("monitor.pipeline.compute", "compare_datasets", "drift"),
@@ -306,14 +311,16 @@ def load() -> list[float]:
 
 
 def run_case(
-    directory: Path, postgres: str | None, *, labels: bool, profile_to: Path | None
+    directory: Path, postgres: str | None, *, labels: bool, profile_to: Path | None, backend: str = "local"
 ) -> dict[str, Any]:
     """One fresh database, primed, then one timed tick."""
     with webhook_server() as hook, database(postgres, directory) as url:
-        cfg = load_config(config(directory, url, labels=labels, webhook=hook))
+        cfg = load_config(config(directory, url, labels=labels, webhook=hook, backend=backend))
         upgrade_database(cfg.database_url())
         runtime = build_runtime(cfg, now=DAY, clock=lambda: NOW)
         try:
+            if backend == "dask":  # the cluster started and its workers up before the clock starts
+                runtime.compute_backend(cfg.monitors[NAME].compute).describe()
             started = time.perf_counter()
             reference_profile(runtime, NAME, now=NOW)
             profile_seconds = time.perf_counter() - started
@@ -378,6 +385,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL; a fresh database per run")
     parser.add_argument("--sqlite", action="store_true", help="with --postgres, run SQLite too")
     parser.add_argument("--cases", default="nolabels,labels", help="nolabels, labels or both")
+    parser.add_argument("--backend", default="local", choices=["local", "dask"], help="compute.backend")
     parser.add_argument("--tag", default="", help="a note stored with each result (before, after...)")
     parser.add_argument("--commit", default=None, help="the commit measured (default: this checkout's)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile each case's first run here")
@@ -402,7 +410,9 @@ def main() -> None:
                 # A profiled run (slower) comes first and is not counted in the best and median.
                 for repeat in range(-1 if args.profile else 0, args.repeats):
                     profile = args.profile if repeat < 0 else None
-                    result = run_case(directory, postgres, labels=with_labels, profile_to=profile)
+                    result = run_case(
+                        directory, postgres, labels=with_labels, profile_to=profile, backend=args.backend
+                    )
                     if profile is None:
                         times.append(result["seconds"])
                     record = {
@@ -412,6 +422,7 @@ def main() -> None:
                         "tag": args.tag,
                         "database": kind,
                         "labels": with_labels,
+                        "backend": args.backend,
                         "rows": args.rows,
                         "reference_rows": args.reference_rows,
                         "repeat": repeat,
