@@ -8,7 +8,6 @@ means of merged moments (log loss, Brier, MAE, RMSE...), equal up to the roundin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from sklearn import metrics as skm
 
 from monitor import pipeline
 from monitor.compute import ComputeError
-from monitor.compute.dask_backend import local_only
 from monitor.config import parse_config
 from monitor.pipeline.cluster_label_runs import worker_database
 from monitor.pipeline.cluster_labels import LabelPlan, label_piece
@@ -34,7 +32,10 @@ from monitor.store.segment_tables import SegmentResultRow
 from monitor.store.tables import MetricValueRow, MonitorRow, RunRow
 from monitor.web.app import create_app
 from tests.conftest import RuntimeFactory
+from tests.pipeline.test_cluster import cluster
 from tests.servers import serving
+
+__all__ = ["cluster"]  # a fixture, shared with test_cluster.py
 
 DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 4
@@ -43,13 +44,6 @@ NOW1 = DAY0 + timedelta(days=DAYS, hours=1)
 NOW2 = NOW1 + timedelta(days=2)
 RANKED = {"roc_auc", "pr_auc"}  # from merged score histograms: within a bound, not bit for bit
 COUNTED = {"accuracy", "precision", "recall", "f1"}  # bit for bit
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    settings = {**local_only(False), "protocol": "tcp", "host": "127.0.0.1"}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, **settings) as made:
-        yield made
 
 
 @pytest.fixture(scope="module")
