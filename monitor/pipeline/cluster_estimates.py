@@ -80,16 +80,20 @@ class EstimatedPiece:
 
 
 def estimate_piece(frame: pd.DataFrame, plan: EstimationPlan) -> EstimatedPiece:
-    """One piece's summaries, whole and per segment (on a worker)."""
-    whole = plan.estimator.partial(frame, plan.grid)
+    """One piece's summaries, whole and per segment (on a worker). With segments, the whole piece's
+    is the merge of its segments' by the monitor's estimator: each row is estimated once by it (and
+    once more by its own model's, in a segment with a reference of its own)."""
     if not plan.by:
-        return EstimatedPiece(whole)
+        return EstimatedPiece(plan.estimator.partial(frame, plan.grid))
     names = segment_names(frame, list(plan.by))
     names = names.where(names.isin(plan.keep), OTHER_SEGMENT)
-    segments = {
-        str(name): plan.own.get(str(name), plan.estimator).partial(frame[names == name], plan.grid)
-        for name in names.unique()
-    }
+    whole, segments = plan.estimator.empty_partial(), {}
+    for name in names.unique():
+        rows = frame[names == name]
+        by_monitor = plan.estimator.partial(rows, plan.grid)
+        whole = merge(whole, by_monitor)
+        own = plan.own.get(str(name))
+        segments[str(name)] = by_monitor if own is None else own.partial(rows, plan.grid)
     return EstimatedPiece(whole, segments)
 
 
