@@ -1,9 +1,9 @@
 """Where a monitor's windows are computed: in the service's process (`local`) or on a Dask cluster.
 
 `dask` computes a window's feature and output drift, data quality, serving health and performance
-estimates from mergeable summaries of its Parquet partitions, read on the workers (monitor/compute/
-window.py, monitor/pipeline/cluster_estimates.py); what that path
-cannot compute is refused here, at load time, with the setting's path (`dask_limits`), never dropped.
+estimates from mergeable summaries of its Parquet partitions, read on the workers
+(monitor/compute/window.py, monitor/pipeline/cluster_estimates.py); what that path cannot compute is
+refused here, at load time, with the setting's path (`dask_limits`), never dropped.
 """
 
 from __future__ import annotations
