@@ -1,8 +1,9 @@
 """Where a monitor's windows are computed: in the service's process (`local`) or on a Dask cluster.
 
-`dask` computes a window's feature and output drift, data quality and serving health from mergeable
-summaries of its Parquet partitions, read on the workers (monitor/compute/window.py); what that path
-cannot compute is refused here, at load time, with the setting's path (`dask_limits`), never dropped.
+`dask` computes a window's feature and output drift, data quality, serving health and performance
+estimates from mergeable summaries of its Parquet partitions, read on the workers
+(monitor/compute/window.py, monitor/pipeline/cluster_estimates.py); what that path cannot compute is
+refused here, at load time, with the setting's path (`dask_limits`), never dropped.
 """
 
 from __future__ import annotations
@@ -88,8 +89,6 @@ def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:
         source.format == "csv" or (source.format == "auto" and source.path.lower().endswith(".csv"))
     ):
         limits.append(("compute.backend", f"{need}; {source.path} is CSV (set backend: local)"))
-    if monitor.estimation is not None:
-        limits.append(("estimation", "estimation is not computed on a Dask cluster yet; use backend: local"))
     multivariate = monitor.drift.multivariate
     for part in ("classifier", "reconstruction"):
         if getattr(multivariate, part):

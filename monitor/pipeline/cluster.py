@@ -6,8 +6,9 @@ summarised there (monitor/compute/window.py), and only the merged summary comes 
 The results have the shape `compute_window` gives, so the run stores them the same way: feature and
 output drift judged on the merged summaries (compare_summaries), data quality from the merged column
 facts, the whole window's serving health from merged counts, and each segment's drift, quality and
-health from its own merged summary (cluster_segments.py). What this path cannot compute (labels,
-estimation, latency percentiles...) is refused at config load (monitor.config.dask_limits).
+health from its own merged summary (cluster_segments.py), and performance estimates from the
+estimators' merged summaries, computed in the same pass (cluster_estimates.py). What this path cannot
+compute (labels, latency percentiles...) is refused at config load (monitor.config.dask_limits).
 The run's row records the cluster and the partitions done as they finish (store.run_compute).
 """
 
@@ -28,6 +29,12 @@ from monitor.config import OTHER_SEGMENT, MonitorConfig
 from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
 from monitor.errors import mask_url_secrets
 from monitor.metrics.serving_partial import health_of_facts
+from monitor.pipeline.cluster_estimates import (
+    EstimatedPiece,
+    cluster_estimates,
+    estimation_columns,
+    map_with_estimates,
+)
 from monitor.pipeline.cluster_segments import (
     OwnReference,
     SegmentedPiece,
@@ -95,6 +102,7 @@ def window_plan(
     )
     by = monitor.segments.by if monitor.segments is not None else []
     wanted = [*features, *outputs, health.error_column, health.score_column, *by]
+    wanted += estimation_columns(monitor, list(names))
     return plan, list(dict.fromkeys(c for c in wanted if c is not None and c in names))
 
 
@@ -156,6 +164,7 @@ class ClusterWindow:
     segments: Mapping[str, WindowPiece] = field(default_factory=dict)
     own: Mapping[str, OwnReference] = field(default_factory=dict)
     pooled: int = 0
+    estimates: EstimatedPiece | None = None  # None: the monitor does not estimate
 
 
 def summarise_on_cluster(
@@ -179,8 +188,9 @@ def summarise_on_cluster(
         raise ComputeError(f"the {backend.name} backend cannot compute a scheduled window")
     deadline = time.monotonic() + compute.timeout.total_seconds()
     progress = progress_writer(runtime.sessions, run)
+    estimating = functools.partial(map_with_estimates, map_pieces, runtime, name)  # and its estimates
     if monitor.segments is None:
-        merged = map_pieces(
+        merged, estimated = estimating(
             pieces,
             summarise_window_piece,
             plan,
@@ -189,7 +199,7 @@ def summarise_on_cluster(
             timeout=left(deadline),
             budget=compute.timeout.total_seconds(),
         )
-        return ClusterWindow(expect(merged, WindowPiece), names)
+        return ClusterWindow(expect(merged, WindowPiece), names, estimates=estimated)
     by = tuple(monitor.segments.by)
     counted = map_pieces(
         read([c for c in by if c in names] or columns),
@@ -206,7 +216,7 @@ def summarise_on_cluster(
     own_plans = {
         s: window_plan(monitor, o.profile, names, judged)[0] for s, o in own.items() if o.profile is not None
     }
-    segmented = map_pieces(
+    segmented, estimated = estimating(
         pieces,
         summarise_segmented,
         SegmentPlan(by, keep, plan, own_plans),
@@ -216,7 +226,7 @@ def summarise_on_cluster(
         budget=compute.timeout.total_seconds(),
     )
     merged_segments = expect(segmented, SegmentedPiece)
-    return ClusterWindow(merged_segments.whole, names, merged_segments.segments, own, pooled)
+    return ClusterWindow(merged_segments.whole, names, merged_segments.segments, own, pooled, estimated)
 
 
 def left(deadline: float) -> float:
@@ -268,7 +278,8 @@ def compute_window_on_cluster(
         monitor, profile, features, outputs, names, ignore, health_columns(monitor, names), hours(window)
     )
     segments = [whole, *judge_segments(summarised, judging)]
-    return WindowComputation(merged.rows, drift, [], 0, output_drift, quality, None, segments, None)
+    estimates = cluster_estimates(runtime, name, merged.rows, summarised.estimates)
+    return WindowComputation(merged.rows, drift, [], 0, output_drift, quality, None, segments, estimates)
 
 
 def judge_segments(summarised: ClusterWindow, judging: SegmentJudging) -> list[SegmentComputation]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
@@ -114,31 +114,45 @@ def _segment_levels(estimator: PerformanceEstimator, segment: str) -> Levels:
 
 
 @dataclass(frozen=True)
-class _Part:
-    """A segment's rows and the estimator of the model that scored them."""
+class Part:
+    """A segment of a window: its rows' count and the estimator of the model that scored them."""
 
     segment: str
-    rows: pd.DataFrame
+    rows: int
     estimator: PerformanceEstimator | str
     own: bool  # the segment's own reference (another model), not the monitor's
 
 
-def _parts(
-    runtime: Runtime, name: str, current: pd.DataFrame, estimator: PerformanceEstimator
-) -> list[_Part]:
+# Estimates, each with what its record's note adds to its estimator's (None: nothing). On one machine
+# nothing; merged from a cluster's pieces, how far a value may be from one machine's.
+Estimated = list[tuple[EstimatedMetric, str | None]]
+
+
+class Estimating(Protocol):
+    """How a window's rows are estimated: on one machine from its rows, or on a cluster from the
+    merged summaries of its pieces (pipeline/cluster_estimates.py)."""
+
+    def whole(self, estimator: PerformanceEstimator) -> Estimated:
+        """Every row of the window by `estimator`."""
+
+    def segment(self, part: Part, estimator: PerformanceEstimator) -> Estimated:
+        """A segment's rows by `estimator` (its own model's, or the monitor's)."""
+
+    def mixed(self, parts: list[Part]) -> Estimated | None:
+        """Every row of the window by the estimator of the model that scored it (binary CBPE);
+        None when the estimators are of another kind."""
+
+
+def segment_part(
+    runtime: Runtime, name: str, segment: str, rows: int, estimator: PerformanceEstimator
+) -> Part:
+    """A segment of the window, estimated by its own reference's estimator when it has one."""
     segments = runtime.monitor(name).segments
-    if segments is None or not len(current):
-        return []
-    names, _ = capped(segment_names(current, segments.by), segments.max_segments)
-    found = []
-    for segment in map(str, names.value_counts().index):
-        own = segments.reference_for(segment) is not None
-        fitted = monitor_estimator(runtime, name, segment) if own else estimator
-        found.append(_Part(segment, current[names == segment], fitted, own))
-    return found
+    own = segments is not None and segments.reference_for(segment) is not None
+    return Part(segment, rows, monitor_estimator(runtime, name, segment) if own else estimator, own)
 
 
-def _missing(monitor: MonitorConfig, segment: str, rows: int, why: str) -> list[EstimateRecord]:
+def unavailable(monitor: MonitorConfig, segment: str, rows: int, why: str) -> list[EstimateRecord]:
     method = "dle" if monitor.task == "regression" else "cbpe"
     return [
         EstimateRecord(segment, EstimatedMetric.missing(m, rows, method, UNAVAILABLE), why)
@@ -146,8 +160,12 @@ def _missing(monitor: MonitorConfig, segment: str, rows: int, why: str) -> list[
     ]
 
 
+def _records(segment: str, found: Estimated, note: str | None) -> list[EstimateRecord]:
+    return [EstimateRecord(segment, e, "; ".join(n for n in (note, more) if n) or None) for e, more in found]
+
+
 def _whole_window(
-    estimator: PerformanceEstimator, current: pd.DataFrame, parts: list[_Part]
+    estimator: PerformanceEstimator, parts: list[Part], how: Estimating
 ) -> tuple[list[EstimateRecord], str | None]:
     """The whole window's estimates and their note: each row by the estimator of the model that
     scored it when segments with references of their own are in the window (binary CBPE), else every
@@ -155,7 +173,7 @@ def _whole_window(
     own = [p for p in parts if p.own]
     mixed = None
     if own and not any(isinstance(p.estimator, str) for p in own):
-        mixed = estimate_mixed([(p.estimator, p.rows) for p in parts if not isinstance(p.estimator, str)])
+        mixed = how.mixed([p for p in parts if not isinstance(p.estimator, str)])
     notes = [estimator.warning]
     if mixed is not None:
         notes += [f"{p.segment}: {p.estimator.warning}" for p in own if not isinstance(p.estimator, str)]
@@ -163,8 +181,55 @@ def _whole_window(
         names = ", ".join(p.segment for p in own)
         notes.append(f"the rows of {names} (another model) are estimated with the monitor's calibration")
     note = "; ".join(n for n in notes if n) or None
-    found = mixed if mixed is not None else estimator.estimate(current)
-    return [EstimateRecord("", e, note) for e in found], note
+    return _records("", mixed if mixed is not None else how.whole(estimator), note), note
+
+
+def window_estimates(
+    monitor: MonitorConfig, estimator: PerformanceEstimator, parts: list[Part], how: Estimating
+) -> WindowEstimates:
+    """The window's estimates and each segment's, with the levels the rules judge them by."""
+    records, note = _whole_window(estimator, parts, how)
+    levels: dict[str, Levels] = {}
+    for part in parts:
+        if isinstance(part.estimator, str):
+            records += unavailable(monitor, part.segment, part.rows, part.estimator)
+            continue
+        records += _records(part.segment, how.segment(part, part.estimator), part.estimator.warning)
+        own_levels = _plain(part.estimator.parameters)
+        levels[part.segment] = own_levels if part.own else _segment_levels(part.estimator, part.segment)
+    return WindowEstimates(records, _plain(estimator.parameters), note, levels)
+
+
+def _plainly(found: list[EstimatedMetric]) -> Estimated:
+    return [(e, None) for e in found]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A window estimated from its rows, on one machine; each segment's rows by name."""
+
+    current: pd.DataFrame
+    segments: dict[str, pd.DataFrame]
+
+    def whole(self, estimator: PerformanceEstimator) -> Estimated:
+        return _plainly(estimator.estimate(self.current))
+
+    def segment(self, part: Part, estimator: PerformanceEstimator) -> Estimated:
+        return _plainly(estimator.estimate(self.segments[part.segment]))
+
+    def mixed(self, parts: list[Part]) -> Estimated | None:
+        fitted = [(p.estimator, self.segments[p.segment]) for p in parts if not isinstance(p.estimator, str)]
+        found = estimate_mixed(fitted)
+        return None if found is None else _plainly(found)
+
+
+def _segment_rows(runtime: Runtime, name: str, current: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each segment's rows, largest first (the smallest pooled into "(other)" past max_segments)."""
+    segments = runtime.monitor(name).segments
+    if segments is None or not len(current):
+        return {}
+    names, _ = capped(segment_names(current, segments.by), segments.max_segments)
+    return {str(s): current[names == s] for s in names.value_counts().index}
 
 
 def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> WindowEstimates | None:
@@ -176,16 +241,7 @@ def estimate_window(runtime: Runtime, name: str, current: pd.DataFrame) -> Windo
         return None
     estimator = monitor_estimator(runtime, name)
     if isinstance(estimator, str):
-        return WindowEstimates(_missing(monitor, "", len(current), estimator), warning=estimator)
-    parts = _parts(runtime, name, current, estimator)
-    records, note = _whole_window(estimator, current, parts)
-    levels: dict[str, Levels] = {}
-    for part in parts:
-        if isinstance(part.estimator, str):
-            records += _missing(monitor, part.segment, len(part.rows), part.estimator)
-            continue
-        note_of_part = part.estimator.warning
-        records += [EstimateRecord(part.segment, e, note_of_part) for e in part.estimator.estimate(part.rows)]
-        own_levels = _plain(part.estimator.parameters)
-        levels[part.segment] = own_levels if part.own else _segment_levels(part.estimator, part.segment)
-    return WindowEstimates(records, _plain(estimator.parameters), note, levels)
+        return WindowEstimates(unavailable(monitor, "", len(current), estimator), warning=estimator)
+    rows = _segment_rows(runtime, name, current)
+    parts = [segment_part(runtime, name, s, len(frame), estimator) for s, frame in rows.items()]
+    return window_estimates(monitor, estimator, parts, _Rows(current, rows))
