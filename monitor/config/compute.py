@@ -97,7 +97,4 @@ def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:
     tests = [*monitor.drift.tests, *(t for c in monitor.drift.columns.values() for t in c.tests or [])]
     if any(t.startswith("evidently:") for t in tests):
         limits.append(("drift.tests", "Evidently's tests need the window's rows; not run on a Dask cluster"))
-    if monitor.serving.latency_column is not None:
-        why = "latency percentiles need every value in one place; not computed on a Dask cluster"
-        limits.append(("serving.latency_column", why))
     return limits

@@ -21,6 +21,7 @@ is imported only here and only when a sketch is made or read (the `dask` extra i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -77,3 +78,19 @@ def sketch_runs(data: bytes) -> tuple[FloatArray, IntArray]:
     # Ranks are weights over n, and n < 2**53: rounding gives the integer weights back exactly.
     cumulative = np.rint(ranks * sketch.n).astype(np.int64)
     return items, cumulative
+
+
+def sketch_quantiles(data: bytes, ranks: Sequence[float]) -> tuple[list[float], float]:
+    """The values at `ranks` (0 to 1) of the sketched values, and the bound on how far each one's
+    rank may be from the one asked for, as a share of n. While the sketch holds every value (error
+    0) they are np.quantile's (linear interpolation) of the values themselves; past that, values the
+    sketch kept, at a rank within the sketch's rank error. No value: empty."""
+    error = rank_error(data)
+    if error == 0:
+        items, cumulative = sketch_runs(data)
+        if not len(items):
+            return [], 0.0
+        values = np.repeat(items, np.diff(cumulative, prepend=0))
+        return [float(v) for v in np.quantile(values, list(ranks))], 0.0
+    sketch = _kll().deserialize(data)
+    return [float(sketch.get_quantile(r, True)) for r in ranks], error

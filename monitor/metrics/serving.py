@@ -33,6 +33,7 @@ HEALTH_MEASURES: tuple[str, ...] = (
     "low_confidence_share",
 )
 SCORE_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+LATENCY_PERCENTILES: tuple[float, ...] = (0.5, 0.95, 0.99)  # p50, p95, p99
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def error_flags(series: pd.Series, error_values: Sequence[object] | None) -> np.
 def _percentiles(values: np.ndarray) -> tuple[float | None, float | None, float | None]:
     if len(values) == 0:
         return None, None, None
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    p50, p95, p99 = np.quantile(values, LATENCY_PERCENTILES)
     return float(p50), float(p95), float(p99)
 
 

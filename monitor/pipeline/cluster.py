@@ -5,10 +5,11 @@ summarised there (monitor/compute/window.py), and only the merged summary comes 
 
 The results have the shape `compute_window` gives, so the run stores them the same way: feature and
 output drift judged on the merged summaries (compare_summaries), data quality from the merged column
-facts, the whole window's serving health from merged counts, and each segment's drift, quality and
-health from its own merged summary (cluster_segments.py), and performance estimates from the
-estimators' merged summaries, computed in the same pass (cluster_estimates.py). What this path cannot
-compute (labels, latency percentiles...) is refused at config load (monitor.config.dask_limits).
+facts, the whole window's serving health from merged counts and sketches, and each segment's drift,
+quality and health from its own merged summary (cluster_segments.py), and performance estimates from the
+estimators' merged summaries, computed in the same pass (cluster_estimates.py). Label metrics take
+a pass of their own (cluster_label_runs.py). What this path cannot compute (dataset-level drift,
+Evidently's tests...) is refused at config load (monitor.config.dask_limits).
 The run's row records the cluster and the partitions done as they finish (store.run_compute).
 """
 
@@ -28,7 +29,7 @@ from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces,
 from monitor.config import OTHER_SEGMENT, MonitorConfig
 from monitor.drift import ReferenceProfile, compact_plan, compare_summaries
 from monitor.errors import mask_url_secrets
-from monitor.metrics.serving_partial import health_of_facts
+from monitor.metrics.serving_partial import health_of_facts, quantile_note
 from monitor.pipeline.cluster_estimates import (
     EstimatedPiece,
     cluster_estimates,
@@ -63,7 +64,6 @@ from monitor.windows import Window
 T = TypeVar("T")
 LOCAL = "a local cluster"
 PROGRESS_EVERY = 1.0  # seconds between progress writes (the last one is always written)
-NO_QUANTILES = "score quantiles are not computed on a Dask cluster (they need every score in one place)"
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def window_plan(
         health,
     )
     by = monitor.segments.by if monitor.segments is not None else []
-    wanted = [*features, *outputs, health.error_column, health.score_column, *by]
+    wanted = [*features, *outputs, health.error_column, health.score_column, health.latency_column, *by]
     wanted += estimation_columns(monitor, list(names))
     return plan, list(dict.fromkeys(c for c in wanted if c is not None and c in names))
 
@@ -273,7 +273,7 @@ def compute_window_on_cluster(
         options=quality_options(monitor),
     )
     health = health_of_facts(merged.health, health_columns(monitor, names), hours=hours(window))
-    whole = SegmentComputation(WHOLE_WINDOW, merged.rows, health, note=NO_QUANTILES)
+    whole = SegmentComputation(WHOLE_WINDOW, merged.rows, health, note=quantile_note(merged.health))
     judging = SegmentJudging(
         monitor, profile, features, outputs, names, ignore, health_columns(monitor, names), hours(window)
     )
@@ -299,7 +299,10 @@ def judge_segments(summarised: ClusterWindow, judging: SegmentJudging) -> list[S
             piece,
             summarised.own.get(segment),
             judging,
-            "; ".join(n for n in (pooled if segment == OTHER_SEGMENT else None, NO_QUANTILES) if n),
+            "; ".join(
+                n for n in (pooled if segment == OTHER_SEGMENT else None, quantile_note(piece.health)) if n
+            )
+            or None,
         )
         for segment, piece in order
     ]

@@ -102,6 +102,7 @@ def health_columns(monitor: MonitorConfig, names: Sequence[str]) -> HealthColumn
         # The score column is a default the data may lack; the serving columns are named on purpose.
         score if score in names else None,
         serving.low_confidence,
+        serving.latency_column,
     )
 
 
@@ -109,7 +110,7 @@ def health_of(monitor: MonitorConfig, rows: pd.DataFrame, window: Window) -> Ser
     columns = health_columns(monitor, list(rows.columns))
     return serving_health(
         rows,
-        latency_column=monitor.serving.latency_column,
+        latency_column=columns.latency_column,
         error_column=columns.error_column,
         error_values=columns.error_values,
         score_column=columns.score_column,

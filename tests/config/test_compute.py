@@ -94,11 +94,6 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
             "p/*.csv is CSV",
         ),
         (
-            {"compute": DASK, "serving": {"latency_column": "ms"}},
-            "monitors.credit.serving.latency_column",
-            "latency percentiles need every value in one place",
-        ),
-        (
             {"compute": DASK, "drift": {"multivariate": {"classifier": True}}},
             "monitors.credit.drift.multivariate.classifier",
             "dataset-level drift needs the window's rows",
@@ -120,6 +115,9 @@ def test_the_same_settings_with_the_local_backend_are_fine() -> None:
     assert monitor.compute.backend == "local"
 
 
-def test_label_metrics_are_computed_on_the_cluster() -> None:
-    monitor = parsed(compute=DASK, labels=LABELS, segments={"by": ["region"]})
+def test_label_metrics_and_latency_percentiles_are_computed_on_the_cluster() -> None:
+    monitor = parsed(
+        compute=DASK, labels=LABELS, segments={"by": ["region"]}, serving={"latency_column": "ms"}
+    )
     assert (monitor.compute.backend, monitor.labels is not None) == ("dask", True)
+    assert monitor.serving.latency_column == "ms"

@@ -62,6 +62,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows["score"] = rng.random(700)
         rows["prediction"] = (rows["score"] > 0.5).astype(int)
         rows["failed"] = rng.random(700) < 0.1
+        # Serving latency, from a generator of its own: the other columns stay as they were.
+        rows["ms"] = np.random.default_rng(100 + part).gamma(2.0, 20.0, 700)
         rows["extra"] = 1  # a column the reference lacks: a quality finding either way
         rows.to_parquet(folder / "log" / f"part-{part}.parquet", row_group_size=350)
     return folder
@@ -74,7 +76,7 @@ def monitor(compute: dict[str, Any]) -> dict[str, Any]:
         "reference": {"type": "files", "path": "reference.parquet"},
         "schema": {"features": ["x", "y", "colour"]},
         "drift": {"tests": TESTS},
-        "serving": {"error_column": "failed", "low_confidence": [0.4, 0.6]},
+        "serving": {"error_column": "failed", "low_confidence": [0.4, 0.6], "latency_column": "ms"},
         "compute": compute,
     }
 
@@ -145,11 +147,17 @@ def test_a_dask_run_stores_what_the_local_run_stores(make: Any, cluster: LocalCl
     assert dask_detail.health.error_rate == local_detail.health.error_rate
     low = rows["score"].between(0.4, 0.6).mean()
     assert dask_detail.health.low_confidence_share == pytest.approx(low, abs=1e-12)
-    assert dask_detail.health.score_quantiles == {}  # not computed on a cluster: the note says so
-    assert (
-        dask_detail.health.note is not None and "score quantiles are not computed" in dask_detail.health.note
+    # Quantiles from merged KLL sketches, which hold every value of a window this small: numpy's.
+    assert dask_detail.health.score_quantiles == local_detail.health.score_quantiles
+    assert dask_detail.health.score_quantiles["0.5"] == pytest.approx(rows["score"].median(), abs=1e-12)
+    latency = (dask_detail.health.latency_p50, dask_detail.health.latency_p95, dask_detail.health.latency_p99)
+    assert latency == (
+        local_detail.health.latency_p50,
+        local_detail.health.latency_p95,
+        local_detail.health.latency_p99,
     )
-    assert local_detail.health.note is None and len(local_detail.health.score_quantiles) == 5
+    assert latency == pytest.approx(tuple(np.percentile(rows["ms"], [50, 95, 99])), abs=1e-12)
+    assert dask_detail.health.note is None and local_detail.health.note is None
     assert dask_detail.compute is not None and local_detail.compute is not None
     assert local_detail.compute.backend == "local" and local_detail.compute.address is None
     where = dask_detail.compute

@@ -15,7 +15,6 @@ from scipy.stats import ks_2samp
 
 from monitor import pipeline
 from monitor.config import OTHER_SEGMENT
-from monitor.pipeline.cluster import NO_QUANTILES
 from monitor.pipeline.cluster_segments import add_counts, kept_segments
 from monitor.pipeline.runtime import Runtime
 from monitor.pipeline.segments import capped
@@ -52,6 +51,9 @@ def comparable(segment: SegmentOut) -> tuple[Any, ...]:
         segment.quality_findings,
         health.error_rate,
         health.low_confidence_share,
+        health.score_quantiles,  # from merged KLL sketches, exact while they hold every score
+        health.latency_p50,
+        health.latency_p99,
     )
 
 
@@ -87,7 +89,11 @@ def test_segments_on_the_cluster_equal_the_local_ones(
     assert set(mine) == {"", "colour=red", "colour=green", "colour=blue", "(other)"}
     assert mine["colour=green"].reference == "own" and mine["colour=red"].reference == "shared"
     assert theirs["(other)"].note is not None and theirs["(other)"].note in (mine["(other)"].note or "")
-    assert NO_QUANTILES in (mine["colour=red"].note or "")
+    assert mine["colour=red"].note is None  # nothing left out or approximate
+    assert (
+        mine["colour=red"].health.latency_p99 is not None
+        and len(mine["colour=red"].health.score_quantiles) == 5
+    )
     # Green's KS against its own reference, on the window's green rows read here with pandas.
     log = pd.concat(pd.read_parquet(p) for p in sorted((files / "log").glob("*.parquet")))
     rows = log[(log.timestamp >= WINDOW.start) & (log.timestamp < WINDOW.end) & (log.colour == "green")]
