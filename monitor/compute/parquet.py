@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 
 from monitor.compute.base import ComputeError
 
+PARTITION_BYTES = 64 * 1024**2
+
 
 def parquet_paths(pattern: str | Path | Sequence[str | Path]) -> list[str]:
     """The files a glob pattern (or a list of paths and patterns) names, sorted; none is an error."""
@@ -72,6 +74,14 @@ def read_parquet_window(
     if time_column is not None and (start is not None or end is not None):
         filters = window_filters(paths[0], time_column, start, end)
     try:
-        return dd.read_parquet(paths, columns=list(columns) if columns is not None else None, filters=filters)
+        return dd.read_parquet(
+            paths,
+            columns=list(columns) if columns is not None else None,
+            filters=filters,
+            # A file larger than this, uncompressed, is read in pieces of whole row groups, so a
+            # window of one big file still spreads over the workers and no task holds all of it.
+            split_row_groups="infer",
+            blocksize=PARTITION_BYTES,
+        )
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise ComputeError(f"cannot read the Parquet files {paths[0]}, ...: {exc}") from None

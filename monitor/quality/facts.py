@@ -125,6 +125,13 @@ def _new_values(current: pd.Series, known: frozenset[str]) -> tuple[int, pd.Seri
         present = int(np.count_nonzero(codes >= 0))
         return present, pd.Series(texts[codes[np.isin(codes, unknown)]], dtype=object)
     values = current.dropna()
+    if isinstance(values.dtype, pd.StringDtype):
+        # Text is its own label: label and look up each distinct string once, not each row (a
+        # million rows of a few hundred strings: 0.1 s instead of 1 s).
+        codes, uniques = pd.factorize(values)
+        texts = category_labels(pd.Series(uniques, dtype=values.dtype))
+        unknown = np.flatnonzero(~pd.Index(texts).isin(known))
+        return len(values), pd.Series(texts[codes[np.isin(codes, unknown)]], dtype=object)
     labels = pd.Series(category_labels(values), dtype=object)
     return len(values), labels[~labels.isin(known)]
 
