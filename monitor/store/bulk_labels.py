@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from psycopg.errors import UniqueViolation
 from sqlalchemy import String, Text, cast, select, text
 from sqlalchemy.orm import Session
 
@@ -231,6 +232,11 @@ def insert_window_ids(
                 },
             )
         return
+    _copy_window_ids(session, run_id, monitor_id, unique)
+
+
+def _copy_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.Array) -> None:
+    """PostgreSQL: the ids in one binary COPY (an id already stored for the run: a unique violation)."""
     count = len(unique)
     data = binary_copy(
         [pa.array([run_id] * count, pa.int32()), pa.array([monitor_id] * count, pa.int32()), unique]
@@ -255,6 +261,12 @@ def _add_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.A
         with _sqlite_cache(session):
             session.execute(text(statement), {**params, "ids": _sqlite_json(unique)})
         return
+    try:  # almost always no other piece holds one of these ids: the COPY, in a savepoint
+        with session.begin_nested():
+            _copy_window_ids(session, run_id, monitor_id, unique)
+        return
+    except UniqueViolation:
+        pass
     statement = (
         "INSERT INTO window_ids (run_id, monitor_id, join_id) "
         "SELECT :run_id, :monitor_id, unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING"

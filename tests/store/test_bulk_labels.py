@@ -158,3 +158,25 @@ def test_two_saves_of_one_run_take_turns(store: tuple[sa.orm.sessionmaker[sa.orm
     with sessions() as session:
         stored = session.scalars(sa.select(WindowIdRow.join_id).where(WindowIdRow.run_id == run_id)).all()
     assert sorted(stored) == ["x", "y"]
+
+
+def test_pieces_of_a_window_add_their_ids_each_once_and_clearing_forgets_them(
+    store: tuple[sa.orm.sessionmaker[sa.orm.Session], int, int],
+) -> None:
+    """As a cluster's workers store a window a piece each: pieces that share ids (the second and the
+    third share two with the first) keep each id once, and the other pieces' ids stay."""
+    sessions, mid, run_id = store
+    pieces = [ODD_IDS[:5], [*ODD_IDS[3:], *ODD_IDS[3:]], [ODD_IDS[0], "only here"]]
+    for piece in pieces:
+        with transaction(sessions) as session:
+            label_store.add_window_ids(session=session, run_id=run_id, monitor_id=mid, ids=piece)
+
+    def stored() -> list[str]:
+        with sessions() as session:
+            found = session.scalars(sa.select(WindowIdRow.join_id).where(WindowIdRow.run_id == run_id))
+            return sorted(found.all())
+
+    assert stored() == sorted([*ODD_IDS, "only here"])
+    with transaction(sessions) as session:
+        label_store.clear_window_ids(session=session, run_id=run_id)
+    assert stored() == []
