@@ -241,6 +241,42 @@ def test_label_metrics_on_the_cluster_equal_the_local_engine_before_and_after_la
     assert f"±{auc.bound:.4f}" in page
 
 
+def test_a_window_computed_before_the_label_stream_is_adopted_on_the_cluster(
+    runtime: Runtime, files: Path
+) -> None:
+    """As an upgrade leaves a window computed by the previous version (no ids, no checkpoint): the
+    label pass has the workers store its ids, and its new version equals the local one's."""
+    day = DAYS - 1
+    for name in ("reg_local", "reg_dask"):
+        outcomes = pipeline.backfill(runtime, name, DAY0, DAY0 + timedelta(days=DAYS), now=NOW1).runs
+        assert [o.status for o in outcomes] == ["succeeded"] * DAYS, [o.error for o in outcomes]
+        with runtime.sessions() as session, session.begin():
+            run_id = session.scalar(
+                sa.select(RunRow.id)
+                .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
+                .where(MonitorRow.name == name, RunRow.window_start == DAY0 + timedelta(days=day))
+            )
+            session.execute(sa.delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
+            session.execute(
+                sa.update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(labels_as_of=None, labels_pulled_through=None)
+            )
+        assert day not in window_ids(runtime, name)
+        refresh_late_labels(runtime, name, now=NOW2)
+    local, dask = versions(runtime, "reg_local"), versions(runtime, "reg_dask")
+    assert set(dask) == set(local)
+    for key, row in local.items():
+        same(row, dask[key])
+    newest = max(version for d, version, _, _ in local if d == day)
+    assert local[(day, newest, "", "mae")].labels_as_of == dask[(day, newest, "", "mae")].labels_as_of
+    assert window_ids(runtime, "reg_dask") == window_ids(runtime, "reg_local")
+    log = pd.read_parquet(files / "all.parquet")
+    start = pd.Timestamp(DAY0 + timedelta(days=day))
+    in_window = log[(log.timestamp >= start) & (log.timestamp < start + pd.Timedelta(days=1))]
+    assert window_ids(runtime, "reg_dask")[day] == set(in_window["prediction_id"])
+
+
 def test_workers_that_cannot_reach_the_database_fail_the_pass_saying_so(files: Path) -> None:
     config = parse_config(
         {"monitors": {"clf": monitor("binary_classification", {})}}, base_dir=files, env={}
