@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.drift.compact import CompactNumericSummary
+from monitor.drift.dataset_partial import DatasetPiece
 from monitor.drift.kinds import infer_kind
 from monitor.drift.options import DriftOptions
 from monitor.drift.pair import CurrentSide
@@ -37,6 +38,8 @@ class CurrentSummary:
 
     rows: int
     columns: Mapping[str, Piece]  # in the current data's column order
+    # What dataset-level drift keeps of the rows (dataset_partial.py); None: not asked for.
+    dataset: DatasetPiece | None = None
 
     def merge(self, other: CurrentSummary) -> CurrentSummary:
         merged: dict[str, Piece] = {}
@@ -48,7 +51,12 @@ class CurrentSummary:
                 merged[name] = _merge(present, _all_missing(present, absent_rows))
             else:
                 merged[name] = _merge(mine, theirs)
-        return CurrentSummary(self.rows + other.rows, merged)
+        dataset = self.dataset
+        if dataset is None or other.dataset is None:
+            dataset = dataset if other.dataset is None else other.dataset
+        else:
+            dataset = dataset.merge(other.dataset)
+        return CurrentSummary(self.rows + other.rows, merged, dataset)
 
 
 def _merge(first: Piece, second: Piece) -> Piece:

@@ -21,6 +21,7 @@ from monitor.drift.options import DriftOptions
 from monitor.drift.types import ColumnKind, DatasetTestResult, Status, TestResult, WeightedDrift
 
 if TYPE_CHECKING:
+    from monitor.drift.dataset_partial import DatasetPiece
     from monitor.drift.multivariate import ReconstructionModel, RowSample
 
 CONFIG = "config"
@@ -115,11 +116,14 @@ def _unavailable(test: str, reason: str) -> DatasetTestResult:
 
 def dataset_results(
     reference: DatasetReference,
-    current: pd.DataFrame | None,
+    current: pd.DataFrame | DatasetPiece | None,
     results: Sequence[TestResult],
     options: DriftOptions,
 ) -> tuple[tuple[DatasetTestResult, ...], WeightedDrift | None]:
-    """The window's multivariate verdicts (none without its rows: `current` None) and weighted drift."""
+    """The window's multivariate verdicts, from its rows or its pieces' merged DatasetPiece (none
+    without either: `current` None), and its weighted drift."""
+    from monitor.drift.dataset_partial import DatasetPiece, classifier_of_piece, reconstruction_of_piece
+
     mv = options.multivariate
     tests: list[DatasetTestResult] = []
     missing = "the reference profile was built without it"
@@ -127,20 +131,22 @@ def dataset_results(
         from monitor.drift.classifier import domain_classifier
 
         sample = reference.sample
-        tests.append(
-            domain_classifier(sample, current, mv)
-            if sample is not None
-            else _unavailable("domain_classifier", reference.reasons.get("classifier", missing))
-        )
+        if sample is None:
+            tests.append(_unavailable("domain_classifier", reference.reasons.get("classifier", missing)))
+        elif isinstance(current, DatasetPiece):
+            tests.append(classifier_of_piece(sample, current, mv))
+        else:
+            tests.append(domain_classifier(sample, current, mv))
     if mv.reconstruction and current is not None:
         from monitor.drift.multivariate import reconstruction_drift
 
         model = reference.reconstruction
-        tests.append(
-            reconstruction_drift(model, current)
-            if model is not None
-            else _unavailable("pca_reconstruction", reference.reasons.get("reconstruction", missing))
-        )
+        if model is None:
+            tests.append(_unavailable("pca_reconstruction", reference.reasons.get("reconstruction", missing)))
+        elif isinstance(current, DatasetPiece):
+            tests.append(reconstruction_of_piece(model, current))
+        else:
+            tests.append(reconstruction_drift(model, current))
     weighted = None
     if options.importance.enabled and reference.importance_source is not None:
         from monitor.drift.importance import weighted_drift

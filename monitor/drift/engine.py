@@ -40,6 +40,7 @@ import pandas as pd
 from monitor.drift.correction import apply_correction
 from monitor.drift.current import CurrentSummary, current_side, parallel_setting
 from monitor.drift.dataset import DatasetReference, build_dataset_reference, dataset_results
+from monitor.drift.dataset_partial import DatasetPiece
 from monitor.drift.judging import MIN_VALUES_PER_SIDE, Column, column_quality, judge_column
 from monitor.drift.options import AUTO, CORRECTIONS, LEARNED, DriftOptions
 from monitor.drift.parallel import map_columns
@@ -149,7 +150,8 @@ def compare_summaries(
 
     per_column = map_columns(work, names, parallel=parallel_setting(options), cells=current.rows * len(names))
     verdict = _verdict(profile.rows, current.rows, per_column, options)
-    return _with_dataset_level(verdict, profile.dataset, None, options)  # no rows: importance only
+    # No rows here: the dataset-level verdicts come from what the pieces kept (dataset_partial.py).
+    return _with_dataset_level(verdict, profile.dataset, current.dataset, options)
 
 
 def compare_datasets(
@@ -200,7 +202,10 @@ def compare_datasets(
 
 
 def _with_dataset_level(
-    verdict: DatasetDrift, dataset: DatasetReference, current: pd.DataFrame | None, options: DriftOptions
+    verdict: DatasetDrift,
+    dataset: DatasetReference,
+    current: pd.DataFrame | DatasetPiece | None,
+    options: DriftOptions,
 ) -> DatasetDrift:
     if not options.multivariate.enabled and not options.importance.enabled:
         return verdict

@@ -143,11 +143,16 @@ class ReconstructionModel:
         out = np.where(np.isnan(out), self.fill, out)
         return (out - self.scale_mean) / self.scale
 
-    def error(self, prepared: FloatArray) -> float:
-        """Mean Euclidean distance between rows and their reconstruction from the kept components."""
+    def distances(self, prepared: FloatArray) -> FloatArray:
+        """Each row's Euclidean distance to its reconstruction from the kept components."""
         centred = prepared - self.pca_mean
         reconstructed = centred @ self.components.T @ self.components + self.pca_mean
-        return float(np.mean(np.linalg.norm(prepared - reconstructed, axis=1)))
+        found: FloatArray = np.linalg.norm(prepared - reconstructed, axis=1)
+        return found
+
+    def error(self, prepared: FloatArray) -> float:
+        """Mean Euclidean distance between rows and their reconstruction from the kept components."""
+        return float(np.mean(self.distances(prepared)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +243,16 @@ def fit_reconstruction(
 
 
 def reconstruction_drift(model: ReconstructionModel, current: pd.DataFrame) -> DatasetTestResult:
+    absent = [c for c in model.columns if c not in current.columns]
+    error = model.error(model.prepared(current)) if len(current) and not absent else None
+    return reconstruction_result(model, len(current), absent, error)
+
+
+def reconstruction_result(
+    model: ReconstructionModel, rows: int, absent: list[str], error: float | None
+) -> DatasetTestResult:
+    """The verdict on a window of `rows` rows whose mean reconstruction error is `error` (computed
+    from its rows, or from the sums of its pieces: dataset_partial.py)."""
     details: dict[str, Any] = {
         "components": int(model.components.shape[0]),
         "variance_kept": model.variance_kept,
@@ -245,18 +260,17 @@ def reconstruction_drift(model: ReconstructionModel, current: pd.DataFrame) -> D
         "reference_std": model.std,
         "chunk_errors": list(model.chunk_errors),
         "columns": list(model.columns),
-        "current_rows": len(current),
+        "current_rows": rows,
     }
-    if len(current) == 0:
+    if rows == 0:
         details["reason"] = "the current window has no rows"
         return DatasetTestResult("pca_reconstruction", None, False, Status.EMPTY_CURRENT, details=details)
-    absent = [c for c in model.columns if c not in current.columns]
     if absent:
         details["reason"] = f"columns not in the current data: {', '.join(absent)}"
         return DatasetTestResult(
             "pca_reconstruction", None, False, Status.MISSING_IN_CURRENT, details=details
         )
-    error = model.error(model.prepared(current))
+    assert error is not None
     drifted = bool(not model.lower <= error <= model.upper)
     return DatasetTestResult(
         "pca_reconstruction", error, drifted, Status.OK, model.lower, model.upper, details

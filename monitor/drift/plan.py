@@ -23,6 +23,7 @@ import pandas as pd
 
 from monitor.drift.compact import ReferenceGrid, compact_numeric
 from monitor.drift.current import CurrentSummary, Piece, parallel_setting, settled_kind
+from monitor.drift.dataset_partial import DatasetPlan, dataset_plan, summarise_dataset
 from monitor.drift.grid import EXACT_LIMIT
 from monitor.drift.options import DriftOptions
 from monitor.drift.parallel import map_columns
@@ -39,6 +40,7 @@ class SummaryPlan:
     grids: Mapping[str, ReferenceGrid]  # numerical columns the reference has values of
     options: DriftOptions  # settles the kinds of columns the profile lacks
     parallel: bool | None = None  # columns of a piece in threads (parallel.py); None: by size
+    dataset: DatasetPlan | None = None  # what dataset-level drift keeps of each piece
 
     def kind_of(self, name: str) -> ColumnKind | None:
         return self.kinds[name] if name in self.kinds else set_kind(name, self.options)
@@ -65,7 +67,8 @@ def compact_plan(
         if kinds[name] is ColumnKind.NUMERICAL and isinstance(reference, NumericSummary) and reference.count:
             grids[name] = ReferenceGrid.of(reference, exact_limit, sketch_k)
     threads = parallel if parallel is not None else parallel_setting(options)
-    return SummaryPlan(kinds, grids, options, threads)
+    dataset = dataset_plan(profile.dataset, options.multivariate) if options.multivariate.enabled else None
+    return SummaryPlan(kinds, grids, options, threads, dataset)
 
 
 def summarise_series(name: str, series: pd.Series, plan: SummaryPlan) -> Piece:
@@ -86,7 +89,8 @@ def summarise_piece(piece: pd.DataFrame, plan: SummaryPlan) -> CurrentSummary:
         return summarise_series(name, piece[by_name[name]], plan)
 
     done = map_columns(work, names, parallel=plan.parallel, cells=len(piece) * len(names))
-    return CurrentSummary(len(piece), dict(zip(names, done, strict=True)))
+    dataset = summarise_dataset(piece, plan.dataset) if plan.dataset is not None else None
+    return CurrentSummary(len(piece), dict(zip(names, done, strict=True)), dataset)
 
 
 def merge_summaries(*summaries: CurrentSummary) -> CurrentSummary:
