@@ -1,9 +1,10 @@
 """Where a monitor's windows are computed: in the service's process (`local`) or on a Dask cluster.
 
-`dask` computes a window's feature and output drift, data quality, serving health and performance
-estimates from mergeable summaries of its Parquet partitions, read on the workers
-(monitor/compute/window.py, monitor/pipeline/cluster_estimates.py); what that path cannot compute is
-refused here, at load time, with the setting's path (`dask_limits`), never dropped.
+`dask` computes a window's feature, output and dataset-level drift, data quality, serving health,
+performance estimates and label metrics from mergeable summaries of its partitions, read on the
+workers (monitor/compute/window.py, monitor/pipeline/cluster*.py); what that path cannot compute (an
+`ingest` or CSV source, Evidently's tests) is refused here, at load time, with the setting's path
+(`dask_limits`), never dropped.
 """
 
 from __future__ import annotations
@@ -89,11 +90,6 @@ def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:
         source.format == "csv" or (source.format == "auto" and source.path.lower().endswith(".csv"))
     ):
         limits.append(("compute.backend", f"{need}; {source.path} is CSV (set backend: local)"))
-    multivariate = monitor.drift.multivariate
-    for part in ("classifier", "reconstruction"):
-        if getattr(multivariate, part):
-            why = "dataset-level drift needs the window's rows in one place; not computed on a Dask cluster"
-            limits.append((f"drift.multivariate.{part}", why))
     tests = [*monitor.drift.tests, *(t for c in monitor.drift.columns.values() for t in c.tests or [])]
     if any(t.startswith("evidently:") for t in tests):
         limits.append(("drift.tests", "Evidently's tests need the window's rows; not run on a Dask cluster"))

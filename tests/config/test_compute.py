@@ -94,11 +94,6 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
             "p/*.csv is CSV",
         ),
         (
-            {"compute": DASK, "drift": {"multivariate": {"classifier": True}}},
-            "monitors.credit.drift.multivariate.classifier",
-            "dataset-level drift needs the window's rows",
-        ),
-        (
             {"compute": DASK, "drift": {"columns": {"x": {"tests": ["evidently:psi"]}}}},
             "monitors.credit.drift.tests",
             "Evidently's tests need the window's rows",
@@ -115,7 +110,9 @@ def test_the_same_settings_with_the_local_backend_are_fine() -> None:
     assert monitor.compute.backend == "local"
 
 
-def test_label_metrics_and_latency_percentiles_are_computed_on_the_cluster() -> None:
+def test_label_metrics_latency_and_dataset_drift_are_computed_on_the_cluster() -> None:
+    multivariate = parsed(compute=DASK, drift={"multivariate": {"classifier": True, "reconstruction": True}})
+    assert multivariate.drift.multivariate.classifier and multivariate.compute.backend == "dask"
     monitor = parsed(
         compute=DASK, labels=LABELS, segments={"by": ["region"]}, serving={"latency_column": "ms"}
     )
