@@ -39,8 +39,9 @@ class ComputeConfig(_Strict):
     timeout: Duration = timedelta(hours=1)
     # How long connecting to the scheduler may take before the run fails (and is retried).
     connect_timeout: Duration = timedelta(seconds=10)
-    # A `sql` source's window is read on the workers in this many equal time ranges, one query and
-    # one task each (Parquet files are read a file or row group a task).
+    # A `sql` or `ingest` source's window is read on the workers in this many equal time ranges, one
+    # query and one task each (Parquet files are read a file or row groups a task). An `ingest`
+    # source's rows are in the service's database, which the workers then must reach.
     sql_ranges: int = Field(24, ge=1, le=10_000)
 
     @field_validator("address")
@@ -81,12 +82,9 @@ def dask_limits(monitor: MonitorConfig) -> list[tuple[str, str]]:
     if monitor.compute.backend != "dask":
         return []
     limits: list[tuple[str, str]] = []
-    need = "dask needs a files source of Parquet files or a sql source"
+    need = "dask needs a files source of Parquet files, a sql or an ingest source"
     source = monitor.source
-    if source.type == "ingest":
-        why = "rows pushed over HTTP live in the service database, not where workers read"
-        limits.append(("compute.backend", f"{need}; {why} (source.type: ingest)"))
-    elif source.type == "files" and (
+    if source.type == "files" and (
         source.format == "csv" or (source.format == "auto" and source.path.lower().endswith(".csv"))
     ):
         limits.append(("compute.backend", f"{need}; {source.path} is CSV (set backend: local)"))

@@ -56,6 +56,7 @@ from monitor.pipeline.segments import WHOLE_WINDOW, SegmentComputation, health_c
 from monitor.quality.checks import assess_facts
 from monitor.sources import SourceError
 from monitor.sources.files import FilesSource
+from monitor.sources.ingest import IngestSource, pushed_columns, read_ingest_range
 from monitor.sources.sql import SqlSource, read_sql_range
 from monitor.store import SessionFactory
 from monitor.store.run_compute import record_progress, start_compute
@@ -149,9 +150,28 @@ def source_reader(
             )
 
         return read, names
+    if isinstance(source, IngestSource):  # pushed rows: read from the service's database, in ranges
+        database = worker_database(runtime.config.database_url(), "an ingest source's rows")
+        ranges = [(r.start, r.end) for r in window.split(monitor.compute.sql_ranges)]
+
+        def read_pushed(columns: list[str]) -> Any:
+            return read_pieces(functools.partial(read_ingest_range, database, monitor, columns), ranges)
+
+        return read_pushed, pushed_columns(monitor)
     raise SourceError(
-        f"monitor {name!r}: a Dask cluster reads a files or sql source, not {type(source).__name__}"
+        f"monitor {name!r}: a Dask cluster reads a files, sql or ingest source, not {type(source).__name__}"
     )
+
+
+def worker_database(url: str, what: str) -> str:
+    """The store's URL as the workers connect to it (for `what`); a database only this process
+    holds is refused."""
+    if url == "sqlite://" or ":memory:" in url:
+        raise ComputeError(
+            f"{what} computed on a Dask cluster need a database the workers can reach; "
+            "an in-memory SQLite database lives in the service's process only"
+        )
+    return url
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from monitor.compute import ComputeError
 from monitor.label_time import final_checkpoint
 from monitor.metrics.partial import metrics_from
-from monitor.pipeline.cluster import ClusterRun, source_reader
+from monitor.pipeline.cluster import ClusterRun, source_reader, worker_database
 from monitor.pipeline.cluster_labels import (
     LabelPiece,
     LabelPlan,
@@ -22,16 +22,6 @@ from monitor.pipeline.runtime import Runtime
 from monitor.store import labels as label_store
 from monitor.store import transaction
 from monitor.windows import Window
-
-
-def worker_database(url: str) -> str:
-    """The store's URL as the workers connect to it; a database only this process holds is refused."""
-    if url == "sqlite://" or ":memory:" in url:
-        raise ComputeError(
-            "labels computed on a Dask cluster need a database the workers can reach; "
-            "an in-memory SQLite database lives in the service's process only"
-        )
-    return url
 
 
 def label_pass(runtime: Runtime, name: str, window: Window, plan: LabelPlan) -> LabelPiece:
@@ -65,7 +55,7 @@ def add_cluster_labels(
     known = tuple(s.segment for s in result.segments if s.segment)
     plan = LabelPlan(
         monitor,
-        worker_database(runtime.config.database_url()),
+        worker_database(runtime.config.database_url(), "labels"),
         point.monitor_id,
         run.run_id,
         True,
@@ -95,7 +85,7 @@ def adopt_on_cluster(runtime: Runtime, name: str, run: label_store.LabelledRun, 
         label_store.clear_window_ids(session=session, run_id=run.run_id)
     plan = LabelPlan(
         monitor,
-        worker_database(runtime.config.database_url()),
+        worker_database(runtime.config.database_url(), "labels"),
         mid,
         run.run_id,
         True,
@@ -119,7 +109,7 @@ def versions_on_cluster(
     after = run.labels_as_of
     plan = LabelPlan(
         monitor,
-        worker_database(runtime.config.database_url()),
+        worker_database(runtime.config.database_url(), "labels"),
         mid,
         run.run_id,
         False,

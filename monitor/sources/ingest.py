@@ -28,7 +28,7 @@ from monitor.sources.ingest_bodies import PARQUET_TYPES, json_table, media_type,
 from monitor.sources.ingest_columns import checked_table, records_rows
 from monitor.sources.ingest_rows import BatchTooLarge as BatchTooLarge
 from monitor.sources.ingest_rows import RowSchema, parse_body, validate_rows
-from monitor.store import SessionFactory
+from monitor.store import SessionFactory, process_sessions
 from monitor.store.ingest import Stream as Stream
 from monitor.store.ingest import insert_labels, insert_predictions, read_ingested
 
@@ -246,6 +246,23 @@ class IngestSource:
             frame[time_name] = pd.Series(dtype="datetime64[us]")
         frame = _typed(frame, dict(schema.columns))
         return utc_frame_times(frame, time_name)
+
+
+def pushed_columns(monitor: MonitorConfig) -> list[str]:
+    """The columns of a window of pushed predictions: id, time, then the schema's."""
+    schema = prediction_schema(monitor)
+    return [schema.id_column, schema.time_column or "time", *schema.columns]
+
+
+def read_ingest_range(
+    database: str, monitor: MonitorConfig, columns: list[str], start: datetime, end: datetime
+) -> pd.DataFrame:
+    """The pushed predictions of [start, end), only `columns`: one piece of a window read on a Dask
+    worker, from the service's database (`database`: its URL) through the worker's own sessions."""
+    time_column = prediction_schema(monitor).time_column or "time"
+    source = IngestSource(process_sessions(database), monitor, "predictions")
+    frame = source.read(start, end, time_column=time_column)
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 def _build(config: Any, context: SourceContext) -> IngestSource:

@@ -79,11 +79,6 @@ def test_where_a_window_is_computed_does_not_change_the_config_hash() -> None:
         ),
         ({"compute": {"backend": "spark"}}, "monitors.credit.compute.backend", "'local' or 'dask'"),
         (
-            {"compute": DASK, "source": {"type": "ingest"}, "schema": {"features": ["x"]}},
-            "monitors.credit.compute.backend",
-            "dask needs a files source of Parquet files or a sql source; rows pushed over HTTP",
-        ),
-        (
             {"compute": {**DASK, "sql_ranges": 0}},
             "monitors.credit.compute.sql_ranges",
             "greater than or equal to 1",
@@ -111,6 +106,8 @@ def test_the_same_settings_with_the_local_backend_are_fine() -> None:
 
 
 def test_label_metrics_latency_and_dataset_drift_are_computed_on_the_cluster() -> None:
+    pushed = parsed(compute=DASK, source={"type": "ingest"}, schema={"features": ["x"]})
+    assert (pushed.source.type, pushed.compute.backend) == ("ingest", "dask")
     multivariate = parsed(compute=DASK, drift={"multivariate": {"classifier": True, "reconstruction": True}})
     assert multivariate.drift.multivariate.classifier and multivariate.compute.backend == "dask"
     monitor = parsed(

@@ -22,7 +22,7 @@ from sklearn import metrics as skm
 from monitor import pipeline
 from monitor.compute import ComputeError
 from monitor.config import parse_config
-from monitor.pipeline.cluster_label_runs import worker_database
+from monitor.pipeline.cluster import worker_database
 from monitor.pipeline.cluster_labels import LabelPlan, label_piece
 from monitor.pipeline.label_refresh import refresh_late_labels
 from monitor.pipeline.labels import metric_settings
@@ -292,5 +292,5 @@ def test_workers_that_cannot_reach_the_database_fail_the_pass_saying_so(files: P
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
 def test_an_in_memory_database_is_refused_for_label_metrics_on_a_cluster(url: str) -> None:
     with pytest.raises(ComputeError, match="in-memory SQLite database lives in the service's process"):
-        worker_database(url)
-    assert worker_database("sqlite:////srv/monitor.db") == "sqlite:////srv/monitor.db"
+        worker_database(url, "labels")
+    assert worker_database("sqlite:////srv/monitor.db", "labels") == "sqlite:////srv/monitor.db"
