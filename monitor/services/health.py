@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from monitor.config import HEALTH_MEASURES
 from monitor.pipeline.runtime import Runtime
-from monitor.store import DatabaseError, stats
+from monitor.store import DatabaseError, Session, stats
+from monitor.store import labels as label_store
 from monitor.store import runs as run_store
 from monitor.store import segments as segment_store
+from monitor.store.monitors import monitor_id
 
 
 def database_error(runtime: Runtime) -> str | None:
@@ -64,6 +67,8 @@ class Gauges:
     metrics: list[LatestMetric] = field(default_factory=list)
     # (monitor, segment, measure, value) of each monitor's newest window; segment "" = whole window.
     serving: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # How far each labelled monitor's label stream was pulled (Unix s): a source down stops it.
+    label_watermarks: dict[str, float] = field(default_factory=dict)
 
 
 def gauges(runtime: Runtime) -> Gauges:
@@ -73,7 +78,11 @@ def gauges(runtime: Runtime) -> Gauges:
         columns: list[ColumnDrift] = []
         metrics: list[LatestMetric] = []
         serving: list[tuple[str, str, str, float]] = []
+        watermarks: dict[str, float] = {}
         for name, monitor in runtime.config.monitors.items():
+            mark = _watermark(session, name) if monitor.labels is not None else None
+            if mark is not None:
+                watermarks[name] = mark.timestamp()
             last = run_store.latest_run(session=session, monitor=name)
             if last is not None and last.drift_share is not None:
                 shares[name] = last.drift_share
@@ -110,4 +119,10 @@ def gauges(runtime: Runtime) -> Gauges:
             columns,
             metrics,
             serving,
+            watermarks,
         )
+
+
+def _watermark(session: Session, name: str) -> datetime | None:
+    found = monitor_id(session=session, name=name)
+    return None if found is None else label_store.watermark(session=session, monitor_id=found)

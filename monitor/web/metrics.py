@@ -46,6 +46,12 @@ def _run_families(found: Gauges) -> Iterator[Metric]:
         ["monitor"],
         [([m], t) for m, t in found.last_success.items()],
     )
+    yield _gauge(
+        "monitor_label_watermark_seconds",
+        "How far the label stream was pulled (Unix time): alert when it falls behind (a label source down)",
+        ["monitor"],
+        [([m], t) for m, t in found.label_watermarks.items()],
+    )
     durations = HistogramMetricFamily(
         "monitor_run_duration_seconds", "Duration of each run's latest attempt", labels=["monitor", "status"]
     )

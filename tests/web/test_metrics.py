@@ -12,6 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.pipeline.runtime import Runtime
 from monitor.services import scheduling
+from monitor.store import labels as label_store
+from monitor.store.monitors import monitor_id
 from monitor.store.tables import RunRow
 from tests.conftest import AUTH_HEADERS, DAY0
 
@@ -98,3 +100,15 @@ def test_metric_gauges_equal_the_newest_labelled_window(scraped: tuple[Samples, 
         labels = {"monitor": "m", "metric": m["metric"]}
         assert value(samples, "monitor_metric_value", **labels) == pytest.approx(m["value"], rel=1e-12)
         assert value(samples, "monitor_metric_window_end_seconds", **labels) == end.timestamp()
+
+
+def test_the_label_watermark_gauge_is_the_stored_watermark(
+    scraped: tuple[Samples, httpx.Client], backfilled: Runtime
+) -> None:
+    samples, _ = scraped
+    with backfilled.sessions() as session:
+        mid = monitor_id(session=session, name="m")
+        assert mid is not None
+        mark = label_store.watermark(session=session, monitor_id=mid)
+    assert mark is not None  # the backfill pulled the label stream up to each window's run time
+    assert value(samples, "monitor_label_watermark_seconds", monitor="m") == mark.timestamp()
