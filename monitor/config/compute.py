@@ -2,9 +2,9 @@
 
 `dask` computes a window's feature, output and dataset-level drift, data quality, serving health,
 performance estimates and label metrics from mergeable summaries of its partitions, read on the
-workers (monitor/compute/window.py, monitor/pipeline/cluster*.py); what that path cannot compute (an
-`ingest` or CSV source, Evidently's tests) is refused here, at load time, with the setting's path
-(`dask_limits`), never dropped.
+workers (monitor/compute/window.py, monitor/pipeline/cluster*.py); what that path cannot compute (CSV
+files, Evidently's tests) is refused here, at load time, with the setting's path (`dask_limits`),
+never dropped.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Computing one window on a Dask cluster (`compute.backend: dask`): the window's Parquet files are read
-on the workers (only the columns a run uses, the time filter pushed into the reader), or a SQL
-source's window in `compute.sql_ranges` time ranges, one query per worker task; each piece is
+on the workers (only the columns a run uses, the time filter pushed into the reader), or a SQL or
+ingest source's window in `compute.sql_ranges` time ranges, one query per worker task; each piece is
 summarised there (monitor/compute/window.py), and only the merged summary comes back.
 
 The results have the shape `compute_window` gives, so the run stores them the same way: feature and
@@ -8,8 +8,8 @@ output drift judged on the merged summaries (compare_summaries), data quality fr
 facts, the whole window's serving health from merged counts and sketches, and each segment's drift,
 quality and health from its own merged summary (cluster_segments.py), and performance estimates from the
 estimators' merged summaries, computed in the same pass (cluster_estimates.py). Label metrics take
-a pass of their own (cluster_label_runs.py). What this path cannot compute (dataset-level drift,
-Evidently's tests...) is refused at config load (monitor.config.dask_limits).
+a pass of their own (cluster_label_runs.py). What this path cannot compute (CSV files, Evidently's
+tests) is refused at config load (monitor.config.dask_limits).
 The run's row records the cluster and the partitions done as they finish (store.run_compute).
 """
 
@@ -132,35 +132,33 @@ def window_pieces(monitor: MonitorConfig, window: Window, columns: list[str], pa
 def source_reader(
     runtime: Runtime, name: str, window: Window
 ) -> tuple[Callable[[list[str]], Any], list[str]]:
-    """How the workers read the window (given the columns: Parquet partitions, or a SQL source's
-    time ranges), and the names of every column of the data."""
+    """How the workers read the window (given the columns: Parquet partitions, or a SQL or ingest
+    source's time ranges), and the names of every column of the data."""
     monitor = runtime.monitor(name)
     source = runtime.source(name)
     time_column = monitor.schema_.timestamp_column
     if isinstance(source, FilesSource):
         paths, names = source.window_files(window.start, window.end)
         return functools.partial(window_pieces, monitor, window, paths=paths), names
+    ranges = [(r.start, r.end) for r in window.split(monitor.compute.sql_ranges)]
     if isinstance(source, SqlSource):
         names = source.column_names(window.start, window.end, time_column=time_column)
-        ranges = [(r.start, r.end) for r in window.split(monitor.compute.sql_ranges)]
-
-        def read(columns: list[str]) -> Any:
-            return read_pieces(
-                functools.partial(read_sql_range, source.settings, time_column, columns), ranges
-            )
-
-        return read, names
-    if isinstance(source, IngestSource):  # pushed rows: read from the service's database, in ranges
+        read_range = functools.partial(read_sql_range, source.settings, time_column)
+        return functools.partial(in_ranges, read_range, ranges), names
+    if isinstance(source, IngestSource):  # pushed rows: read from the service's database
         database = worker_database(runtime.config.database_url(), "an ingest source's rows")
-        ranges = [(r.start, r.end) for r in window.split(monitor.compute.sql_ranges)]
-
-        def read_pushed(columns: list[str]) -> Any:
-            return read_pieces(functools.partial(read_ingest_range, database, monitor, columns), ranges)
-
-        return read_pushed, pushed_columns(monitor)
+        read_range = functools.partial(read_ingest_range, database, monitor)
+        return functools.partial(in_ranges, read_range, ranges), pushed_columns(monitor)
     raise SourceError(
         f"monitor {name!r}: a Dask cluster reads a files, sql or ingest source, not {type(source).__name__}"
     )
+
+
+def in_ranges(
+    read_range: Callable[..., pd.DataFrame], ranges: list[tuple[datetime, datetime]], columns: list[str]
+) -> list[Any]:
+    """The window as one read on the workers per time range: `read_range(columns, start, end)`."""
+    return read_pieces(functools.partial(read_range, columns), ranges)
 
 
 def worker_database(url: str, what: str) -> str:

@@ -43,7 +43,7 @@ from monitor.pipeline.estimates import (
 )
 from monitor.pipeline.reference import output_columns
 from monitor.pipeline.runtime import Runtime
-from monitor.pipeline.segments import segment_names
+from monitor.pipeline.segments import pooled, segment_names
 
 
 def estimation_columns(monitor: MonitorConfig, names: list[str]) -> list[str]:
@@ -85,8 +85,7 @@ def estimate_piece(frame: pd.DataFrame, plan: EstimationPlan) -> EstimatedPiece:
     once more by its own model's, in a segment with a reference of its own)."""
     if not plan.by:
         return EstimatedPiece(plan.estimator.partial(frame, plan.grid))
-    names = segment_names(frame, list(plan.by))
-    names = names.where(names.isin(plan.keep), OTHER_SEGMENT)
+    names = pooled(segment_names(frame, list(plan.by)), plan.keep)
     whole, segments = plan.estimator.empty_partial(), {}
     for name in names.unique():
         rows = frame[names == name]

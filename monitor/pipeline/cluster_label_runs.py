@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from monitor.compute import ComputeError
 from monitor.label_time import final_checkpoint
 from monitor.metrics.partial import metrics_from
-from monitor.pipeline.cluster import ClusterRun, source_reader, worker_database
+from monitor.pipeline.cluster import ClusterRun, expect, source_reader, worker_database
 from monitor.pipeline.cluster_labels import (
     LabelPiece,
     LabelPlan,
-    run_label_pass,
+    label_columns,
+    label_piece,
+    merge_label_pieces,
     segment_metrics,
 )
 from monitor.pipeline.compute import RunLabels, WindowComputation, label_checkpoint
@@ -25,19 +28,25 @@ from monitor.windows import Window
 
 
 def label_pass(runtime: Runtime, name: str, window: Window, plan: LabelPlan) -> LabelPiece:
-    """The window read on the monitor's cluster once more, for its labels."""
+    """The window read on the monitor's cluster once more, for its labels; merged there."""
     monitor = runtime.monitor(name)
     read, names = source_reader(runtime, name, window)
-    budget = monitor.compute.timeout.total_seconds()
     backend = runtime.compute_backend(monitor.compute)
     map_pieces = getattr(backend, "map_pieces", None)
     if map_pieces is None:
         raise ComputeError(f"the {backend.name} backend cannot compute a window's labels")
+    budget = monitor.compute.timeout.total_seconds()
+    pieces = read(label_columns(monitor, names))
+    merged = map_pieces(pieces, label_piece, plan, merge_label_pieces, timeout=budget, budget=budget)
+    return expect(merged, LabelPiece)
 
-    def mapped(pieces: object, summarise: object, shared: object, merge: object) -> object:
-        return map_pieces(pieces, summarise, shared, merge, timeout=budget, budget=budget)
 
-    return run_label_pass(read, names, plan, mapped)
+def _plan(runtime: Runtime, name: str, monitor_id: int, run_id: int, **counting: Any) -> LabelPlan:
+    """A label pass's plan for the run's window: `counting` says whether its ids are stored and
+    which checkpoints its labels are counted at (LabelPlan)."""
+    monitor = runtime.monitor(name)
+    database = worker_database(runtime.config.database_url(), "labels")
+    return LabelPlan(monitor, database, monitor_id, run_id, settings=metric_settings(monitor), **counting)
 
 
 def add_cluster_labels(
@@ -51,19 +60,18 @@ def add_cluster_labels(
     point = label_checkpoint(runtime, name, window, run.run_id)
     with transaction(runtime.sessions) as session:  # an earlier attempt's ids, if any
         label_store.clear_window_ids(session=session, run_id=run.run_id)
-    settings = metric_settings(monitor)
     known = tuple(s.segment for s in result.segments if s.segment)
-    plan = LabelPlan(
-        monitor,
-        worker_database(runtime.config.database_url(), "labels"),
+    plan = _plan(
+        runtime,
+        name,
         point.monitor_id,
         run.run_id,
-        True,
-        point.as_of,
-        point.as_of,
-        settings,
-        known,
+        save_ids=True,
+        after=point.as_of,
+        through=point.as_of,
+        segments=known,
     )
+    settings = plan.settings
     merged = label_pass(runtime, name, window, plan)
     counted = merged.as_of(point.as_of, monitor.task)
     metrics = metrics_from(counted.whole, settings)
@@ -80,19 +88,9 @@ def add_cluster_labels(
 
 def adopt_on_cluster(runtime: Runtime, name: str, run: label_store.LabelledRun, mid: int) -> None:
     """An older window's prediction ids, stored by the workers (nothing counted)."""
-    monitor = runtime.monitor(name)
     with transaction(runtime.sessions) as session:
         label_store.clear_window_ids(session=session, run_id=run.run_id)
-    plan = LabelPlan(
-        monitor,
-        worker_database(runtime.config.database_url(), "labels"),
-        mid,
-        run.run_id,
-        True,
-        None,
-        None,
-        metric_settings(monitor),
-    )
+    plan = _plan(runtime, name, mid, run.run_id, save_ids=True, after=None, through=None)
     label_pass(runtime, name, Window(run.start, run.end), plan)
 
 
@@ -105,20 +103,19 @@ def versions_on_cluster(
     assert monitor.labels is not None
     step, window = monitor.labels.recompute_every, Window(run.start, run.end)
     through = min(as_of, final_checkpoint(run.end, monitor.labels.horizon, step))
-    settings = metric_settings(monitor)
     after = run.labels_as_of
-    plan = LabelPlan(
-        monitor,
-        worker_database(runtime.config.database_url(), "labels"),
+    plan = _plan(
+        runtime,
+        name,
         mid,
         run.run_id,
-        False,
-        after,
-        through,
-        settings,
-        tuple(known),
-        run.labels_pulled_through,
+        save_ids=False,
+        after=after,
+        through=through,
+        segments=tuple(known),
+        pulled_through=run.labels_pulled_through,
     )
+    settings = plan.settings
     merged = label_pass(runtime, name, window, plan)
     if after is None and run.labels_pulled_through is not None:
         points = [through]  # computed before the label stream: its history is not replayed

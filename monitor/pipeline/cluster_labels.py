@@ -16,22 +16,21 @@ with the bound of its distance from the exact value (MetricValue.bound; monitor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 import pyarrow.compute as pc
 
 from monitor.compute import ComputeError
-from monitor.config import OTHER_SEGMENT, MonitorConfig
+from monitor.config import MonitorConfig
 from monitor.metrics import MetricValue
 from monitor.metrics.partial import Partial, empty_partial, merge, metrics_from
 from monitor.metrics.partial_base import MetricSettings
 from monitor.pipeline.labels import LABELLED_AT, join_labels, prediction_ids, window_partial
 from monitor.pipeline.reference import output_columns
-from monitor.pipeline.segments import segment_names
+from monitor.pipeline.segments import split_counted
 from monitor.store import DatabaseError, process_sessions, transaction
 from monitor.store import labels as label_store
 from monitor.store.labels import LabelColumns
@@ -150,19 +149,13 @@ def _start_points(labelled_at: pd.Series, plan: LabelPlan) -> pd.Series:
 
 
 def _count(plan: LabelPlan, rows: pd.DataFrame) -> Counted:
-    monitor = plan.monitor
-    whole = window_partial(monitor, rows, plan.settings)
-    if not plan.segments or monitor.segments is None:
-        return Counted(len(rows), whole)
-    names = segment_names(rows, monitor.segments.by)
-    if OTHER_SEGMENT in plan.segments:
-        names = names.where(names.isin(set(plan.segments)), OTHER_SEGMENT)
-    segments = {}
-    for name in plan.segments:
-        mine = rows[(names == name).to_numpy()]
-        if len(mine):
-            segments[name] = (len(mine), window_partial(monitor, mine, plan.settings))
-    return Counted(len(rows), whole, segments)
+    monitor, settings = plan.monitor, plan.settings
+    segments = {
+        name: (len(mine), window_partial(monitor, mine, settings))
+        for name, mine in split_counted(monitor, rows, list(plan.segments)).items()
+        if len(mine)
+    }
+    return Counted(len(rows), window_partial(monitor, rows, settings), segments)
 
 
 def _late(stored: LabelColumns, plan: LabelPlan) -> bool:
@@ -184,13 +177,3 @@ def segment_metrics(
         rows, partial = counted.segments.get(name, none)
         found[name] = (rows, metrics_from(partial, settings))
     return found
-
-
-def run_label_pass(
-    read: Callable[[list[str]], Any], names: list[str], plan: LabelPlan, map_pieces: Callable[..., Any]
-) -> LabelPiece:
-    """The label pass over the window on the cluster, its summaries merged there."""
-    merged = map_pieces(read(label_columns(plan.monitor, names)), label_piece, plan, merge_label_pieces)
-    if not isinstance(merged, LabelPiece):
-        raise ComputeError(f"the Dask cluster returned {type(merged).__name__}, not a window's labels")
-    return merged

@@ -18,13 +18,13 @@ from datetime import datetime
 import pandas as pd
 
 from monitor.compute.window import WindowPiece, WindowPlan, merge_window_pieces, summarise_window_piece
-from monitor.config import OTHER_SEGMENT, MonitorConfig
+from monitor.config import MonitorConfig
 from monitor.drift import ReferenceProfile, compare_summaries
 from monitor.metrics.serving_partial import HealthColumns, health_of_facts
 from monitor.pipeline.compute import quality_options
 from monitor.pipeline.reference import drift_options, reference_profile
 from monitor.pipeline.runtime import Runtime
-from monitor.pipeline.segments import SegmentComputation, segment_names
+from monitor.pipeline.segments import SegmentComputation, pooled, segment_names
 from monitor.quality.checks import assess_facts
 from monitor.sources import SourceError
 
@@ -77,8 +77,7 @@ class SegmentedPiece:
 
 def summarise_segmented(frame: pd.DataFrame, plan: SegmentPlan) -> SegmentedPiece:
     """One piece summarised whole and per segment (second pass, on a worker)."""
-    names = segment_names(frame, list(plan.by))
-    names = names.where(names.isin(plan.keep), OTHER_SEGMENT)
+    names = pooled(segment_names(frame, list(plan.by)), plan.keep)
     segments = {
         str(name): summarise_window_piece(frame[names == name], plan.own.get(str(name), plan.whole))
         for name in names.unique()

@@ -5,7 +5,7 @@ serving health. Pure of storage: the run stores what this returns."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -67,6 +67,11 @@ def segment_names(frame: pd.DataFrame, by: list[str]) -> pd.Series:
     return names.astype(str)
 
 
+def pooled(names: pd.Series, keep: Collection[str]) -> pd.Series:
+    """Each row's segment, "(other)" for the rows of a segment not in `keep`."""
+    return names.where(names.isin(keep), OTHER_SEGMENT)
+
+
 def capped(names: pd.Series, max_segments: int) -> tuple[pd.Series, int]:
     """The `max_segments` largest segments kept (ties by name), the rest pooled as "(other)"; and
     how many were pooled."""
@@ -75,7 +80,7 @@ def capped(names: pd.Series, max_segments: int) -> tuple[pd.Series, int]:
     if len(order) <= max_segments:
         return names, 0
     keep = set(order[: max_segments - 1])
-    return names.where(names.isin(keep), OTHER_SEGMENT), len(order) - len(keep)
+    return pooled(names, keep), len(order) - len(keep)
 
 
 def split_counted(monitor: MonitorConfig, counted: pd.DataFrame, known: list[str]) -> dict[str, pd.DataFrame]:
@@ -85,7 +90,7 @@ def split_counted(monitor: MonitorConfig, counted: pd.DataFrame, known: list[str
         return {}
     names = segment_names(counted, monitor.segments.by)
     if OTHER_SEGMENT in known:
-        names = names.where(names.isin(set(known)), OTHER_SEGMENT)
+        names = pooled(names, set(known))
     return {segment: counted[names == segment] for segment in known}
 
 

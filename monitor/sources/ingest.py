@@ -259,9 +259,7 @@ def read_ingest_range(
 ) -> pd.DataFrame:
     """The pushed predictions of [start, end), only `columns`: one piece of a window read on a Dask
     worker, from the service's database (`database`: its URL) through the worker's own sessions."""
-    time_column = prediction_schema(monitor).time_column or "time"
-    source = IngestSource(process_sessions(database), monitor, "predictions")
-    frame = source.read(start, end, time_column=time_column)
+    frame = IngestSource(process_sessions(database), monitor, "predictions").read(start, end)
     return frame[[c for c in columns if c in frame.columns]]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -205,34 +205,57 @@ def _postgres_labels(session: Session, monitor_id: int, ids: Sequence[str]) -> L
         session.execute(text(f"DROP TABLE IF EXISTS {_TEMP_IDS}"))
 
 
-def insert_window_ids(
-    session: Session, run_id: int, monitor_id: int, ids: Sequence[str], *, beside: bool = False
-) -> None:
-    """Stores each distinct id of the window once (SQLite: from a JSON array; PostgreSQL: binary COPY).
-    `beside`: the ids of one piece of the window, added beside those other pieces stored (an id in
-    two pieces is kept once), as a cluster's workers store a window they read a piece each of."""
+def insert_window_ids(session: Session, run_id: int, monitor_id: int, ids: Sequence[str]) -> None:
+    """Stores each distinct id of the window once (SQLite: from a JSON array; PostgreSQL: binary COPY)."""
     if not ids:
         return
     # In id order, made distinct and sorted by Arrow: both indexes grow at their end.
     unique = _distinct_sorted(ids)
-    if beside:
-        _add_window_ids(session, run_id, monitor_id, unique)
-        return
     if session.get_bind().dialect.name != "postgresql":
-        with _sqlite_cache(session):
-            session.execute(
-                text(
-                    "INSERT INTO window_ids (run_id, monitor_id, join_id) "
-                    "SELECT :run_id, :monitor_id, value FROM json_each(:ids)"
-                ),
-                {
-                    "run_id": run_id,
-                    "monitor_id": monitor_id,
-                    "ids": _sqlite_json(unique),
-                },
-            )
+        _sqlite_window_ids(session, run_id, monitor_id, unique, "INSERT")
         return
     _copy_window_ids(session, run_id, monitor_id, unique)
+
+
+def add_window_ids(session: Session, run_id: int, monitor_id: int, ids: Sequence[str]) -> None:
+    """Adds the distinct ids of one piece of the window beside those other pieces stored (an id in two
+    pieces is kept once), as a cluster's workers store a window they read a piece each of."""
+    if not ids:
+        return
+    unique = _distinct_sorted(ids)
+    if session.get_bind().dialect.name != "postgresql":
+        _sqlite_window_ids(session, run_id, monitor_id, unique, "INSERT OR IGNORE")
+        return
+    try:  # almost always no other piece holds one of these ids: the COPY, in a savepoint
+        with session.begin_nested():
+            _copy_window_ids(session, run_id, monitor_id, unique)
+        return
+    except UniqueViolation:
+        pass
+    statement = (
+        "INSERT INTO window_ids (run_id, monitor_id, join_id) "
+        "SELECT :run_id, :monitor_id, unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING"
+    )
+    session.execute(text(statement), {"run_id": run_id, "monitor_id": monitor_id, "ids": unique.to_pylist()})
+
+
+def _sqlite_window_ids(
+    session: Session,
+    run_id: int,
+    monitor_id: int,
+    unique: pa.Array,
+    verb: Literal["INSERT", "INSERT OR IGNORE"],
+) -> None:
+    """SQLite: the ids from one JSON array; INSERT OR IGNORE keeps those already stored."""
+    statement = (
+        f"{verb} INTO window_ids (run_id, monitor_id, join_id) "
+        "SELECT :run_id, :monitor_id, value FROM json_each(:ids)"
+    )
+    with _sqlite_cache(session):
+        session.execute(
+            text(statement),
+            {"run_id": run_id, "monitor_id": monitor_id, "ids": _sqlite_json(unique)},
+        )
 
 
 def _copy_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.Array) -> None:
@@ -248,27 +271,3 @@ def _copy_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.
                 copy.write(piece)
     finally:
         cursor.close()
-
-
-def _add_window_ids(session: Session, run_id: int, monitor_id: int, unique: pa.Array) -> None:
-    """Adds ids an earlier piece may have stored: those already there are left as they are."""
-    params = {"run_id": run_id, "monitor_id": monitor_id}
-    if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            "INSERT OR IGNORE INTO window_ids (run_id, monitor_id, join_id) "
-            "SELECT :run_id, :monitor_id, value FROM json_each(:ids)"
-        )
-        with _sqlite_cache(session):
-            session.execute(text(statement), {**params, "ids": _sqlite_json(unique)})
-        return
-    try:  # almost always no other piece holds one of these ids: the COPY, in a savepoint
-        with session.begin_nested():
-            _copy_window_ids(session, run_id, monitor_id, unique)
-        return
-    except UniqueViolation:
-        pass
-    statement = (
-        "INSERT INTO window_ids (run_id, monitor_id, join_id) "
-        "SELECT :run_id, :monitor_id, unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING"
-    )
-    session.execute(text(statement), {**params, "ids": unique.to_pylist()})

@@ -117,22 +117,21 @@ def run_checkpoint(*, session: Session, run_id: int) -> datetime | None:
 
 def save_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Iterable[str]) -> None:
     """The window's prediction ids (each once), replacing those of an earlier computation of it."""
-    # The run's row locked first (as storing results locks it): two saves of one run's ids (a label
-    # pass adopting it while another does) take turns instead of colliding on the key or deadlocking.
-    session.execute(select(RunRow.id).where(RunRow.id == run_id).with_for_update())
-    session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
+    clear_window_ids(session=session, run_id=run_id)
     bulk_labels.insert_window_ids(session, run_id, monitor_id, list(ids))
 
 
 def clear_window_ids(*, session: Session, run_id: int) -> None:
-    """Forgets the run's prediction ids, before a cluster's workers store them again piece by piece."""
+    """Forgets the run's prediction ids (before they are stored again, whole or piece by piece)."""
+    # The run's row locked first (as storing results locks it): two saves of one run's ids (a label
+    # pass adopting it while another does) take turns instead of colliding on the key or deadlocking.
     session.execute(select(RunRow.id).where(RunRow.id == run_id).with_for_update())
     session.execute(delete(WindowIdRow).where(WindowIdRow.run_id == run_id))
 
 
 def add_window_ids(*, session: Session, run_id: int, monitor_id: int, ids: Sequence[str]) -> None:
     """Adds the ids of one piece of the run's window beside those of other pieces (each id once)."""
-    bulk_labels.insert_window_ids(session, run_id, monitor_id, ids, beside=True)
+    bulk_labels.add_window_ids(session, run_id, monitor_id, ids)
 
 
 def runs_with_uncounted_labels(
