@@ -122,43 +122,33 @@ def runtime(
 Versions = dict[tuple[int, int, str, str], MetricValueRow]
 
 
-def versions(runtime: Runtime, name: str) -> Versions:
-    """{(day, version, segment, metric): row}: the whole window's ("") and each segment's."""
+def of_windows(runtime: Runtime, name: str, what: Any, run_id: Any) -> list[tuple[int, Any]]:
+    """(day of the window, row) of each row of `what` (a table, or a column) of the monitor's runs,
+    `run_id` the column that names its run."""
     with runtime.sessions() as session:
-        whole = session.execute(
-            sa.select(RunRow.window_start, MetricValueRow)
-            .join(MetricValueRow, MetricValueRow.run_id == RunRow.id)
-            .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
-            .where(MonitorRow.name == name)
+        rows = session.execute(
+            sa.select(RunRow.window_start, what).where(
+                run_id == RunRow.id, RunRow.monitor_id == MonitorRow.id, MonitorRow.name == name
+            )
         ).all()
-    return {((start.replace(tzinfo=UTC) - DAY0).days, r.version, "", r.metric): r for start, r in whole}
+    return [((start.replace(tzinfo=UTC) - DAY0).days, found) for start, found in rows]
+
+
+def versions(runtime: Runtime, name: str) -> Versions:
+    """{(day, version, "", metric): row}: the whole window's metric versions."""
+    found = of_windows(runtime, name, MetricValueRow, MetricValueRow.run_id)
+    return {(day, r.version, "", r.metric): r for day, r in found}
 
 
 def segment_metrics(runtime: Runtime, name: str) -> dict[tuple[int, str], tuple[Any, ...]]:
-    with runtime.sessions() as session:
-        rows = session.execute(
-            sa.select(RunRow.window_start, SegmentResultRow)
-            .join(SegmentResultRow, SegmentResultRow.run_id == RunRow.id)
-            .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
-            .where(MonitorRow.name == name)
-        ).all()
-    return {
-        ((s.replace(tzinfo=UTC) - DAY0).days, r.segment): (r.labelled_count, r.metrics, r.labels_as_of)
-        for s, r in rows
-    }
+    found = of_windows(runtime, name, SegmentResultRow, SegmentResultRow.run_id)
+    return {(day, r.segment): (r.labelled_count, r.metrics, r.labels_as_of) for day, r in found}
 
 
 def window_ids(runtime: Runtime, name: str) -> dict[int, set[str]]:
-    with runtime.sessions() as session:
-        rows = session.execute(
-            sa.select(RunRow.window_start, WindowIdRow.join_id)
-            .join(WindowIdRow, WindowIdRow.run_id == RunRow.id)
-            .join(MonitorRow, MonitorRow.id == RunRow.monitor_id)
-            .where(MonitorRow.name == name)
-        ).all()
     found: dict[int, set[str]] = {}
-    for start, join_id in rows:
-        found.setdefault((start.replace(tzinfo=UTC) - DAY0).days, set()).add(join_id)
+    for day, join_id in of_windows(runtime, name, WindowIdRow.join_id, WindowIdRow.run_id):
+        found.setdefault(day, set()).add(join_id)
     return found
 
 
