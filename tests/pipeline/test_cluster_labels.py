@@ -228,7 +228,7 @@ def test_label_metrics_on_the_cluster_equal_the_local_engine_before_and_after_la
         page = http.get(f"/runs/{auc.run_id}").text
     shown = {m["metric"]: m for m in run["metrics"]}
     assert shown["roc_auc"]["bound"] == auc.bound and shown["accuracy"]["bound"] is None
-    assert f"±{auc.bound:.4f}" in page
+    assert f"±{auc.bound:.2g}" in page  # a bound of 0 (the binned value exact) is not shown
 
 
 def test_a_window_computed_before_the_label_stream_is_adopted_on_the_cluster(
